@@ -1,0 +1,67 @@
+# Shared set-up steps for scripts/run.sh and scripts/test.sh: each installs only what is missing.
+# shellcheck shell=bash
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+# What the Tauri app needs to build and run on Debian/Ubuntu (WebKitGTK 4.1, GTK 3, ...).
+APP_PACKAGES=(
+  libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev
+  libxdo-dev libssl-dev build-essential pkg-config curl
+)
+# What the end-to-end tests add: a virtual display and WebKit's WebDriver.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver python3-venv)
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# apt-get install whichever of the given packages are not installed yet.
+ensure_apt_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "Installing system packages: ${missing[*]}"
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+ensure_toolchains() {
+  command -v cargo >/dev/null ||
+    die "Rust is missing: install it with rustup (https://rustup.rs), then run this again"
+  command -v node >/dev/null && command -v npm >/dev/null ||
+    die "Node.js is missing: install Node.js 20.19 or newer with npm, then run this again"
+  local node_version
+  node_version="$(node -p 'process.versions.node')"
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
+    die "Node.js $node_version is too old for the UI's build (Vite 8): install 20.19 or newer"
+}
+
+# npm ci when ui/node_modules is missing or older than the lock file.
+ensure_ui_dependencies() {
+  local stamp="$ROOT/ui/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$ROOT/ui/package-lock.json" -nt "$stamp" ]; then
+    step "Installing the UI's npm packages"
+    (cd "$ROOT/ui" && npm ci --no-audit --no-fund)
+  fi
+}
+
+build_ui() {
+  step "Building the UI"
+  (cd "$ROOT/ui" && npm run --silent build)
+}
+
+ensure_tauri_driver() {
+  if ! command -v tauri-driver >/dev/null; then
+    step "Installing tauri-driver"
+    cargo install tauri-driver --locked
+  fi
+}

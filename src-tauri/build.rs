@@ -1,0 +1,14 @@
+// Declares the app's own commands so that capabilities can grant exactly these and nothing else.
+fn main() {
+    let commands = &[
+        "list_conversations",
+        "create_conversation",
+        "get_conversation",
+        "list_messages",
+    ];
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(commands)),
+    )
+    .expect("tauri-build failed");
+}

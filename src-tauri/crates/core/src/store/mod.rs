@@ -1,0 +1,222 @@
+//! The SQLite store: conversations, messages, rolling summaries, settings and full-text search.
+//!
+//! - One way to open the database ([`Store::open`]): WAL, `foreign_keys=ON`, `synchronous=NORMAL`
+//!   and a busy timeout on every pooled connection, then the migrations embedded from
+//!   `migrations/*.sql`.
+//! - Timestamps are UTC, taken from an injected [`Clock`], stored as INTEGER milliseconds since the
+//!   epoch (compact, sortable, exact round trip at millisecond precision).
+//! - Every multi-step write is one transaction; bad input is refused before anything is written.
+//! - Full-text search uses FTS5's trigram tokenizer, so it matches substrings in any script.
+//! - Limits: [`MAX_CONTENT_BYTES`], [`MAX_TITLE_CHARS`], [`MAX_SYSTEM_PROMPT_BYTES`].
+
+mod conversations;
+mod messages;
+mod search;
+mod settings;
+mod summaries;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::clock::{Clock, SystemClock};
+
+pub use conversations::{
+    Conversation, ConversationCursor, ConversationSettings, ListConversations, NewConversation,
+    Page, DEFAULT_TITLE,
+};
+pub use messages::{Finish, Message, MessageStatus, NewMessage, Role};
+pub use search::SearchHit;
+pub use summaries::{NewSummary, Summary};
+
+/// The largest message or summary Confab stores: 1 MiB of UTF-8. Large enough for a long paste or a
+/// whole source file, small enough that one message never dominates memory or a model's context.
+pub const MAX_CONTENT_BYTES: usize = 1024 * 1024;
+/// The longest conversation title, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// The largest system prompt: 64 KiB.
+pub const MAX_SYSTEM_PROMPT_BYTES: usize = 64 * 1024;
+/// How long a writer waits for another to finish before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// SQLite allows one writer at a time: a handful of connections covers concurrent reads.
+const MAX_CONNECTIONS: u32 = 4;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Errors from the store, each worded so a person knows what happened and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{entity} {id} was not found — it may have been deleted")]
+    NotFound { entity: &'static str, id: i64 },
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("could not open the database at {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the database could not be upgraded to this version of Confab: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Storage(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// A stable code for front ends to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "not_found",
+            Self::InvalidInput(_) => "invalid_input",
+            Self::Open { .. } | Self::Migrate(_) | Self::Storage(_) => "storage",
+        }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Self::InvalidInput(message.into())
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.trim().parse().map(Self)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A conversation's id.
+    ConversationId
+);
+id_type!(
+    /// A message's id. Ids grow with insertion, so they order a conversation's messages.
+    MessageId
+);
+id_type!(
+    /// A summary row's id.
+    SummaryId
+);
+
+/// A handle on the database; cheap to clone and share between tasks.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating if missing) the database at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self> {
+        Self::open_with_clock(path, Arc::new(SystemClock)).await
+    }
+
+    /// [`Store::open`] with an injected clock.
+    pub async fn open_with_clock(path: &Path, clock: Arc<dyn Clock>) -> Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Open {
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool, clock })
+    }
+
+    /// Waits for in-flight queries and closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now().timestamp_millis()
+    }
+}
+
+fn from_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+/// A size for people: "512 bytes", "12.3 KB", "10.5 MB".
+fn human_size(bytes: usize) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < KB {
+        format!("{bytes} bytes")
+    } else if b < KB * KB {
+        format!("{:.1} KB", b / KB)
+    } else {
+        format!("{:.1} MB", b / (KB * KB))
+    }
+}
+
+fn check_content(what: &str, content: &str) -> Result<()> {
+    if content.len() > MAX_CONTENT_BYTES {
+        return Err(StoreError::invalid(format!(
+            "the {what} is {}; the limit is {} — shorten it or split it into several messages",
+            human_size(content.len()),
+            human_size(MAX_CONTENT_BYTES)
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_size(12), "12 bytes");
+        assert_eq!(human_size(2048), "2.0 KB");
+        assert_eq!(human_size(11 * 1024 * 1024 / 2), "5.5 MB");
+    }
+
+    #[test]
+    fn ids_parse_and_print() {
+        assert_eq!(" 42 ".parse::<ConversationId>().unwrap(), ConversationId(42));
+        assert_eq!(MessageId(7).to_string(), "7");
+        assert_eq!(serde_json::to_string(&SummaryId(3)).unwrap(), "3");
+    }
+}

@@ -1,0 +1,64 @@
+//! Confab's desktop shell: adapts `confab-core` to Tauri. No business logic lives here.
+
+mod commands;
+mod error;
+mod state;
+
+use std::path::PathBuf;
+
+use confab_core::paths::{data_dir_override, DATABASE_FILE};
+use confab_core::store::Store;
+use tauri::Manager;
+
+use crate::state::AppState;
+
+/// Builds and runs the app until its last window closes.
+pub fn run() {
+    init_tracing();
+    tauri::Builder::default()
+        .setup(|app| {
+            let dir = data_dir(app.handle())?;
+            let path = dir.join(DATABASE_FILE);
+            tracing::info!(path = %path.display(), "opening the database");
+            let store = tauri::async_runtime::block_on(open_store(path))?;
+            app.manage(AppState { store });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::list_conversations,
+            commands::create_conversation,
+            commands::get_conversation,
+            commands::list_messages,
+        ])
+        .run(tauri::generate_context!())
+        .expect("Confab could not start its window");
+}
+
+/// `CONFAB_DATA_DIR` if set, else the OS app-data dir (`~/.local/share/app.confab.desktop` on Linux).
+fn data_dir(app: &tauri::AppHandle) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    match data_dir_override() {
+        Some(dir) => Ok(dir),
+        None => Ok(app.path().app_data_dir()?),
+    }
+}
+
+async fn open_store(path: PathBuf) -> Result<Store, confab_core::store::StoreError> {
+    let store = Store::open(&path).await?;
+    // A reply that was streaming when the app last stopped can no longer finish: keep its text and
+    // mark it, so the user sees it was cut short and can continue it.
+    let interrupted = store.mark_streaming_interrupted().await?;
+    if interrupted > 0 {
+        tracing::warn!(interrupted, "marked replies left streaming by the last run as interrupted");
+    }
+    Ok(store)
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("CONFAB_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // A second call (e.g. in tests) is harmless: keep the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,7 @@
+//! What every command can reach.
+
+use confab_core::store::Store;
+
+pub struct AppState {
+    pub store: Store,
+}

@@ -1,0 +1,267 @@
+//! A harness for driving the real Confab binary through WebDriver.
+//!
+//! `tauri-driver` (from `cargo install tauri-driver --locked`) speaks WebDriver on one port and
+//! drives WebKitGTK's `WebKitWebDriver`, which launches the app. Each [`App::launch`] is one app
+//! process; dropping or [`App::quit`]-ting it ends that process, and launching again on the same
+//! [`DataDir`] is a relaunch. Tests need an X display (`xvfb-run`): without one the app cannot open
+//! its window, so the harness refuses early with a clear message instead of hanging.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+pub use fantoccini;
+
+/// How long a cold app start (WebKit's first process spawn on a busy CI core) may take.
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long the UI may take to show something after an action.
+pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The workspace's root directory.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// The app binary under test: `CONFAB_APP` if set, else `target/debug/confab` (honouring
+/// `CARGO_TARGET_DIR`).
+pub fn app_binary() -> Result<PathBuf> {
+    let path = match std::env::var_os("CONFAB_APP") {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| workspace_root().join("target"));
+            let target = if target.is_absolute() {
+                target
+            } else {
+                workspace_root().join(target)
+            };
+            target.join("debug").join("confab")
+        }
+    };
+    if !path.is_file() {
+        return Err(format!(
+            "the app binary {} does not exist: build it first (`make test` does, or \
+             `npm --prefix ui run build && cargo build -p confab`)",
+            path.display()
+        )
+        .into());
+    }
+    Ok(path)
+}
+
+/// The directory where tests leave screenshots for people to look at.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = workspace_root().join("tests").join("artifacts");
+    std::fs::create_dir_all(&dir).expect("create tests/artifacts");
+    dir
+}
+
+/// A data directory (database and all) that outlives app launches within one test.
+pub struct DataDir(tempfile::TempDir);
+
+impl DataDir {
+    pub fn new() -> Result<Self> {
+        Ok(Self(tempfile::Builder::new().prefix("confab-e2e-").tempdir()?))
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+/// One running app, reached through its own `tauri-driver`.
+pub struct App {
+    pub client: Client,
+    driver: Driver,
+}
+
+impl App {
+    /// Starts `tauri-driver` and, through it, the app with `CONFAB_DATA_DIR` set to `data`.
+    pub async fn launch(data: &DataDir) -> Result<Self> {
+        Self::launch_with_env(data, &[]).await
+    }
+
+    /// Like [`App::launch`], with extra environment variables for the app.
+    pub async fn launch_with_env(data: &DataDir, env: &[(&str, &str)]) -> Result<Self> {
+        if std::env::var_os("DISPLAY").is_none() {
+            return Err("no X display: run the end-to-end tests under `xvfb-run -a` (make test does)"
+                .into());
+        }
+        let app = app_binary()?;
+        let driver = Driver::start(data.path(), env)?;
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app.to_string_lossy() }),
+        );
+        let url = format!("http://127.0.0.1:{}", driver.port);
+        let client = tokio::time::timeout(
+            LAUNCH_TIMEOUT,
+            ClientBuilder::native().capabilities(caps).connect(&url),
+        )
+        .await
+        .map_err(|_| format!("the app did not start within {LAUNCH_TIMEOUT:?}"))??;
+        let app = Self { client, driver };
+        app.wait_for(Locator::Css("[data-testid=new-chat]")).await?;
+        Ok(app)
+    }
+
+    /// Waits until an element matching `locator` exists, then returns it.
+    pub async fn wait_for(&self, locator: Locator<'_>) -> Result<fantoccini::elements::Element> {
+        Ok(self
+            .client
+            .wait()
+            .at_most(UI_TIMEOUT)
+            .every(Duration::from_millis(50))
+            .for_element(locator)
+            .await?)
+    }
+
+    /// Polls `probe` until it returns `Some`, or fails after [`UI_TIMEOUT`] with `what`.
+    pub async fn eventually<T, F, Fut>(&self, what: &str, mut probe: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            if let Some(value) = probe().await? {
+                return Ok(value);
+            }
+            if Instant::now() > deadline {
+                return Err(format!("timed out waiting for {what}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The texts of elements matching a CSS selector, in document order.
+    pub async fn texts(&self, css: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for element in self.client.find_all(Locator::Css(css)).await? {
+            out.push(element.text().await?);
+        }
+        Ok(out)
+    }
+
+    /// Saves a PNG of the window to `tests/artifacts/<name>.png` and returns its path.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let path = artifacts_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Ends the WebDriver session, which closes the app, then stops the driver.
+    pub async fn quit(self) -> Result<()> {
+        let Self { client, driver } = self;
+        client.close().await?;
+        drop(driver);
+        Ok(())
+    }
+}
+
+/// A `tauri-driver` process on free ports; stopped with SIGTERM so it also stops WebKitWebDriver.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(data_dir: &Path, env: &[(&str, &str)]) -> Result<Self> {
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let mut command = Command::new(tauri_driver()?);
+        command
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            .env("CONFAB_DATA_DIR", data_dir)
+            // Some WebKitGTK builds paint a blank window under Xvfb with the DMA-BUF renderer.
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        if let Some(native) = native_driver() {
+            command.args(["--native-driver", &native.to_string_lossy()]);
+        }
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command
+            .spawn()
+            .map_err(|e| format!("could not start tauri-driver: {e}"))?;
+        let mut driver = Self { child, port };
+        driver.wait_until_listening()?;
+        Ok(driver)
+    }
+
+    fn wait_until_listening(&mut self) -> Result<()> {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            if let Some(status) = self.child.try_wait()? {
+                return Err(format!("tauri-driver exited early: {status}").into());
+            }
+            if Instant::now() > deadline {
+                return Err("tauri-driver did not start listening within 20 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SIGTERM lets tauri-driver stop WebKitWebDriver too; SIGKILL would orphan it.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+}
+
+fn tauri_driver() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("TAURI_DRIVER") {
+        return Ok(PathBuf::from(path));
+    }
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Some(candidate) = cargo_home.map(|h| h.join("bin").join("tauri-driver")) {
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    Ok(PathBuf::from("tauri-driver"))
+}
+
+fn native_driver() -> Option<PathBuf> {
+    std::env::var_os("WEBKIT_WEBDRIVER")
+        .map(PathBuf::from)
+        .or_else(|| Some(PathBuf::from("/usr/bin/WebKitWebDriver")).filter(|p| p.is_file()))
+}

@@ -1,0 +1,75 @@
+//! The foundation's promise, checked in the real window: a chat made in the app is saved, and is
+//! still there after the app quits and starts again.
+
+use confab_tests::fantoccini::Locator;
+use confab_tests::{App, DataDir, Result};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_chat_survives_a_restart() -> Result<()> {
+    let data = DataDir::new()?;
+
+    let app = App::launch(&data).await?;
+    assert!(
+        app.texts("[data-testid=conversation-item]").await?.is_empty(),
+        "a fresh data dir starts with no chats"
+    );
+
+    app.wait_for(Locator::Css("[data-testid=new-chat]"))
+        .await?
+        .click()
+        .await?;
+    let titles = app
+        .eventually("the new chat in the sidebar", || async {
+            let titles = app.texts("[data-testid=conversation-item] .title").await?;
+            Ok((!titles.is_empty()).then_some(titles))
+        })
+        .await?;
+    assert_eq!(titles, ["New chat"]);
+    let heading = app
+        .wait_for(Locator::Css("[data-testid=conversation-title]"))
+        .await?;
+    assert_eq!(heading.text().await?, "New chat", "the new chat is opened");
+
+    // A second chat goes to the top: most recently active first.
+    app.wait_for(Locator::Css("[data-testid=new-chat]"))
+        .await?
+        .click()
+        .await?;
+    app.eventually("two chats in the sidebar", || async {
+        let n = app.texts("[data-testid=conversation-item]").await?.len();
+        Ok((n == 2).then_some(()))
+    })
+    .await?;
+    app.screenshot("smoke-sidebar").await?;
+    let ids_before = item_ids(&app).await?;
+    app.quit().await?;
+
+    assert!(
+        data.path().join("confab.db").is_file(),
+        "the database lives in CONFAB_DATA_DIR"
+    );
+
+    let app = App::launch(&data).await?;
+    let ids_after = app
+        .eventually("the saved chats after a relaunch", || async {
+            let ids = item_ids(&app).await?;
+            Ok((ids.len() == 2).then_some(ids))
+        })
+        .await?;
+    assert_eq!(ids_after, ids_before, "same chats, same order, after a restart");
+    app.screenshot("smoke-relaunched").await?;
+    app.quit().await?;
+    Ok(())
+}
+
+async fn item_ids(app: &App) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for item in app
+        .client
+        .find_all(Locator::Css("[data-testid=conversation-item]"))
+        .await?
+    {
+        ids.push(item.attr("data-id").await?.unwrap_or_default());
+    }
+    Ok(ids)
+}

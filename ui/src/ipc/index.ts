@@ -1,0 +1,61 @@
+// The UI's one door to the Rust side. Nothing outside this folder imports @tauri-apps/api:
+// components call these typed functions and handle `AppError`.
+import { invoke } from "@tauri-apps/api/core";
+import type { Conversation, ConversationPage, ConversationCursor, Message } from "./types";
+
+export type * from "./types";
+
+/** Error codes the shell sends; the UI branches on these and shows `message`. */
+export type ErrorCode = "not_found" | "invalid_input" | "storage" | "internal";
+
+/** An error from a command, as the shell serialises it: `{ code, message }`. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "AppError";
+    this.code = code;
+  }
+
+  static from(raw: unknown): AppError {
+    if (raw instanceof AppError) return raw;
+    if (typeof raw === "object" && raw !== null && "code" in raw && "message" in raw) {
+      const { code, message } = raw as { code: unknown; message: unknown };
+      return new AppError(String(code) as ErrorCode, String(message));
+    }
+    return new AppError("internal", raw instanceof Error ? raw.message : String(raw));
+  }
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (raw) {
+    throw AppError.from(raw);
+  }
+}
+
+export function listConversations(
+  limit: number,
+  cursor: ConversationCursor | null = null,
+): Promise<ConversationPage> {
+  return call("list_conversations", { limit, cursor });
+}
+
+export function createConversation(title?: string): Promise<Conversation> {
+  return call("create_conversation", { title: title ?? null });
+}
+
+export function getConversation(id: number): Promise<Conversation> {
+  return call("get_conversation", { id });
+}
+
+/** A page of messages older than `before` (or the newest page), oldest first. */
+export function listMessages(
+  conversationId: number,
+  limit: number,
+  before: number | null = null,
+): Promise<Message[]> {
+  return call("list_messages", { conversationId, limit, before });
+}

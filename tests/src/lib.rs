@@ -146,20 +146,44 @@ impl App {
         }
     }
 
-    /// The texts of elements matching a CSS selector, in document order.
+    /// The text content of the elements matching a CSS selector, trimmed, in document order.
     pub async fn texts(&self, css: &str) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for element in self.client.find_all(Locator::Css(css)).await? {
-            out.push(element.text().await?);
-        }
-        Ok(out)
+        let value = self
+            .client
+            .execute(
+                "return Array.from(document.querySelectorAll(arguments[0]), e => e.textContent.trim())",
+                vec![css.into()],
+            )
+            .await?;
+        Ok(serde_json::from_value(value)?)
+    }
+
+    /// Resizes the window (its content area, as no window manager runs under Xvfb).
+    pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
+        self.client.set_window_size(width, height).await?;
+        self.eventually("the window to take its new size", || async {
+            let (_, _, w, h) = self.client.get_window_rect().await?;
+            Ok((w == u64::from(width) && h == u64::from(height)).then_some(()))
+        })
+        .await
     }
 
     /// Saves a PNG of the window to `tests/artifacts/<name>.png` and returns its path.
+    ///
+    /// WebKitWebDriver's own screenshot command hangs under Xvfb, so this grabs the window's area
+    /// of the X display with ImageMagick's `import`: exactly what a person would see.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
-        let png = self.client.screenshot().await?;
+        let (x, y, w, h) = self.client.get_window_rect().await?;
         let path = artifacts_dir().join(format!("{name}.png"));
-        std::fs::write(&path, png)?;
+        let geometry = format!("{w}x{h}+{x}+{y}");
+        let status = Command::new("import")
+            .args(["-window", "root", "-crop", &geometry, "+repage"])
+            .arg(&path)
+            .status()
+            .map_err(|e| format!("could not run ImageMagick's import for a screenshot: {e}"))?;
+        if !status.success() {
+            return Err(format!("import failed to take a screenshot: {status}").into());
+        }
         Ok(path)
     }
 

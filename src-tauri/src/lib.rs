@@ -48,7 +48,10 @@ async fn open_store(path: PathBuf) -> Result<Store, confab_core::store::StoreErr
     // mark it, so the user sees it was cut short and can continue it.
     let interrupted = store.mark_streaming_interrupted().await?;
     if interrupted > 0 {
-        tracing::warn!(interrupted, "marked replies left streaming by the last run as interrupted");
+        tracing::warn!(
+            interrupted,
+            "marked replies left streaming by the last run as interrupted"
+        );
     }
     Ok(store)
 }

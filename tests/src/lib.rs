@@ -71,7 +71,9 @@ pub struct DataDir(tempfile::TempDir);
 
 impl DataDir {
     pub fn new() -> Result<Self> {
-        Ok(Self(tempfile::Builder::new().prefix("confab-e2e-").tempdir()?))
+        Ok(Self(
+            tempfile::Builder::new().prefix("confab-e2e-").tempdir()?,
+        ))
     }
 
     pub fn path(&self) -> &Path {
@@ -94,8 +96,10 @@ impl App {
     /// Like [`App::launch`], with extra environment variables for the app.
     pub async fn launch_with_env(data: &DataDir, env: &[(&str, &str)]) -> Result<Self> {
         if std::env::var_os("DISPLAY").is_none() {
-            return Err("no X display: run the end-to-end tests under `xvfb-run -a` (make test does)"
-                .into());
+            return Err(
+                "no X display: run the end-to-end tests under `xvfb-run -a` (make test does)"
+                    .into(),
+            );
         }
         let app = app_binary()?;
         let driver = Driver::start(data.path(), env)?;
@@ -266,7 +270,9 @@ impl Drop for Driver {
 }
 
 fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
 }
 
 fn tauri_driver() -> Result<PathBuf> {

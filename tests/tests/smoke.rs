@@ -10,7 +10,9 @@ async fn a_new_chat_survives_a_restart() -> Result<()> {
 
     let app = App::launch(&data).await?;
     assert!(
-        app.texts("[data-testid=conversation-item]").await?.is_empty(),
+        app.texts("[data-testid=conversation-item]")
+            .await?
+            .is_empty(),
         "a fresh data dir starts with no chats"
     );
 
@@ -57,7 +59,10 @@ async fn a_new_chat_survives_a_restart() -> Result<()> {
             Ok((ids.len() == 2).then_some(ids))
         })
         .await?;
-    assert_eq!(ids_after, ids_before, "same chats, same order, after a restart");
+    assert_eq!(
+        ids_after, ids_before,
+        "same chats, same order, after a restart"
+    );
     app.screenshot("smoke-relaunched").await?;
     app.quit().await?;
     Ok(())

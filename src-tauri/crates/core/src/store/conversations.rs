@@ -190,7 +190,11 @@ impl Store {
     }
 
     /// Renames a conversation; counts as activity.
-    pub async fn rename_conversation(&self, id: ConversationId, title: &str) -> Result<Conversation> {
+    pub async fn rename_conversation(
+        &self,
+        id: ConversationId,
+        title: &str,
+    ) -> Result<Conversation> {
         let title = clean_title(title)?;
         let row: Option<ConversationRow> = sqlx::query_as(&format!(
             "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ? RETURNING {COLUMNS}"
@@ -242,7 +246,12 @@ impl Store {
         self.set_flag(id, "archived", archived).await
     }
 
-    async fn set_flag(&self, id: ConversationId, column: &str, value: bool) -> Result<Conversation> {
+    async fn set_flag(
+        &self,
+        id: ConversationId,
+        column: &str,
+        value: bool,
+    ) -> Result<Conversation> {
         let row: Option<ConversationRow> = sqlx::query_as(&format!(
             "UPDATE conversations SET {column} = ? WHERE id = ? RETURNING {COLUMNS}"
         ))
@@ -328,7 +337,10 @@ mod tests {
     #[test]
     fn titles_are_tidied_and_bounded() {
         assert_eq!(clean_title("  Trip   to\tOslo \n").unwrap(), "Trip to Oslo");
-        assert!(matches!(clean_title("   "), Err(StoreError::InvalidInput(_))));
+        assert!(matches!(
+            clean_title("   "),
+            Err(StoreError::InvalidInput(_))
+        ));
         assert!(clean_title(&"é".repeat(MAX_TITLE_CHARS)).is_ok());
         assert!(clean_title(&"é".repeat(MAX_TITLE_CHARS + 1)).is_err());
     }

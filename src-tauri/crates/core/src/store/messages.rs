@@ -186,9 +186,9 @@ fn check_new_message(new: &NewMessage) -> Result<()> {
             "only an assistant reply can be streaming",
         )),
         MessageStatus::Streaming => Ok(()),
-        _ if new.content.trim().is_empty() && new.role == Role::User => {
-            Err(StoreError::invalid("the message is empty — type something to send"))
-        }
+        _ if new.content.trim().is_empty() && new.role == Role::User => Err(StoreError::invalid(
+            "the message is empty — type something to send",
+        )),
         _ if new.content.trim().is_empty() => {
             Err(StoreError::invalid("a finished message cannot be empty"))
         }
@@ -236,11 +236,12 @@ impl Store {
     /// several times a second.
     pub async fn update_streaming_content(&self, id: MessageId, content: &str) -> Result<()> {
         check_content("reply", content)?;
-        let done = sqlx::query("UPDATE messages SET content = ? WHERE id = ? AND status = 'streaming'")
-            .bind(content)
-            .bind(id.0)
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("UPDATE messages SET content = ? WHERE id = ? AND status = 'streaming'")
+                .bind(content)
+                .bind(id.0)
+                .execute(&self.pool)
+                .await?;
         if done.rows_affected() == 0 {
             let message = self.get_message(id).await?;
             return Err(StoreError::invalid(format!(
@@ -379,10 +380,11 @@ impl Store {
 
     pub async fn message_count(&self, conversation_id: ConversationId) -> Result<u64> {
         self.ensure_conversation(conversation_id).await?;
-        let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM messages WHERE conversation_id = ?")
-            .bind(conversation_id.0)
-            .fetch_one(&self.pool)
-            .await?;
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM messages WHERE conversation_id = ?")
+                .bind(conversation_id.0)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(count as u64)
     }
 

@@ -167,9 +167,51 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// How the database is set up, as SQLite reports it; for diagnostics and tests.
+    pub async fn diagnostics(&self) -> Result<Diagnostics> {
+        let mut conn = self.pool.acquire().await?;
+        let (journal_mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await?;
+        let (foreign_keys,): (bool,) = sqlx::query_as("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await?;
+        let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await?;
+        let (busy_timeout_ms,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
+            .fetch_one(&mut *conn)
+            .await?;
+        let (migrations,): (i64,) = sqlx::query_as("SELECT count(*) FROM _sqlx_migrations")
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(Diagnostics {
+            journal_mode,
+            foreign_keys,
+            synchronous_normal: synchronous == 1,
+            busy_timeout_ms,
+            migrations_applied: migrations as u64,
+        })
+    }
+
     fn now_ms(&self) -> i64 {
         self.clock.now().timestamp_millis()
     }
+}
+
+/// What [`Store::diagnostics`] reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostics {
+    pub journal_mode: String,
+    pub foreign_keys: bool,
+    pub synchronous_normal: bool,
+    pub busy_timeout_ms: i64,
+    pub migrations_applied: u64,
+}
+
+/// How many migrations this build carries.
+pub fn migration_count() -> usize {
+    MIGRATOR.iter().count()
 }
 
 fn from_ms(ms: i64) -> DateTime<Utc> {
@@ -215,7 +257,10 @@ mod tests {
 
     #[test]
     fn ids_parse_and_print() {
-        assert_eq!(" 42 ".parse::<ConversationId>().unwrap(), ConversationId(42));
+        assert_eq!(
+            " 42 ".parse::<ConversationId>().unwrap(),
+            ConversationId(42)
+        );
         assert_eq!(MessageId(7).to_string(), "7");
         assert_eq!(serde_json::to_string(&SummaryId(3)).unwrap(), "3");
     }

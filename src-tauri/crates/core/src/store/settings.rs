@@ -14,7 +14,9 @@ impl Store {
             .await?;
         row.map(|(json,)| {
             serde_json::from_str(&json).map_err(|e| {
-                StoreError::invalid(format!("the saved setting {key:?} has an unexpected shape: {e}"))
+                StoreError::invalid(format!(
+                    "the saved setting {key:?} has an unexpected shape: {e}"
+                ))
             })
         })
         .transpose()

@@ -68,10 +68,11 @@ impl Store {
             return Err(StoreError::invalid("a summary cannot be empty"));
         }
         let mut tx = self.pool.begin().await?;
-        let owner: Option<(i64,)> = sqlx::query_as("SELECT conversation_id FROM messages WHERE id = ?")
-            .bind(new.covers_through_message_id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let owner: Option<(i64,)> =
+            sqlx::query_as("SELECT conversation_id FROM messages WHERE id = ?")
+                .bind(new.covers_through_message_id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
         match owner {
             None => {
                 return Err(StoreError::NotFound {

@@ -63,7 +63,42 @@ async fn a_new_chat_survives_a_restart() -> Result<()> {
         ids_after, ids_before,
         "same chats, same order, after a restart"
     );
-    app.screenshot("smoke-relaunched").await?;
+    app.resize(1280, 800).await?;
+    app.screenshot("smoke-relaunched-1280x800").await?;
+
+    // A narrow window hides the list behind a menu button that brings it back.
+    app.resize(600, 700).await?;
+    app.eventually("the chat list to slide away", || async {
+        let right = app
+            .client
+            .execute(
+                "return document.querySelector('.sidebar').getBoundingClientRect().right",
+                vec![],
+            )
+            .await?;
+        Ok((right.as_f64().unwrap_or(1.0) <= 0.0).then_some(()))
+    })
+    .await?;
+    let menu = app
+        .wait_for(Locator::Css("[data-testid=show-chats]"))
+        .await?;
+    assert!(
+        menu.is_displayed().await?,
+        "the menu button shows in a narrow window"
+    );
+    menu.click().await?;
+    app.eventually("the chat list to slide in", || async {
+        let left = app
+            .client
+            .execute(
+                "return document.querySelector('.sidebar').getBoundingClientRect().left",
+                vec![],
+            )
+            .await?;
+        Ok((left.as_f64() == Some(0.0)).then_some(()))
+    })
+    .await?;
+    app.screenshot("smoke-narrow-600x700").await?;
     app.quit().await?;
     Ok(())
 }

@@ -1,1 +1,18 @@
-//! The OpenAI-compatible streaming client.
+//! The OpenAI-compatible streaming client: typed requests, typed stream events, typed errors.
+//!
+//! Works with llama.cpp's `llama-server`, LM Studio, Ollama, vLLM, LiteLLM and Jan. Every request
+//! has a connect, a first-token and an idle timeout; connection failures, 429, 503 and 5xx are
+//! retried with backoff only before the first token; cancelling (or dropping the stream) closes the
+//! HTTP connection at once so the server stops generating.
+
+mod client;
+pub mod discovery;
+mod error;
+mod types;
+
+pub use client::{ChatStream, Endpoint, LlmClient};
+pub use error::LlmError;
+pub use types::{
+    ChatMessage, ChatRequest, Completion, FinishReason, RetryPolicy, StreamEvent, Timeouts,
+    Timings, Usage, WireRole,
+};

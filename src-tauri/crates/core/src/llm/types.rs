@@ -1,0 +1,213 @@
+//! The typed request and the typed events of an OpenAI-compatible chat completion.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Who said a message, as the wire format names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WireRole {
+    System,
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: WireRole,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn system(content: impl Into<String>) -> Self {
+        Self {
+            role: WireRole::System,
+            content: content.into(),
+        }
+    }
+    pub fn user(content: impl Into<String>) -> Self {
+        Self {
+            role: WireRole::User,
+            content: content.into(),
+        }
+    }
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self {
+            role: WireRole::Assistant,
+            content: content.into(),
+        }
+    }
+}
+
+/// One chat completion request. `extra` is merged into the JSON body as is (e.g. `top_k`,
+/// `repeat_penalty`, `cache_prompt` for llama.cpp).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChatRequest {
+    /// `None` lets the server use whatever model it has loaded.
+    pub model: Option<String>,
+    pub messages: Vec<ChatMessage>,
+    pub temperature: Option<f32>,
+    pub top_p: Option<f32>,
+    pub max_tokens: Option<u32>,
+    pub stop: Vec<String>,
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ChatRequest {
+    /// The JSON body; streaming requests ask for usage in the final chunk.
+    pub(crate) fn body(&self, stream: bool) -> serde_json::Value {
+        let mut body = serde_json::Map::new();
+        for (k, v) in &self.extra {
+            body.insert(k.clone(), v.clone());
+        }
+        if let Some(model) = &self.model {
+            body.insert("model".into(), model.clone().into());
+        }
+        body.insert(
+            "messages".into(),
+            serde_json::to_value(&self.messages).unwrap_or_default(),
+        );
+        if let Some(t) = self.temperature {
+            body.insert("temperature".into(), serde_json::json!(t));
+        }
+        if let Some(p) = self.top_p {
+            body.insert("top_p".into(), serde_json::json!(p));
+        }
+        if let Some(n) = self.max_tokens {
+            body.insert("max_tokens".into(), n.into());
+        }
+        if !self.stop.is_empty() {
+            body.insert("stop".into(), self.stop.clone().into());
+        }
+        body.insert("stream".into(), stream.into());
+        if stream {
+            body.insert(
+                "stream_options".into(),
+                serde_json::json!({ "include_usage": true }),
+            );
+        }
+        serde_json::Value::Object(body)
+    }
+}
+
+/// Token counts the server reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: Option<u64>,
+    pub completion_tokens: Option<u64>,
+    /// Prompt tokens served from the server's cache (`prompt_tokens_details.cached_tokens`).
+    pub cached_tokens: Option<u64>,
+}
+
+/// llama.cpp's `timings` object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub cache_n: Option<u64>,
+    pub prompt_n: Option<u64>,
+    pub prompt_ms: Option<f64>,
+    pub predicted_n: Option<u64>,
+    pub predicted_ms: Option<f64>,
+    pub predicted_per_second: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    Stop,
+    Length,
+    ContentFilter,
+    ToolCalls,
+    Other(String),
+}
+
+impl FinishReason {
+    pub(crate) fn parse(s: &str) -> Self {
+        match s {
+            "stop" | "eos" => Self::Stop,
+            "length" => Self::Length,
+            "content_filter" => Self::ContentFilter,
+            "tool_calls" | "function_call" => Self::ToolCalls,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+/// What a stream yields, in order of arrival.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    Role,
+    Content(String),
+    /// Thinking text (`reasoning_content`) from reasoning models.
+    Reasoning(String),
+    Usage(Usage),
+    Timings(Timings),
+    /// The model that answered, when the server names it.
+    Model(String),
+    Finish(FinishReason),
+    /// `data: [DONE]`: the reply is complete. Nothing follows.
+    Done,
+}
+
+/// A whole reply from [`super::LlmClient::complete`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Completion {
+    pub content: String,
+    pub reasoning: String,
+    pub usage: Usage,
+    pub finish_reason: Option<FinishReason>,
+    pub model: Option<String>,
+}
+
+/// Limits on waiting. A long reply is never cut by a total-time limit: only silence is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing the TCP connection.
+    pub connect: Duration,
+    /// From sending the request to the first event (covers prompt processing on a slow machine).
+    pub first_token: Duration,
+    /// Between two chunks once the reply is flowing.
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            first_token: Duration::from_secs(120),
+            idle: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Retries before the first token: exponential backoff with jitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included; 1 means no retry.
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `attempt + 1` (attempt counts from 1): base · 2^(attempt−1), capped,
+    /// then "equal jitter" (between half and all of it) so clients retrying together spread out.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(self.max_delay);
+        let half = exp / 2;
+        half + half.mul_f64(rand::random::<f64>())
+    }
+}

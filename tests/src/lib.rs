@@ -15,6 +15,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 pub use fantoccini;
 
+pub mod llama;
+
 /// How long a cold app start (WebKit's first process spawn on a busy CI core) may take.
 const LAUNCH_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long the UI may take to show something after an action.

@@ -1,10 +1,12 @@
 //! Confab's core: everything the desktop app and the terminal front end share.
 //!
 //! No Tauri here. Front ends talk to this crate through typed APIs and receive streamed output
-//! through the [`chat::EventSink`]-style traits, so the whole of Confab's behaviour can be tested and
+//! through the [`chat::EventSink`] trait, so the whole of Confab's behaviour can be tested and
 //! benchmarked headless.
 
+pub mod chat;
 pub mod clock;
 pub mod llm;
+pub mod memory;
 pub mod paths;
 pub mod store;

@@ -1,0 +1,55 @@
+//! What the chat service tells a front end while a reply streams.
+
+use serde::Serialize;
+
+use crate::llm::{FinishReason, Usage};
+use crate::store::{ConversationId, Message, MessageId};
+
+/// One step of a reply, in order: `Started`, then deltas, then exactly one of `Done`, `Error`
+/// or `Cancelled`. Serialised with a `type` tag for the UI.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChatEvent {
+    Started {
+        conversation_id: ConversationId,
+        /// The user's message as saved, when the reply answers a new one.
+        user_message: Option<Message>,
+        /// The reply, saved as `streaming` and still empty.
+        reply: Message,
+    },
+    Delta {
+        message_id: MessageId,
+        text: String,
+    },
+    Reasoning {
+        message_id: MessageId,
+        text: String,
+    },
+    Usage {
+        message_id: MessageId,
+        usage: Usage,
+    },
+    Done {
+        message: Message,
+        finish_reason: Option<FinishReason>,
+    },
+    Error {
+        /// The reply as saved: `error` (or `interrupted`, when text had arrived).
+        message: Message,
+        code: String,
+        error: String,
+    },
+    Cancelled {
+        message: Message,
+    },
+}
+
+/// Where a reply's events go. Called on the streaming task: return quickly, never block.
+pub trait EventSink: Send + Sync {
+    fn send(&self, event: ChatEvent);
+}
+
+/// A sink that drops everything (for replies nobody watches).
+impl EventSink for () {
+    fn send(&self, _event: ChatEvent) {}
+}

@@ -1,0 +1,307 @@
+//! The chat service against a scripted server: nothing is lost, whatever the server does.
+
+mod store_support;
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use confab_core::chat::{ChatEvent, ChatService, EventSink};
+use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts};
+use confab_core::store::{MessageStatus, NewConversation, Role};
+use store_support::TestStore;
+use support::{delta, finish, Ending, FaultServer, Reply, DONE};
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<ChatEvent>>);
+
+impl EventSink for Recorder {
+    fn send(&self, event: ChatEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+impl Recorder {
+    fn events(&self) -> Vec<ChatEvent> {
+        self.0.lock().unwrap().clone()
+    }
+    fn text(&self) -> String {
+        self.events()
+            .iter()
+            .filter_map(|e| match e {
+                ChatEvent::Delta { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn service(t: &TestStore, url: &str) -> Arc<ChatService> {
+    let client = LlmClient::new(
+        Endpoint::new(url, None).unwrap(),
+        Timeouts {
+            connect: Duration::from_secs(2),
+            first_token: Duration::from_secs(5),
+            idle: Duration::from_secs(5),
+        },
+        RetryPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        },
+    );
+    Arc::new(ChatService::new(t.store.clone(), client))
+}
+
+#[tokio::test]
+async fn a_reply_streams_into_the_database_and_the_sink() {
+    let t = TestStore::new().await;
+    let server = FaultServer::start().await;
+    server.chat([Reply::sse([
+        delta("The capital"),
+        delta(" is Paris."),
+        finish("stop"),
+        r#"data: {"model":"smol","choices":[],"usage":{"prompt_tokens":20,"completion_tokens":6}}"#
+            .to_owned()
+            + "\n\n",
+        DONE.to_owned(),
+    ])]);
+    let chat = t
+        .store
+        .create_conversation(NewConversation {
+            title: "France".into(),
+            system_prompt: "Be brief.".into(),
+            model: Some("smol".into()),
+            params: serde_json::json!({"temperature": 0.3, "max_tokens": 64}),
+        })
+        .await
+        .unwrap();
+    let svc = service(&t, &server.url());
+    let sink = Recorder::default();
+    let reply = svc
+        .send(chat.id, "What is the capital of France?", &sink)
+        .await
+        .unwrap();
+
+    assert_eq!(reply.status, MessageStatus::Complete);
+    assert_eq!(reply.content, "The capital is Paris.");
+    assert_eq!(
+        (reply.prompt_tokens, reply.completion_tokens),
+        (Some(20), Some(6))
+    );
+    assert_eq!(sink.text(), "The capital is Paris.");
+    let events = sink.events();
+    assert!(
+        matches!(&events[0], ChatEvent::Started { user_message: Some(m), .. } if m.role == Role::User)
+    );
+    assert!(
+        matches!(events.last(), Some(ChatEvent::Done { message, .. }) if message.id == reply.id)
+    );
+
+    let saved = t.store.tail_messages(chat.id, 10).await.unwrap();
+    assert_eq!(saved.len(), 2);
+    assert_eq!(saved[0].content, "What is the capital of France?");
+    assert_eq!(saved[1], reply);
+
+    let body = &server.requests()[0].1;
+    assert_eq!(
+        body["messages"][0],
+        serde_json::json!({"role": "system", "content": "Be brief."})
+    );
+    assert_eq!(
+        body["messages"][1]["content"],
+        "What is the capital of France?"
+    );
+    assert_eq!(body["model"], "smol");
+    assert_eq!(body["max_tokens"], 64);
+    assert!((body["temperature"].as_f64().unwrap() - 0.3).abs() < 1e-6);
+
+    // The next turn carries the whole conversation.
+    server.chat([Reply::sse([delta("Lyon."), DONE.to_owned()])]);
+    svc.send(chat.id, "And the third largest city?", &())
+        .await
+        .unwrap();
+    let body = &server.requests()[1].1;
+    let contents: Vec<&str> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        contents,
+        [
+            "Be brief.",
+            "What is the capital of France?",
+            "The capital is Paris.",
+            "And the third largest city?"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_question_is_saved_even_when_no_server_answers() {
+    let t = TestStore::new().await;
+    let chat = t.chat("offline").await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let sink = Recorder::default();
+    let reply = service(&t, &url)
+        .send(chat.id, "Anyone there?", &sink)
+        .await
+        .unwrap();
+    assert_eq!(reply.status, MessageStatus::Error);
+    assert!(
+        reply.error.as_deref().unwrap().contains("no server at"),
+        "{reply:?}"
+    );
+    let saved = t.store.tail_messages(chat.id, 10).await.unwrap();
+    assert_eq!(saved[0].content, "Anyone there?");
+    assert!(
+        matches!(sink.events().last(), Some(ChatEvent::Error { code, .. }) if code == "unreachable")
+    );
+}
+
+#[tokio::test]
+async fn a_lost_connection_keeps_the_partial_reply_marked_interrupted() {
+    let t = TestStore::new().await;
+    let chat = t.chat("dropped").await;
+    let server = FaultServer::start().await;
+    server.chat([Reply::sse([delta("Once upon"), delta(" a time")]).ending(Ending::Drop)]);
+    let reply = service(&t, &server.url())
+        .send(chat.id, "A story?", &())
+        .await
+        .unwrap();
+    assert_eq!(reply.status, MessageStatus::Interrupted);
+    assert_eq!(reply.content, "Once upon a time");
+    assert!(reply.error.is_some());
+}
+
+#[tokio::test]
+async fn a_growing_reply_is_saved_while_it_streams_and_stop_keeps_it() {
+    let t = TestStore::new().await;
+    let chat = t.chat("long").await;
+    let server = FaultServer::start().await;
+    let tokens: Vec<String> = (0..400).map(|i| delta(&format!("w{i} "))).collect();
+    server.chat([Reply::sse(tokens)
+        .paced(Duration::from_millis(5))
+        .ending(Ending::Stall)]);
+    let svc = service(&t, &server.url());
+    let task = {
+        let svc = svc.clone();
+        tokio::spawn(async move { svc.send(chat.id, "Go", &()).await })
+    };
+    // Poll the database, as a second front end would, until the reply has been saved mid-stream.
+    let store = t.store.clone();
+    let partial = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let tail = store.tail_messages(chat.id, 1).await.unwrap();
+            if let Some(m) = tail
+                .first()
+                .filter(|m| m.role == Role::Assistant && !m.content.is_empty())
+            {
+                assert_eq!(m.status, MessageStatus::Streaming);
+                return m.content.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the growing reply reaches the database while streaming");
+    assert!(partial.starts_with("w0 w1 "));
+    assert!(svc.is_streaming(chat.id));
+    assert!(svc.stop(chat.id));
+    let reply = task.await.unwrap().unwrap();
+    assert_eq!(reply.status, MessageStatus::Interrupted);
+    assert!(reply.content.len() >= partial.len() && reply.content.starts_with(&partial));
+    assert!(
+        server.client_disconnected(Duration::from_secs(1)).await,
+        "stop closed the request"
+    );
+    assert!(!svc.is_streaming(chat.id));
+    assert!(!svc.stop(chat.id), "nothing left to stop");
+}
+
+#[tokio::test]
+async fn one_reply_per_chat_but_chats_stream_side_by_side() {
+    let t = TestStore::new().await;
+    let a = t.chat("a").await;
+    let b = t.chat("b").await;
+    let server = FaultServer::start().await;
+    server.chat([Reply::sse([delta("x")]).ending(Ending::Stall)]);
+    let svc = service(&t, &server.url());
+    let spawn = |id| {
+        let svc = svc.clone();
+        tokio::spawn(async move { svc.send(id, "hi", &()).await })
+    };
+    let ta = spawn(a.id);
+    let tb = spawn(b.id);
+    tokio::time::timeout(Duration::from_secs(5), async {
+        // Both questions and both streaming replies are saved: the two chats stream at once.
+        loop {
+            let (na, nb) = (
+                t.store.message_count(a.id).await.unwrap(),
+                t.store.message_count(b.id).await.unwrap(),
+            );
+            if na == 2 && nb == 2 && svc.is_streaming(a.id) && svc.is_streaming(b.id) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let err = svc.send(a.id, "again", &()).await.unwrap_err();
+    assert_eq!(err.code(), "busy");
+    assert_eq!(
+        t.store.message_count(a.id).await.unwrap(),
+        2,
+        "the refused message was not saved"
+    );
+    svc.stop(a.id);
+    svc.stop(b.id);
+    for task in [ta, tb] {
+        assert_eq!(
+            task.await.unwrap().unwrap().status,
+            MessageStatus::Interrupted
+        );
+    }
+}
+
+#[tokio::test]
+async fn respond_continues_after_an_interrupted_reply() {
+    let t = TestStore::new().await;
+    let chat = t.chat("again").await;
+    let server = FaultServer::start().await;
+    server.chat([Reply::sse([delta("Half")]).ending(Ending::Drop)]);
+    let svc = service(&t, &server.url());
+    svc.send(chat.id, "Tell me", &()).await.unwrap();
+    server.chat([Reply::sse([delta("Whole."), DONE.to_owned()])]);
+    let reply = svc.respond(chat.id, &()).await.unwrap();
+    assert_eq!(reply.status, MessageStatus::Complete);
+    let body = &server.requests()[1].1;
+    let last = body["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last,
+        serde_json::json!({"role": "assistant", "content": "Half"})
+    );
+}
+
+#[tokio::test]
+async fn bad_input_changes_nothing() {
+    let t = TestStore::new().await;
+    let chat = t.chat("strict").await;
+    let svc = service(&t, "http://127.0.0.1:9");
+    assert_eq!(
+        svc.send(chat.id, "   ", &()).await.unwrap_err().code(),
+        "invalid_input"
+    );
+    assert_eq!(
+        svc.send(confab_core::store::ConversationId(999), "hi", &())
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+    assert_eq!(t.store.message_count(chat.id).await.unwrap(), 0);
+}

@@ -25,6 +25,6 @@ step "Core, CLI and shell tests"
 cargo test --workspace --exclude confab-tests --locked
 
 step "End-to-end tests: the real app (Xvfb + tauri-driver) and a real llama.cpp server"
-cargo build -p confab --locked
+cargo build -p confab -p confab-cli --locked
 xvfb-run -a --server-args="-screen 0 1920x1080x24" \
   cargo test -p confab-tests --locked -- --test-threads=1

@@ -1,12 +1,20 @@
 //! `confab-cli`: Confab in a terminal, on the desktop app's database.
 
+mod chat;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts};
 use confab_core::paths::{default_data_dir, DATABASE_FILE};
 use confab_core::store::{ListConversations, Store};
+
+/// The server used when none is given: LM Studio's default.
+const DEFAULT_ENDPOINT: &str = "http://localhost:1234";
+/// The setting that holds the endpoint the desktop app uses.
+const ENDPOINT_SETTING: &str = "endpoint";
 
 #[derive(Parser)]
 #[command(
@@ -22,8 +30,44 @@ struct Cli {
     command: Command,
 }
 
+#[derive(clap::Args, Clone)]
+struct ServerArgs {
+    /// The OpenAI-compatible server, e.g. http://localhost:8080 (default: the app's setting,
+    /// else http://localhost:1234).
+    #[arg(long, env = "CONFAB_ENDPOINT", value_name = "URL")]
+    endpoint: Option<String>,
+    /// API key, if the server wants one.
+    #[arg(long, env = "CONFAB_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Chat: streams the reply as it comes. Ctrl+C stops a reply; Ctrl+D or /exit leaves.
+    Chat {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// The model to ask (default: the conversation's, else the server's).
+        #[arg(long)]
+        model: Option<String>,
+        /// Continue this conversation instead of starting a new one.
+        #[arg(long, value_name = "ID")]
+        conversation: Option<i64>,
+        /// Send this one message, print only the reply, and exit (0 when the reply completed).
+        #[arg(short = 'm', long = "message", value_name = "TEXT")]
+        message: Option<String>,
+        /// The system prompt of a new conversation.
+        #[arg(long, value_name = "TEXT")]
+        system: Option<String>,
+        /// Sampling temperature for a new conversation (e.g. 0 for the most likely answer).
+        #[arg(long)]
+        temperature: Option<f32>,
+    },
+    /// List the models the server offers.
+    Models {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
     /// List saved conversations, most recently active first.
     Ls {
         /// How many to show.
@@ -52,11 +96,35 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     let store = open_store(cli.data_dir).await?;
-    match cli.command {
-        Command::Ls { limit, all, json } => list(&store, limit, all, json).await?,
-    }
+    let code = match cli.command {
+        Command::Ls { limit, all, json } => {
+            list(&store, limit, all, json).await?;
+            ExitCode::SUCCESS
+        }
+        Command::Models { server } => {
+            let client = client(&store, &server).await?;
+            models(&client).await?;
+            ExitCode::SUCCESS
+        }
+        Command::Chat {
+            server,
+            model,
+            conversation,
+            message,
+            system,
+            temperature,
+        } => {
+            let client = client(&store, &server).await?;
+            let new = chat::NewChat {
+                model,
+                system,
+                temperature,
+            };
+            chat::run(store.clone(), client, new, conversation, message).await?
+        }
+    };
     store.close().await;
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 async fn open_store(data_dir: Option<PathBuf>) -> Result<Store> {
@@ -65,6 +133,36 @@ async fn open_store(data_dir: Option<PathBuf>) -> Result<Store> {
         .context("cannot tell where Confab's data lives: set CONFAB_DATA_DIR or pass --data-dir")?;
     let store = Store::open(&dir.join(DATABASE_FILE)).await?;
     Ok(store)
+}
+
+/// The flag (or env), else the app's saved endpoint, else LM Studio's default.
+async fn client(store: &Store, args: &ServerArgs) -> Result<LlmClient> {
+    let saved: Option<serde_json::Value> = store.get_setting(ENDPOINT_SETTING).await.ok().flatten();
+    let url = args
+        .endpoint
+        .clone()
+        .or_else(|| saved.as_ref()?.get("base_url")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+    let endpoint = Endpoint::new(&url, args.api_key.clone())?;
+    Ok(LlmClient::new(
+        endpoint,
+        Timeouts::default(),
+        RetryPolicy::default(),
+    ))
+}
+
+async fn models(client: &LlmClient) -> Result<()> {
+    let models = client.list_models().await?;
+    if models.is_empty() {
+        println!("{} offers no models.", client.endpoint().base_url());
+    }
+    for m in models {
+        match m.context_length {
+            Some(n) => println!("{}\t{n} tokens", m.id),
+            None => println!("{}", m.id),
+        }
+    }
+    Ok(())
 }
 
 async fn list(store: &Store, limit: u32, all: bool, json: bool) -> Result<()> {
@@ -80,7 +178,7 @@ async fn list(store: &Store, limit: u32, all: bool, json: bool) -> Result<()> {
         return Ok(());
     }
     if page.items.is_empty() {
-        println!("No conversations yet.");
+        println!("No conversations yet. Start one with `confab-cli chat`.");
         return Ok(());
     }
     for c in &page.items {

@@ -23,7 +23,10 @@ async fn ls_lists_the_apps_conversations() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, stdout, _) = cli(dir.path(), &["ls"]);
     assert!(ok);
-    assert_eq!(stdout.trim(), "No conversations yet.");
+    assert_eq!(
+        stdout.trim(),
+        "No conversations yet. Start one with `confab-cli chat`."
+    );
 
     let store = Store::open(&dir.path().join(DATABASE_FILE)).await.unwrap();
     for title in ["First", "Second"] {

@@ -1,0 +1,127 @@
+//! `confab-cli chat -m` against a scripted server: stdout carries only the reply, the exit code
+//! says how it ended, and everything lands in the app's database.
+
+#[path = "../../core/tests/support/mod.rs"]
+mod support;
+
+use std::process::Stdio;
+
+use confab_core::paths::DATABASE_FILE;
+use confab_core::store::{ListConversations, MessageStatus, Store};
+use support::{delta, Ending, FaultServer, Reply, DONE};
+
+async fn chat(data: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_confab-cli"))
+        .arg("chat")
+        .args(args)
+        .env("CONFAB_DATA_DIR", data)
+        .env_remove("CONFAB_ENDPOINT")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("run confab-cli");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn one_message_prints_the_reply_and_saves_the_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FaultServer::start().await;
+    server.chat([Reply::sse([
+        delta("Paris"),
+        delta(" it is."),
+        DONE.to_owned(),
+    ])]);
+    let url = server.url();
+    let (code, stdout, stderr) = chat(
+        dir.path(),
+        &[
+            "--endpoint",
+            &url,
+            "--system",
+            "Be brief.",
+            "--temperature",
+            "0",
+            "-m",
+            "Capital of France?",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "Paris it is.\n");
+    let body = &server.requests()[0].1;
+    assert_eq!(body["messages"][0]["content"], "Be brief.");
+    assert_eq!(body["temperature"], 0.0);
+
+    let store = Store::open(&dir.path().join(DATABASE_FILE)).await.unwrap();
+    let chats = store
+        .list_conversations(ListConversations::default())
+        .await
+        .unwrap();
+    assert_eq!(chats.items.len(), 1);
+    assert_eq!(chats.items[0].title, "Capital of France?");
+    let id = chats.items[0].id;
+
+    // A second turn in the same conversation carries the first.
+    server.chat([Reply::sse([delta("Lyon."), DONE.to_owned()])]);
+    let (code, stdout, _) = chat(
+        dir.path(),
+        &[
+            "--endpoint",
+            &url,
+            "--conversation",
+            &id.to_string(),
+            "-m",
+            "And then?",
+        ],
+    )
+    .await;
+    assert_eq!((code, stdout.as_str()), (0, "Lyon.\n"));
+    assert_eq!(
+        server.requests()[1].1["messages"].as_array().unwrap().len(),
+        4
+    );
+    assert_eq!(store.message_count(id).await.unwrap(), 4);
+}
+
+#[tokio::test]
+async fn an_interrupted_reply_exits_non_zero_with_the_reason_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FaultServer::start().await;
+    server.chat([Reply::sse([delta("Half a")]).ending(Ending::Drop)]);
+    let (code, stdout, stderr) =
+        chat(dir.path(), &["--endpoint", &server.url(), "-m", "Story?"]).await;
+    assert_eq!(code, 2);
+    assert_eq!(stdout, "Half a\n");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let store = Store::open(&dir.path().join(DATABASE_FILE)).await.unwrap();
+    let id = store
+        .list_conversations(ListConversations::default())
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    let tail = store.tail_messages(id, 1).await.unwrap();
+    assert_eq!(tail[0].status, MessageStatus::Interrupted);
+    assert_eq!(tail[0].content, "Half a");
+}
+
+#[tokio::test]
+async fn no_server_is_a_clear_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = chat(
+        dir.path(),
+        &["--endpoint", "http://127.0.0.1:9", "-m", "hi"],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert_eq!(stdout.trim(), "");
+    assert!(
+        stderr.contains("no server at http://127.0.0.1:9"),
+        "{stderr}"
+    );
+}

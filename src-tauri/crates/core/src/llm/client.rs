@@ -5,12 +5,13 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 use std::time::Duration;
 
-use eventsource_stream::{EventStreamError, Eventsource};
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use super::error::{classify, excerpt, parse_retry_after, LlmError};
+use super::sse::{SseDecoder, SseEvent};
 use super::types::{
     ChatRequest, Completion, FinishReason, RetryPolicy, StreamEvent, Timeouts, Timings, Usage,
 };
@@ -116,9 +117,10 @@ impl LlmClient {
         let response = self
             .send_with_retries(&body, request.model.as_deref(), cancel)
             .await?;
-        let events = response.bytes_stream().eventsource();
         Ok(ChatStream {
-            inner: Box::pin(events),
+            inner: Box::pin(response.bytes_stream()),
+            decoder: SseDecoder::default(),
+            events: VecDeque::new(),
             cancel: cancel.clone(),
             timeouts: self.timeouts,
             started: false,
@@ -283,11 +285,12 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     last
 }
 
-type EventResult = Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>;
-
 /// A reply as it streams in. Dropping it closes the connection, which tells the server to stop.
 pub struct ChatStream {
-    inner: Pin<Box<dyn Stream<Item = EventResult> + Send>>,
+    inner: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    decoder: SseDecoder,
+    /// Decoded events not yet turned into [`StreamEvent`]s.
+    events: VecDeque<SseEvent>,
     cancel: CancellationToken,
     timeouts: Timeouts,
     started: bool,
@@ -316,6 +319,12 @@ impl ChatStream {
             if self.finished {
                 return None;
             }
+            if let Some(event) = self.events.pop_front() {
+                if let Err(err) = self.accept(&event) {
+                    return Some(Err(self.fail(err)));
+                }
+                continue;
+            }
             let wait = if self.started {
                 self.timeouts.idle
             } else {
@@ -326,7 +335,7 @@ impl ChatStream {
                 _ = self.cancel.cancelled() => return Some(Err(self.fail(LlmError::Cancelled))),
                 next = tokio::time::timeout(wait, self.inner.next()) => next,
             };
-            let event = match next {
+            match next {
                 Err(_) if self.started => {
                     return Some(Err(self.fail(LlmError::IdleTimeout { after: wait })))
                 }
@@ -336,11 +345,12 @@ impl ChatStream {
                         reason: "the server closed the stream without finishing it".into(),
                     })))
                 }
-                Ok(Some(Err(e))) => return Some(Err(self.fail(stream_error(e)))),
-                Ok(Some(Ok(event))) => event,
-            };
-            if let Err(err) = self.accept(&event) {
-                return Some(Err(self.fail(err)));
+                Ok(Some(Err(e))) => {
+                    return Some(Err(self.fail(LlmError::Interrupted {
+                        reason: root_cause(&e),
+                    })))
+                }
+                Ok(Some(Ok(bytes))) => self.decoder.push(&bytes, &mut self.events),
             }
         }
     }
@@ -349,11 +359,12 @@ impl ChatStream {
     fn fail(&mut self, err: LlmError) -> LlmError {
         self.finished = true;
         self.pending.clear();
+        self.events.clear();
         self.inner = Box::pin(futures_util::stream::empty());
         err
     }
 
-    fn accept(&mut self, event: &eventsource_stream::Event) -> Result<(), LlmError> {
+    fn accept(&mut self, event: &SseEvent) -> Result<(), LlmError> {
         let data = event.data.trim();
         if event.event == "error" {
             return Err(stream_error_body(data));
@@ -365,6 +376,7 @@ impl ChatStream {
         if data == "[DONE]" {
             self.pending.push_back(StreamEvent::Done);
             self.finished = true;
+            self.events.clear();
             self.inner = Box::pin(futures_util::stream::empty());
             return Ok(());
         }
@@ -410,22 +422,6 @@ impl ChatStream {
             self.pending.push_back(StreamEvent::Timings(timings));
         }
         Ok(())
-    }
-}
-
-fn stream_error(err: EventStreamError<reqwest::Error>) -> LlmError {
-    match err {
-        EventStreamError::Utf8(e) => LlmError::Protocol {
-            message: format!("the stream is not valid UTF-8: {e}"),
-            excerpt: String::new(),
-        },
-        EventStreamError::Parser(e) => LlmError::Protocol {
-            message: format!("the stream is not valid server-sent events: {e}"),
-            excerpt: String::new(),
-        },
-        EventStreamError::Transport(e) => LlmError::Interrupted {
-            reason: root_cause(&e),
-        },
     }
 }
 

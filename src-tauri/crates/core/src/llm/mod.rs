@@ -8,6 +8,7 @@
 mod client;
 pub mod discovery;
 mod error;
+mod sse;
 mod types;
 
 pub use client::{ChatStream, Endpoint, LlmClient};

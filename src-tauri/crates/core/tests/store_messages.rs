@@ -523,3 +523,59 @@ async fn concurrent_writers_never_see_a_busy_database() {
     }
     assert_eq!(t.store.message_count(chat.id).await.unwrap(), 800);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mixed_concurrent_writes_from_two_handles_never_fail_busy() {
+    let t = TestStore::new().await;
+    let other = Store::open(&t.dir.path().join("confab.db")).await.unwrap();
+    let mut tasks = Vec::new();
+    for writer in 0..6 {
+        let store = if writer % 2 == 0 {
+            t.store.clone()
+        } else {
+            other.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let chat = store
+                .create_conversation(confab_core::store::NewConversation::default())
+                .await?;
+            for i in 0..40 {
+                let question = store
+                    .append_message(chat.id, NewMessage::user(format!("q{i}")))
+                    .await?;
+                let reply = store
+                    .append_message(chat.id, NewMessage::streaming_reply(None))
+                    .await?;
+                store.update_streaming_content(reply.id, "partial").await?;
+                store
+                    .finish_message(reply.id, finish(MessageStatus::Complete, "answer"))
+                    .await?;
+                store
+                    .save_summary(NewSummary {
+                        conversation_id: chat.id,
+                        content: format!("through {i}"),
+                        covers_through_message_id: question.id,
+                        token_count: None,
+                        model: None,
+                        edited_by_user: false,
+                    })
+                    .await?;
+                store
+                    .update_conversation_settings(
+                        chat.id,
+                        confab_core::store::ConversationSettings {
+                            system_prompt: Some(format!("v{i}")),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+            }
+            Ok::<_, StoreError>(chat.id)
+        }));
+    }
+    for task in tasks {
+        let id = task.await.unwrap().unwrap();
+        assert_eq!(t.store.message_count(id).await.unwrap(), 80);
+        assert_eq!(t.store.summaries(id).await.unwrap().len(), 40);
+    }
+}

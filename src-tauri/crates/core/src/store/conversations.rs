@@ -217,7 +217,7 @@ impl Store {
             check_system_prompt(prompt)?;
         }
         let params = settings.params.as_ref().map(params_json).transpose()?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let current: Option<ConversationRow> =
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM conversations WHERE id = ?"))
                 .bind(id.0)

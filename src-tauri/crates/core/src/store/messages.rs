@@ -206,7 +206,7 @@ impl Store {
         check_new_message(&new)?;
         let now = self.now_ms();
         let completed_at = (new.status != MessageStatus::Streaming).then_some(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let bumped = sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(conversation_id.0)
@@ -261,7 +261,7 @@ impl Store {
         }
         check_content("reply", &finish.content)?;
         let now = self.now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let row: Option<MessageRow> = sqlx::query_as(&format!(
             "UPDATE messages SET status = ?, content = ?, error = ?, prompt_tokens = ?,
                  completion_tokens = ?, model = coalesce(?, model), completed_at = ?

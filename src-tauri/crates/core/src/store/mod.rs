@@ -194,6 +194,14 @@ impl Store {
         })
     }
 
+    /// A write transaction that takes SQLite's write lock up front (`BEGIN IMMEDIATE`). A deferred
+    /// transaction that reads before it writes can fail with `SQLITE_BUSY_SNAPSHOT` when another
+    /// connection wrote in between, and the busy timeout does not help with that; an immediate
+    /// one waits its turn instead.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     fn now_ms(&self) -> i64 {
         self.clock.now().timestamp_millis()
     }

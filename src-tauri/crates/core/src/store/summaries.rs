@@ -67,7 +67,7 @@ impl Store {
         if new.content.trim().is_empty() {
             return Err(StoreError::invalid("a summary cannot be empty"));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let owner: Option<(i64,)> =
             sqlx::query_as("SELECT conversation_id FROM messages WHERE id = ?")
                 .bind(new.covers_through_message_id.0)

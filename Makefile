@@ -1,5 +1,5 @@
 # One entry point. `make run` and `make test` install what is missing first.
-.PHONY: run test fmt lint
+.PHONY: run test fmt lint bench
 
 run:
 	./scripts/run.sh
@@ -14,3 +14,6 @@ fmt:
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+bench:
+	cargo bench -p confab-core --bench stream_vs_curl

@@ -17,6 +17,8 @@ const TITLE_CHARS: usize = 60;
 /// Prints the reply's text to stdout as it arrives; thinking goes to stderr when interactive.
 struct TerminalSink {
     show_reasoning: bool,
+    /// The code of the error the reply ended with, if any.
+    error_code: std::sync::Mutex<Option<String>>,
 }
 
 impl EventSink for TerminalSink {
@@ -29,6 +31,9 @@ impl EventSink for TerminalSink {
             }
             ChatEvent::Reasoning { text, .. } if self.show_reasoning => {
                 eprint!("\x1b[2m{text}\x1b[0m");
+            }
+            ChatEvent::Error { code, .. } => {
+                *self.error_code.lock().unwrap_or_else(|e| e.into_inner()) = Some(code);
             }
             _ => {}
         }
@@ -76,7 +81,7 @@ pub async fn run(
             Some(id) => id,
             None => new_conversation(&store, &text, &new).await?,
         };
-        let reply = send(&service, id, &text, false).await?;
+        let Sent { reply, unreachable } = send(&service, id, &text, false).await?;
         println!();
         return Ok(match reply.status {
             MessageStatus::Complete => ExitCode::SUCCESS,
@@ -90,6 +95,9 @@ pub async fn run(
                     },
                     reply.error.as_deref().unwrap_or("no reason given")
                 );
+                if unreachable {
+                    suggest_running_servers().await;
+                }
                 ExitCode::from(2)
             }
         });
@@ -127,7 +135,7 @@ pub async fn run(
                 id
             }
         };
-        let reply = send(&service, id, text, interactive).await?;
+        let Sent { reply, unreachable } = send(&service, id, text, interactive).await?;
         println!();
         if reply.status != MessageStatus::Complete {
             eprintln!(
@@ -135,6 +143,9 @@ pub async fn run(
                 reply.status.as_str(),
                 reply.error.as_deref().unwrap_or("")
             );
+            if unreachable {
+                suggest_running_servers().await;
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -146,19 +157,92 @@ async fn send(
     id: ConversationId,
     text: &str,
     show_reasoning: bool,
-) -> Result<Message> {
-    let sink = TerminalSink { show_reasoning };
+) -> Result<Sent> {
+    let sink = TerminalSink {
+        show_reasoning,
+        error_code: Default::default(),
+    };
+    // The handler is in place before the request goes out, so an early Ctrl+C stops the reply too.
+    let mut interrupt = Interrupt::new()?;
     let stopper = {
         let service = service.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                service.stop(id);
-            }
+            interrupt.recv().await;
+            service.stop(id);
         })
     };
     let reply = service.send(id, text, &sink).await;
     stopper.abort();
-    Ok(reply?)
+    let unreachable = sink
+        .error_code
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_deref()
+        == Some("unreachable");
+    Ok(Sent {
+        reply: reply?,
+        unreachable,
+    })
+}
+
+/// A finished reply, and whether it failed because nothing answered at the endpoint.
+struct Sent {
+    reply: Message,
+    unreachable: bool,
+}
+
+/// When nothing answers at the endpoint, name the local servers that do.
+async fn suggest_running_servers() {
+    use confab_core::llm::discovery::{probe_local_servers, USUAL_LOCAL_PORTS};
+    let found = probe_local_servers(
+        "127.0.0.1",
+        &USUAL_LOCAL_PORTS,
+        std::time::Duration::from_millis(800),
+    )
+    .await;
+    for server in found {
+        eprintln!(
+            "confab-cli: a server is running at {} ({}) — try --endpoint {}",
+            server.base_url,
+            if server.models.is_empty() {
+                "no models listed".to_owned()
+            } else {
+                server.models.join(", ")
+            },
+            server.base_url
+        );
+    }
+}
+
+/// Ctrl+C, listened for from the moment it is created.
+struct Interrupt {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Interrupt {
+    #[cfg(unix)]
+    fn new() -> Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            signal: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> Result<Self> {
+        Ok(Self {})
+    }
+
+    #[cfg(unix)]
+    async fn recv(&mut self) {
+        self.signal.recv().await;
+    }
+
+    #[cfg(not(unix))]
+    async fn recv(&mut self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 async fn new_conversation(

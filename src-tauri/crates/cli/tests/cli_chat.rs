@@ -125,3 +125,67 @@ async fn no_server_is_a_clear_failure() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn ctrl_c_stops_the_reply_not_the_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FaultServer::start().await;
+    server.chat([Reply::sse([delta("Once upon a time")]).ending(Ending::Stall)]);
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_confab-cli"))
+        .args([
+            "chat",
+            "--endpoint",
+            &server.url(),
+            "-m",
+            "A long story, please",
+        ])
+        .env("CONFAB_DATA_DIR", dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first words on stdout, then press Ctrl+C.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("Once upon a time") {
+        use tokio::io::AsyncReadExt;
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), stdout.read(&mut buf))
+            .await
+            .expect("the reply starts")
+            .unwrap();
+        assert!(n > 0, "stdout closed early");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .expect("the program ends on its own after the reply stops")
+        .unwrap();
+    assert_eq!(
+        status.code(),
+        Some(2),
+        "an interrupted reply, reported — not a killed process"
+    );
+    assert!(
+        server
+            .client_disconnected(std::time::Duration::from_secs(2))
+            .await
+    );
+    let store = Store::open(&dir.path().join(DATABASE_FILE)).await.unwrap();
+    let id = store
+        .list_conversations(ListConversations::default())
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    let reply = store.tail_messages(id, 1).await.unwrap().remove(0);
+    assert_eq!(reply.status, MessageStatus::Interrupted);
+    assert_eq!(reply.content, "Once upon a time");
+}

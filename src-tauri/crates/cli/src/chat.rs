@@ -11,9 +11,6 @@ use confab_core::store::{
     ConversationId, ConversationSettings, Message, MessageStatus, NewConversation, Store,
 };
 
-/// How much of the first message becomes a new conversation's title.
-const TITLE_CHARS: usize = 60;
-
 /// Prints the reply's text to stdout as it arrives; thinking goes to stderr when interactive.
 struct TerminalSink {
     show_reasoning: bool,
@@ -79,7 +76,7 @@ pub async fn run(
     if let Some(text) = message {
         let id = match conversation_id {
             Some(id) => id,
-            None => new_conversation(&store, &text, &new).await?,
+            None => new_conversation(&store, &new).await?,
         };
         let Sent { reply, unreachable } = send(&service, id, &text, false).await?;
         println!();
@@ -127,7 +124,7 @@ pub async fn run(
         let id = match conversation_id {
             Some(id) => id,
             None => {
-                let id = new_conversation(&store, text, &new).await?;
+                let id = new_conversation(&store, &new).await?;
                 if interactive {
                     eprintln!("(conversation {id})");
                 }
@@ -245,26 +242,11 @@ impl Interrupt {
     }
 }
 
-async fn new_conversation(
-    store: &Store,
-    first_message: &str,
-    new: &NewChat,
-) -> Result<ConversationId> {
-    let title: String = first_message
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let title = if title.chars().count() > TITLE_CHARS {
-        format!(
-            "{}…",
-            title.chars().take(TITLE_CHARS - 1).collect::<String>()
-        )
-    } else {
-        title
-    };
+/// A new conversation; the chat service names it after its first message.
+async fn new_conversation(store: &Store, new: &NewChat) -> Result<ConversationId> {
     let conversation = store
         .create_conversation(NewConversation {
-            title,
+            title: String::new(),
             model: new.model.clone(),
             system_prompt: new.system.clone().unwrap_or_default(),
             params: match new.temperature {

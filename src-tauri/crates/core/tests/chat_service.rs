@@ -157,6 +157,11 @@ async fn the_question_is_saved_even_when_no_server_answers() {
     );
     let saved = t.store.tail_messages(chat.id, 10).await.unwrap();
     assert_eq!(saved[0].content, "Anyone there?");
+    assert_eq!(
+        t.store.get_conversation(chat.id).await.unwrap().title,
+        "offline",
+        "a named chat keeps its name"
+    );
     assert!(
         matches!(sink.events().last(), Some(ChatEvent::Error { code, .. }) if code == "unreachable")
     );
@@ -284,6 +289,31 @@ async fn respond_continues_after_an_interrupted_reply() {
     assert_eq!(
         last,
         serde_json::json!({"role": "assistant", "content": "Half"})
+    );
+}
+
+#[tokio::test]
+async fn a_new_chat_is_named_after_its_first_message() {
+    let t = TestStore::new().await;
+    let chat = t
+        .store
+        .create_conversation(NewConversation::default())
+        .await
+        .unwrap();
+    assert_eq!(chat.title, "New chat");
+    let server = FaultServer::start().await;
+    server.chat([Reply::sse([delta("Sure."), DONE.to_owned()])]);
+    let sink = Recorder::default();
+    service(&t, &server.url())
+        .send(chat.id, "Plan a trip to Oslo\nin May", &sink)
+        .await
+        .unwrap();
+    assert_eq!(
+        t.store.get_conversation(chat.id).await.unwrap().title,
+        "Plan a trip to Oslo"
+    );
+    assert!(
+        matches!(&sink.events()[0], ChatEvent::Started { conversation, .. } if conversation.title == "Plan a trip to Oslo")
     );
 }
 

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::llm::{FinishReason, Usage};
-use crate::store::{ConversationId, Message, MessageId};
+use crate::store::{Conversation, Message, MessageId};
 
 /// One step of a reply, in order: `Started`, then deltas, then exactly one of `Done`, `Error`
 /// or `Cancelled`. Serialised with a `type` tag for the UI.
@@ -11,7 +11,8 @@ use crate::store::{ConversationId, Message, MessageId};
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ChatEvent {
     Started {
-        conversation_id: ConversationId,
+        /// The conversation as it is now (a new chat has just been named after its question).
+        conversation: Box<Conversation>,
         /// The user's message as saved, when the reply answers a new one.
         user_message: Option<Message>,
         /// The reply, saved as `streaming` and still empty.

@@ -19,7 +19,9 @@ pub use events::{ChatEvent, EventSink};
 
 use crate::llm::{FinishReason, LlmClient, LlmError, StreamEvent};
 use crate::memory;
-use crate::store::{ConversationId, Finish, Message, MessageStatus, NewMessage, Store, StoreError};
+use crate::store::{
+    ConversationId, Finish, Message, MessageStatus, NewMessage, Store, StoreError, DEFAULT_TITLE,
+};
 
 /// How often a growing reply is written to the database.
 pub const SAVE_INTERVAL: Duration = Duration::from_millis(250);
@@ -100,52 +102,70 @@ impl ChatService {
     /// Saves the user's `text`, then streams the model's reply into the conversation. Returns the
     /// reply as saved: its status says how it ended and `error` why, when it did not complete.
     pub async fn send(
-        &self,
+        self: &Arc<Self>,
         conversation_id: ConversationId,
         text: &str,
         sink: &dyn EventSink,
     ) -> Result<Message, ChatError> {
-        let guard = self.begin(conversation_id)?;
-        let user_message = self
-            .store
-            .append_message(conversation_id, NewMessage::user(text))
-            .await?;
-        self.reply(
-            conversation_id,
-            Some(user_message),
-            guard.token.clone(),
-            sink,
-        )
-        .await
+        self.start(conversation_id, Some(text))
+            .await?
+            .stream(sink)
+            .await
     }
 
     /// Streams a reply to the conversation as it stands (e.g. after an interrupted or failed one).
     pub async fn respond(
-        &self,
+        self: &Arc<Self>,
         conversation_id: ConversationId,
         sink: &dyn EventSink,
     ) -> Result<Message, ChatError> {
-        let guard = self.begin(conversation_id)?;
-        self.reply(conversation_id, None, guard.token.clone(), sink)
-            .await
+        self.start(conversation_id, None).await?.stream(sink).await
+    }
+
+    /// The first half of [`ChatService::send`]: claims the conversation and saves the user's
+    /// message (when there is one), so a front end can report bad input at once and stream the
+    /// reply in the background with [`Turn::stream`]. A new chat is named after its first message.
+    pub async fn start(
+        self: &Arc<Self>,
+        conversation_id: ConversationId,
+        text: Option<&str>,
+    ) -> Result<Turn, ChatError> {
+        let token = {
+            let mut active = self.active_map();
+            if active.contains_key(&conversation_id) {
+                return Err(ChatError::Busy { conversation_id });
+            }
+            let token = CancellationToken::new();
+            active.insert(conversation_id, token.clone());
+            token
+        };
+        let mut turn = Turn {
+            service: self.clone(),
+            conversation_id,
+            user_message: None,
+            cancel: token,
+        };
+        if let Some(text) = text {
+            let message = self
+                .store
+                .append_message(conversation_id, NewMessage::user(text))
+                .await?;
+            let conversation = self.store.get_conversation(conversation_id).await?;
+            if conversation.title == DEFAULT_TITLE {
+                let title = title_from(text);
+                if !title.is_empty() {
+                    self.store
+                        .rename_conversation(conversation_id, &title)
+                        .await?;
+                }
+            }
+            turn.user_message = Some(message);
+        }
+        Ok(turn)
     }
 
     fn active_map(&self) -> std::sync::MutexGuard<'_, HashMap<ConversationId, CancellationToken>> {
         self.active.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn begin(&self, conversation_id: ConversationId) -> Result<ActiveReply<'_>, ChatError> {
-        let mut active = self.active_map();
-        if active.contains_key(&conversation_id) {
-            return Err(ChatError::Busy { conversation_id });
-        }
-        let token = CancellationToken::new();
-        active.insert(conversation_id, token.clone());
-        Ok(ActiveReply {
-            service: self,
-            conversation_id,
-            token,
-        })
     }
 
     async fn reply(
@@ -166,7 +186,7 @@ impl ChatService {
             )
             .await?;
         sink.send(ChatEvent::Started {
-            conversation_id,
+            conversation: Box::new(conversation),
             user_message,
             reply: reply.clone(),
         });
@@ -280,22 +300,81 @@ struct ReplyState {
     finish_reason: Option<FinishReason>,
 }
 
-/// A conversation's claim on streaming; released however the reply ends.
-struct ActiveReply<'a> {
-    service: &'a ChatService,
+/// A claimed conversation whose reply is about to stream. Dropping it without streaming releases
+/// the claim (the user's message stays saved).
+pub struct Turn {
+    service: Arc<ChatService>,
     conversation_id: ConversationId,
-    token: CancellationToken,
+    user_message: Option<Message>,
+    cancel: CancellationToken,
 }
 
-impl Drop for ActiveReply<'_> {
+impl std::fmt::Debug for Turn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Turn")
+            .field("conversation_id", &self.conversation_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Turn {
+    /// The user's message as saved, if this turn has one.
+    pub fn user_message(&self) -> Option<&Message> {
+        self.user_message.as_ref()
+    }
+
+    /// Streams the reply into the database and `sink`; returns it as saved.
+    pub async fn stream(mut self, sink: &dyn EventSink) -> Result<Message, ChatError> {
+        let user_message = self.user_message.take();
+        self.service
+            .reply(
+                self.conversation_id,
+                user_message,
+                self.cancel.clone(),
+                sink,
+            )
+            .await
+    }
+}
+
+impl Drop for Turn {
     fn drop(&mut self) {
         self.service.active_map().remove(&self.conversation_id);
     }
 }
 
+/// A title from a chat's first message: its first line, tidied and shortened.
+pub fn title_from(text: &str) -> String {
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let tidy = line.split_whitespace().collect::<Vec<_>>().join(" ");
+    if tidy.chars().count() > TITLE_CHARS {
+        let cut: String = tidy.chars().take(TITLE_CHARS - 1).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        tidy
+    }
+}
+
+/// How much of a first message becomes a new chat's title.
+const TITLE_CHARS: usize = 60;
+
 /// A shared sink is a sink.
 impl<T: EventSink + ?Sized> EventSink for Arc<T> {
     fn send(&self, event: ChatEvent) {
         (**self).send(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_from;
+
+    #[test]
+    fn titles_come_from_the_first_line() {
+        assert_eq!(title_from("\n  Plan a  trip\nto Oslo"), "Plan a trip");
+        let long = "word ".repeat(30);
+        let title = title_from(&long);
+        assert_eq!(title.chars().count(), 60);
+        assert!(title.ends_with('…'));
     }
 }

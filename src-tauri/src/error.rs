@@ -25,3 +25,12 @@ impl From<confab_core::store::StoreError> for IpcError {
         }
     }
 }
+
+impl From<confab_core::chat::ChatError> for IpcError {
+    fn from(err: confab_core::chat::ChatError) -> Self {
+        Self {
+            code: err.code(),
+            message: err.to_string(),
+        }
+    }
+}

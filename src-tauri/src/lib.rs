@@ -2,10 +2,14 @@
 
 mod commands;
 mod error;
+mod sink;
 mod state;
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
+use confab_core::chat::ChatService;
 use confab_core::paths::{data_dir_override, DATABASE_FILE};
 use confab_core::store::Store;
 use tauri::Manager;
@@ -21,7 +25,12 @@ pub fn run() {
             let path = dir.join(DATABASE_FILE);
             tracing::info!(path = %path.display(), "opening the database");
             let store = tauri::async_runtime::block_on(open_store(path))?;
-            app.manage(AppState { store });
+            let url =
+                tauri::async_runtime::block_on(confab_core::config::endpoint_url(&store, None))?;
+            tracing::info!(%url, "model server");
+            let client = confab_core::config::client_for(&url, None)?;
+            let chat = Arc::new(ChatService::new(store.clone(), client));
+            app.manage(AppState { store, chat });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -29,6 +38,10 @@ pub fn run() {
             commands::create_conversation,
             commands::get_conversation,
             commands::list_messages,
+            commands::send_message,
+            commands::respond,
+            commands::stop_reply,
+            commands::streaming_conversations,
         ])
         .run(tauri::generate_context!())
         .expect("Confab could not start its window");

@@ -1,12 +1,18 @@
 // The UI's one door to the Rust side. Nothing outside this folder imports @tauri-apps/api:
 // components call these typed functions and handle `AppError`.
-import { invoke } from "@tauri-apps/api/core";
-import type { Conversation, ConversationPage, ConversationCursor, Message } from "./types";
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type {
+  ChatEvent,
+  Conversation,
+  ConversationPage,
+  ConversationCursor,
+  Message,
+} from "./types";
 
 export type * from "./types";
 
 /** Error codes the shell sends; the UI branches on these and shows `message`. */
-export type ErrorCode = "not_found" | "invalid_input" | "storage" | "internal";
+export type ErrorCode = "not_found" | "invalid_input" | "storage" | "busy" | "internal";
 
 /** An error from a command, as the shell serialises it: `{ code, message }`. */
 export class AppError extends Error {
@@ -58,4 +64,37 @@ export function listMessages(
   before: number | null = null,
 ): Promise<Message[]> {
   return call("list_messages", { conversationId, limit, before });
+}
+
+function channel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {
+  const ch = new Channel<ChatEvent>();
+  ch.onmessage = onEvent;
+  return ch;
+}
+
+/**
+ * Saves `text` as the user's message and starts the reply, whose events go to `onEvent` (the
+ * listener is in place before the command runs). Resolves with the saved message.
+ */
+export function sendMessage(
+  conversationId: number,
+  text: string,
+  onEvent: (event: ChatEvent) => void,
+): Promise<Message | null> {
+  return call("send_message", { conversationId, text, onEvent: channel(onEvent) });
+}
+
+/** Streams a new reply to the conversation as it stands (continue, retry). */
+export function respond(conversationId: number, onEvent: (event: ChatEvent) => void): Promise<void> {
+  return call("respond", { conversationId, onEvent: channel(onEvent) });
+}
+
+/** Stops the conversation's streaming reply; resolves false when there was none. */
+export function stopReply(conversationId: number): Promise<boolean> {
+  return call("stop_reply", { conversationId });
+}
+
+/** Ids of the conversations with a reply streaming now. */
+export function streamingConversations(): Promise<number[]> {
+  return call("streaming_conversations");
 }

@@ -39,3 +39,19 @@ export interface Message {
   created_at: Timestamp;
   completed_at: Timestamp | null;
 }
+
+export interface Usage {
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  cached_tokens: number | null;
+}
+
+/** A reply's events, in order: started, deltas, then one of done / error / cancelled. */
+export type ChatEvent =
+  | { type: "started"; conversation: Conversation; user_message: Message | null; reply: Message }
+  | { type: "delta"; message_id: number; text: string }
+  | { type: "reasoning"; message_id: number; text: string }
+  | { type: "usage"; message_id: number; usage: Usage }
+  | { type: "done"; message: Message; finish_reason: unknown }
+  | { type: "error"; message: Message; code: string; error: string }
+  | { type: "cancelled"; message: Message };

@@ -7,14 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts};
+use confab_core::llm::LlmClient;
 use confab_core::paths::{default_data_dir, DATABASE_FILE};
 use confab_core::store::{ListConversations, Store};
-
-/// The server used when none is given: LM Studio's default.
-const DEFAULT_ENDPOINT: &str = "http://localhost:1234";
-/// The setting that holds the endpoint the desktop app uses.
-const ENDPOINT_SETTING: &str = "endpoint";
 
 #[derive(Parser)]
 #[command(
@@ -34,7 +29,7 @@ struct Cli {
 struct ServerArgs {
     /// The OpenAI-compatible server, e.g. http://localhost:8080 (default: the app's setting,
     /// else http://localhost:1234).
-    #[arg(long, env = "CONFAB_ENDPOINT", value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
     /// API key, if the server wants one.
     #[arg(long, env = "CONFAB_API_KEY", hide_env_values = true)]
@@ -135,20 +130,10 @@ async fn open_store(data_dir: Option<PathBuf>) -> Result<Store> {
     Ok(store)
 }
 
-/// The flag (or env), else the app's saved endpoint, else LM Studio's default.
+/// The flag (or `CONFAB_ENDPOINT`), else the app's saved endpoint, else LM Studio's default.
 async fn client(store: &Store, args: &ServerArgs) -> Result<LlmClient> {
-    let saved: Option<serde_json::Value> = store.get_setting(ENDPOINT_SETTING).await.ok().flatten();
-    let url = args
-        .endpoint
-        .clone()
-        .or_else(|| saved.as_ref()?.get("base_url")?.as_str().map(str::to_owned))
-        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-    let endpoint = Endpoint::new(&url, args.api_key.clone())?;
-    Ok(LlmClient::new(
-        endpoint,
-        Timeouts::default(),
-        RetryPolicy::default(),
-    ))
+    let url = confab_core::config::endpoint_url(store, args.endpoint.clone()).await?;
+    Ok(confab_core::config::client_for(&url, args.api_key.clone())?)
 }
 
 async fn models(client: &LlmClient) -> Result<()> {

@@ -87,6 +87,11 @@ impl ChatService {
         self.active_map().contains_key(&conversation_id)
     }
 
+    /// The conversations with a reply streaming now.
+    pub fn streaming(&self) -> Vec<ConversationId> {
+        self.active_map().keys().copied().collect()
+    }
+
     /// Stops the reply streaming in `conversation_id`, closing its HTTP request. Returns whether
     /// there was one.
     pub fn stop(&self, conversation_id: ConversationId) -> bool {

@@ -40,7 +40,7 @@ pub enum LlmError {
     Protocol { message: String, excerpt: String },
     #[error("the connection was lost before the reply finished ({reason}) — continue the reply to try again")]
     Interrupted { reason: String },
-    #[error("stopped")]
+    #[error("stopped by you")]
     Cancelled,
 }
 

@@ -1,0 +1,133 @@
+//! Chatting in the real window: a reply streams in from llama.cpp's real server, Stop keeps the
+//! partial reply, and it is all there after a restart; with no server, the error says what to do.
+
+use confab_tests::fantoccini::key::Key;
+use confab_tests::fantoccini::Locator;
+use confab_tests::llama::LlamaServer;
+use confab_tests::{App, DataDir, Result};
+
+/// Text and status of the last message of a role, read from the DOM.
+async fn last_message(app: &App, role: &str) -> Result<Option<(String, String)>> {
+    let value = app
+        .client
+        .execute(
+            "const all = document.querySelectorAll(`[data-testid=message][data-role=${arguments[0]}]`);
+             const m = all[all.length - 1];
+             if (!m) return null;
+             const c = m.querySelector('[data-testid=message-content]');
+             return [c ? c.textContent : '', m.dataset.status];",
+            vec![role.into()],
+        )
+        .await?;
+    Ok(serde_json::from_value(value)?)
+}
+
+async fn new_chat_and_ask(app: &App, question: &str) -> Result<()> {
+    app.wait_for(Locator::Css("[data-testid=new-chat]"))
+        .await?
+        .click()
+        .await?;
+    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
+    composer.send_keys(question).await?;
+    composer.send_keys(&Key::Enter.to_string()).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_streams_in_stops_and_survives_a_restart() -> Result<()> {
+    let server = LlamaServer::start(2048, 1)?;
+    let data = DataDir::new()?;
+    let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url)]).await?;
+    new_chat_and_ask(&app, "Tell me a long story about a lighthouse keeper.").await?;
+
+    // The question is saved and shown, the chat is named after it, and the reply grows.
+    let (question, _) = app
+        .eventually("the question in the chat", || async {
+            last_message(&app, "user").await
+        })
+        .await?;
+    assert_eq!(question, "Tell me a long story about a lighthouse keeper.");
+    let first = app
+        .eventually("the reply to start streaming", || async {
+            Ok(last_message(&app, "assistant")
+                .await?
+                .filter(|(text, status)| status == "streaming" && text.len() > 10))
+        })
+        .await?;
+    app.eventually("the reply to keep growing", || async {
+        Ok(last_message(&app, "assistant")
+            .await?
+            .filter(|(text, _)| text.len() > first.0.len() + 20))
+    })
+    .await?;
+    assert_eq!(
+        app.texts("[data-testid=live]").await?.len(),
+        1,
+        "the sidebar shows the chat is receiving"
+    );
+    let titles = app.texts("[data-testid=conversation-item] .title").await?;
+    assert_eq!(titles, ["Tell me a long story about a lighthouse keeper."]);
+    app.resize(1280, 800).await?;
+    app.screenshot("chat-streaming-1280x800").await?;
+
+    // Stop: the request ends, the partial reply stays, marked, and can be continued.
+    app.wait_for(Locator::Css("[data-testid=stop]"))
+        .await?
+        .click()
+        .await?;
+    let (stopped, status) = app
+        .eventually("the reply to stop", || async {
+            Ok(last_message(&app, "assistant")
+                .await?
+                .filter(|(_, status)| status == "interrupted"))
+        })
+        .await?;
+    assert_eq!(status, "interrupted");
+    assert!(stopped.starts_with(&first.0), "the text so far is kept");
+    app.wait_for(Locator::Css("[data-testid=continue]")).await?;
+    app.screenshot("chat-stopped-1280x800").await?;
+    app.quit().await?;
+
+    let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url)]).await?;
+    let (after, status) = app
+        .eventually("the saved reply after a restart", || async {
+            last_message(&app, "assistant").await
+        })
+        .await?;
+    assert_eq!(
+        (after.as_str(), status.as_str()),
+        (stopped.as_str(), "interrupted")
+    );
+    app.quit().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_server_the_error_says_what_to_do() -> Result<()> {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let url = format!("http://{}", closed.local_addr()?);
+    drop(closed);
+    let data = DataDir::new()?;
+    let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &url)]).await?;
+    new_chat_and_ask(&app, "Hello?").await?;
+    let error = app
+        .eventually("the error under the reply", || async {
+            let errors = app.texts("[data-testid=message-error]").await?;
+            Ok(errors.into_iter().next())
+        })
+        .await?;
+    assert!(error.contains(&format!("no server at {url}")), "{error}");
+    assert!(
+        error.contains("start LM Studio, llama-server or Ollama"),
+        "{error}"
+    );
+    let retry = app.wait_for(Locator::Css("[data-testid=continue]")).await?;
+    assert_eq!(retry.text().await?, "Retry");
+    // The question was saved before anything was sent.
+    assert_eq!(
+        last_message(&app, "user").await?.map(|m| m.0),
+        Some("Hello?".to_owned())
+    );
+    app.quit().await?;
+    Ok(())
+}

@@ -1,0 +1,102 @@
+// Replies streaming (or just finished) in any conversation, kept outside the views so a reply
+// keeps updating while its chat is not on screen, and shows live again when it is.
+import type { ChatEvent, Conversation, Message } from "../ipc";
+
+export interface LiveReply {
+  conversationId: number;
+  userMessage: Message | null;
+  reply: Message;
+  reasoning: string;
+  streaming: boolean;
+}
+
+export const live: Record<number, LiveReply> = $state({});
+
+/** Listeners for conversations whose title or activity changed (the sidebar refreshes). */
+const changeListeners = new Set<(conversation: Conversation | null) => void>();
+
+export function onConversationChanged(listener: (c: Conversation | null) => void): () => void {
+  changeListeners.add(listener);
+  return () => changeListeners.delete(listener);
+}
+
+// Deltas are merged per animation frame on their way to the DOM.
+const pending = new Map<number, { text: string; reasoning: string }>();
+let frameRequested = false;
+
+function flush() {
+  frameRequested = false;
+  for (const [conversationId, add] of pending) {
+    const entry = live[conversationId];
+    if (!entry) continue;
+    entry.reply.content += add.text;
+    entry.reasoning += add.reasoning;
+  }
+  pending.clear();
+}
+
+function queue(conversationId: number, text: string, reasoning: string) {
+  const slot = pending.get(conversationId) ?? { text: "", reasoning: "" };
+  slot.text += text;
+  slot.reasoning += reasoning;
+  pending.set(conversationId, slot);
+  if (!frameRequested) {
+    frameRequested = true;
+    requestAnimationFrame(flush);
+  }
+}
+
+/** Returns the handler for one reply's events in `conversationId`. */
+export function replyHandler(conversationId: number): (event: ChatEvent) => void {
+  return (event) => {
+    switch (event.type) {
+      case "started":
+        live[conversationId] = {
+          conversationId,
+          userMessage: event.user_message,
+          reply: event.reply,
+          reasoning: "",
+          streaming: true,
+        };
+        changeListeners.forEach((l) => l(event.conversation));
+        break;
+      case "delta":
+        queue(conversationId, event.text, "");
+        break;
+      case "reasoning":
+        queue(conversationId, "", event.text);
+        break;
+      case "usage":
+        break;
+      case "done":
+      case "error":
+      case "cancelled": {
+        flush();
+        const entry = live[conversationId];
+        if (entry) {
+          entry.reply = event.message;
+          entry.streaming = false;
+        }
+        changeListeners.forEach((l) => l(null));
+        break;
+      }
+    }
+  };
+}
+
+/** The saved messages with the live reply (and its question) merged in, by id. */
+export function withLive(messages: Message[], entry: LiveReply | undefined): Message[] {
+  if (!entry) return messages;
+  const out = [...messages];
+  for (const m of [entry.userMessage, entry.reply]) {
+    if (!m) continue;
+    const at = out.findIndex((x) => x.id === m.id);
+    if (at >= 0) out[at] = m;
+    else if (out.length === 0 || out[out.length - 1]!.id < m.id) out.push(m);
+  }
+  return out;
+}
+
+export function isStreaming(conversationId: number): boolean {
+  return live[conversationId]?.streaming ?? false;
+}

@@ -22,6 +22,22 @@ async fn last_message(app: &App, role: &str) -> Result<Option<(String, String)>>
     Ok(serde_json::from_value(value)?)
 }
 
+/// The reply's saved text, read from the database the app writes, as another front end would.
+async fn last_message_in_db_order(_app: &App, data: &DataDir) -> Result<(String, String)> {
+    use confab_core::store::{ListConversations, Store};
+    let store = Store::open(&data.path().join("confab.db")).await?;
+    let chats = store
+        .list_conversations(ListConversations::default())
+        .await?;
+    for chat in chats.items {
+        if let Some(m) = store.tail_messages(chat.id, 1).await?.pop() {
+            store.close().await;
+            return Ok((m.content, m.status.as_str().to_owned()));
+        }
+    }
+    Err("no saved reply".into())
+}
+
 async fn new_chat_and_ask(app: &App, question: &str) -> Result<()> {
     app.wait_for(Locator::Css("[data-testid=new-chat]"))
         .await?
@@ -70,6 +86,30 @@ async fn a_reply_streams_in_stops_and_survives_a_restart() -> Result<()> {
     app.resize(1280, 800).await?;
     app.screenshot("chat-streaming-1280x800").await?;
 
+    // Switch to another chat and back: the reply went on streaming and shows live again.
+    app.wait_for(Locator::Css("[data-testid=new-chat]"))
+        .await?
+        .click()
+        .await?;
+    app.eventually("the other chat to open", || async {
+        let n = app.texts("[data-testid=message]").await?.len();
+        Ok((n == 0).then_some(()))
+    })
+    .await?;
+    let (away, _) = last_message_in_db_order(&app, &data).await?;
+    app.client
+        .execute(
+            "Array.from(document.querySelectorAll('[data-testid=conversation-item]')).pop().click()",
+            vec![],
+        )
+        .await?;
+    app.eventually("the streaming reply to show again, longer", || async {
+        Ok(last_message(&app, "assistant")
+            .await?
+            .filter(|(text, status)| status == "streaming" && text.len() > away.len()))
+    })
+    .await?;
+
     // Stop: the request ends, the partial reply stays, marked, and can be continued.
     app.wait_for(Locator::Css("[data-testid=stop]"))
         .await?
@@ -108,7 +148,12 @@ async fn with_no_server_the_error_says_what_to_do() -> Result<()> {
     let url = format!("http://{}", closed.local_addr()?);
     drop(closed);
     let data = DataDir::new()?;
-    let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &url)]).await?;
+    // In the dark theme (GTK's preference reaches the webview's prefers-color-scheme).
+    let app = App::launch_with_env(
+        &data,
+        &[("CONFAB_ENDPOINT", &url), ("GTK_THEME", "Adwaita:dark")],
+    )
+    .await?;
     new_chat_and_ask(&app, "Hello?").await?;
     let error = app
         .eventually("the error under the reply", || async {
@@ -128,6 +173,18 @@ async fn with_no_server_the_error_says_what_to_do() -> Result<()> {
         last_message(&app, "user").await?.map(|m| m.0),
         Some("Hello?".to_owned())
     );
+    let dark = app
+        .client
+        .execute(
+            "return matchMedia('(prefers-color-scheme: dark)').matches",
+            vec![],
+        )
+        .await?;
+    assert_eq!(dark, serde_json::Value::Bool(true));
+    app.resize(1280, 800).await?;
+    app.screenshot("chat-no-server-dark-1280x800").await?;
+    app.resize(800, 600).await?;
+    app.screenshot("chat-no-server-dark-800x600").await?;
     app.quit().await?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Tauri commands: each takes the app state, makes one core call and maps its error.
 
-use confab_core::chat::ChatEvent;
+use confab_core::chat::{ChatEvent, Turn};
 use confab_core::store::{
     Conversation, ConversationCursor, ConversationId, ListConversations, Message, MessageId,
     NewConversation, Page,
@@ -85,11 +85,7 @@ pub async fn send_message(
         .start(ConversationId(conversation_id), Some(&text))
         .await?;
     let user_message = turn.user_message().cloned();
-    tauri::async_runtime::spawn(async move {
-        if let Err(err) = turn.stream(&ChannelSink::spawn(on_event)).await {
-            tracing::error!(%err, "a reply could not be saved");
-        }
-    });
+    stream_in_background(turn, on_event);
     Ok(user_message)
 }
 
@@ -106,11 +102,7 @@ pub async fn respond(
         .chat
         .start(ConversationId(conversation_id), None)
         .await?;
-    tauri::async_runtime::spawn(async move {
-        if let Err(err) = turn.stream(&ChannelSink::spawn(on_event)).await {
-            tracing::error!(%err, "a reply could not be saved");
-        }
-    });
+    stream_in_background(turn, on_event);
     Ok(())
 }
 
@@ -125,4 +117,13 @@ pub fn stop_reply(state: State<'_, AppState>, conversation_id: i64) -> bool {
 #[tauri::command]
 pub fn streaming_conversations(state: State<'_, AppState>) -> Vec<i64> {
     state.chat.streaming().into_iter().map(|id| id.0).collect()
+}
+
+/// The reply streams on its own task: it outlives the command and whatever the UI does next.
+fn stream_in_background(turn: Turn, on_event: Channel<ChatEvent>) {
+    tauri::async_runtime::spawn(async move {
+        if let Err(err) = turn.stream(&ChannelSink::spawn(on_event)).await {
+            tracing::error!(%err, "a reply could not be saved");
+        }
+    });
 }

@@ -23,7 +23,7 @@ async fn last_message(app: &App, role: &str) -> Result<Option<(String, String)>>
 }
 
 /// The reply's saved text, read from the database the app writes, as another front end would.
-async fn last_message_in_db_order(_app: &App, data: &DataDir) -> Result<(String, String)> {
+async fn saved_reply(data: &DataDir) -> Result<(String, String)> {
     use confab_core::store::{ListConversations, Store};
     let store = Store::open(&data.path().join("confab.db")).await?;
     let chats = store
@@ -96,7 +96,7 @@ async fn a_reply_streams_in_stops_and_survives_a_restart() -> Result<()> {
         Ok((n == 0).then_some(()))
     })
     .await?;
-    let (away, _) = last_message_in_db_order(&app, &data).await?;
+    let (away, _) = saved_reply(&data).await?;
     app.client
         .execute(
             "Array.from(document.querySelectorAll('[data-testid=conversation-item]')).pop().click()",

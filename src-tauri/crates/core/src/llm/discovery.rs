@@ -41,31 +41,31 @@ pub struct FoundServer {
 }
 
 impl LlmClient {
-    async fn get_json(&self, path: &str) -> Option<serde_json::Value> {
-        let response = self
-            .request(reqwest::Method::GET, path)
-            .timeout(PROBE_TIMEOUT)
-            .send()
-            .await
-            .ok()?;
+    /// A best-effort JSON call: `None` for anything but a quick successful JSON answer.
+    async fn probe_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Option<serde_json::Value> {
+        let mut request = self.request(method, path).timeout(PROBE_TIMEOUT);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.ok()?;
         if !response.status().is_success() {
             return None;
         }
         response.json().await.ok()
     }
 
+    async fn get_json(&self, path: &str) -> Option<serde_json::Value> {
+        self.probe_json(reqwest::Method::GET, path, None).await
+    }
+
     async fn post_json(&self, path: &str, body: serde_json::Value) -> Option<serde_json::Value> {
-        let response = self
-            .request(reqwest::Method::POST, path)
-            .timeout(PROBE_TIMEOUT)
-            .json(&body)
-            .send()
+        self.probe_json(reqwest::Method::POST, path, Some(body))
             .await
-            .ok()?;
-        if !response.status().is_success() {
-            return None;
-        }
-        response.json().await.ok()
     }
 
     /// The server's models (`GET /v1/models`). Fails when the server cannot be reached, so that

@@ -188,3 +188,42 @@ async fn with_no_server_the_error_says_what_to_do() -> Result<()> {
     app.quit().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_mid_reply_keeps_the_partial_reply_marked_interrupted() -> Result<()> {
+    let server = LlamaServer::start(2048, 1)?;
+    let data = DataDir::new()?;
+    let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url)]).await?;
+    new_chat_and_ask(&app, "Write a long poem about the sea.").await?;
+    // Wait until part of the reply has reached the database, then kill the app outright.
+    let saved = app
+        .eventually("part of the reply to be saved", || async {
+            let (text, status) = saved_reply(&data).await?;
+            Ok((status == "streaming" && text.len() > 20).then_some(text))
+        })
+        .await?;
+    let killed = std::process::Command::new("pkill")
+        .args([
+            "-KILL",
+            "-f",
+            &confab_tests::app_binary()?.to_string_lossy(),
+        ])
+        .status()?;
+    assert!(killed.success(), "the app process was found and killed");
+    drop(app);
+
+    let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url)]).await?;
+    let (text, status) = app
+        .eventually("the partial reply after the crash", || async {
+            last_message(&app, "assistant").await
+        })
+        .await?;
+    assert_eq!(status, "interrupted");
+    assert!(
+        text.starts_with(&saved),
+        "nothing saved before the crash is lost"
+    );
+    app.wait_for(Locator::Css("[data-testid=continue]")).await?;
+    app.quit().await?;
+    Ok(())
+}

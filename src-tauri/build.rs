@@ -9,6 +9,7 @@ fn main() {
         "respond",
         "stop_reply",
         "streaming_conversations",
+        "open_link",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

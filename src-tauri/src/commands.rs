@@ -127,3 +127,23 @@ fn stream_in_background(turn: Turn, on_event: Channel<ChatEvent>) {
         }
     });
 }
+
+/// Opens a link from a message in the system browser (or mail client). Only http, https and
+/// mailto links are opened; anything else is refused.
+#[tauri::command]
+#[tracing::instrument(skip(app), err)]
+pub fn open_link(app: tauri::AppHandle, url: String) -> Result<(), IpcError> {
+    use tauri_plugin_opener::OpenerExt;
+    if !confab_core::links::is_openable(&url) {
+        return Err(IpcError {
+            code: "invalid_input",
+            message: "only web (http, https) and e-mail links can be opened".into(),
+        });
+    }
+    app.opener()
+        .open_url(url, None::<&str>)
+        .map_err(|e| IpcError {
+            code: "internal",
+            message: format!("the link could not be opened: {e}"),
+        })
+}

@@ -20,6 +20,9 @@ use crate::state::AppState;
 pub fn run() {
     init_tracing();
     tauri::Builder::default()
+        // Used from Rust only (the `open_link` command checks the scheme); the webview gets no
+        // opener permission.
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             let dir = data_dir(app.handle())?;
             let path = dir.join(DATABASE_FILE);
@@ -42,6 +45,7 @@ pub fn run() {
             commands::respond,
             commands::stop_reply,
             commands::streaming_conversations,
+            commands::open_link,
         ])
         .run(tauri::generate_context!())
         .expect("Confab could not start its window");

@@ -98,3 +98,8 @@ export function stopReply(conversationId: number): Promise<boolean> {
 export function streamingConversations(): Promise<number[]> {
   return call("streaming_conversations");
 }
+
+/** Opens an http(s) or mailto link in the system browser or mail client. */
+export function openLink(url: string): Promise<void> {
+  return call("open_link", { url });
+}

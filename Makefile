@@ -9,11 +9,11 @@ test:
 
 fmt:
 	cargo fmt --all
-	cd ui && npx svelte-check --tsconfig ./tsconfig.json
 
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cd ui && npm run --silent check
 
 bench:
 	cargo bench -p confab-core --bench stream_vs_curl

@@ -45,8 +45,22 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export function listConversations(
   limit: number,
   cursor: ConversationCursor | null = null,
+  filter: string | null = null,
 ): Promise<ConversationPage> {
-  return call("list_conversations", { limit, cursor });
+  return call("list_conversations", { limit, cursor, filter });
+}
+
+export function renameConversation(id: number, title: string): Promise<Conversation> {
+  return call("rename_conversation", { id, title });
+}
+
+export function setPinned(id: number, pinned: boolean): Promise<Conversation> {
+  return call("set_pinned", { id, pinned });
+}
+
+/** Deletes a chat and everything in it (a reply streaming there is stopped). */
+export function deleteConversation(id: number): Promise<void> {
+  return call("delete_conversation", { id });
 }
 
 export function createConversation(title?: string): Promise<Conversation> {

@@ -13,6 +13,10 @@ fn main() {
         "stop_reply",
         "streaming_conversations",
         "open_link",
+        "get_endpoint",
+        "set_endpoint",
+        "list_models",
+        "find_servers",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

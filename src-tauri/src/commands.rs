@@ -1,6 +1,9 @@
 //! Tauri commands: each takes the app state, makes one core call and maps its error.
 
+use std::time::Duration;
+
 use confab_core::chat::{ChatEvent, Turn};
+use confab_core::llm::discovery::{probe_local_servers, FoundServer, ModelInfo, USUAL_LOCAL_PORTS};
 use confab_core::store::{
     Conversation, ConversationCursor, ConversationId, ListConversations, Message, MessageId,
     NewConversation, Page,
@@ -179,4 +182,36 @@ pub fn open_link(app: tauri::AppHandle, url: String) -> Result<(), IpcError> {
             code: "internal",
             message: format!("the link could not be opened: {e}"),
         })
+}
+
+/// The server replies come from, e.g. `http://localhost:1234/v1`.
+#[tauri::command]
+pub fn get_endpoint(state: State<'_, AppState>) -> String {
+    state.chat.client().endpoint().base_url()
+}
+
+/// Saves a new server URL; replies from now on go there.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn set_endpoint(state: State<'_, AppState>, url: String) -> Result<String, IpcError> {
+    let endpoint = confab_core::config::save_endpoint(&state.store, &url).await?;
+    let client = confab_core::config::client_for(endpoint.root(), None)?;
+    let base = client.endpoint().base_url();
+    state.chat.set_client(client);
+    Ok(base)
+}
+
+/// The models a server offers: also how the settings check a URL before saving it.
+#[tauri::command]
+#[tracing::instrument(err)]
+pub async fn list_models(url: String) -> Result<Vec<ModelInfo>, IpcError> {
+    Ok(confab_core::config::client_for(&url, None)?
+        .list_models()
+        .await?)
+}
+
+/// OpenAI-compatible servers answering on the usual local ports.
+#[tauri::command]
+pub async fn find_servers() -> Vec<FoundServer> {
+    probe_local_servers("127.0.0.1", &USUAL_LOCAL_PORTS, Duration::from_millis(800)).await
 }

@@ -34,3 +34,12 @@ impl From<confab_core::chat::ChatError> for IpcError {
         }
     }
 }
+
+impl From<confab_core::llm::LlmError> for IpcError {
+    fn from(err: confab_core::llm::LlmError) -> Self {
+        Self {
+            code: err.code(),
+            message: err.to_string(),
+        }
+    }
+}

@@ -49,6 +49,10 @@ pub fn run() {
             commands::stop_reply,
             commands::streaming_conversations,
             commands::open_link,
+            commands::get_endpoint,
+            commands::set_endpoint,
+            commands::list_models,
+            commands::find_servers,
         ])
         .run(tauri::generate_context!())
         .expect("Confab could not start its window");

@@ -239,3 +239,88 @@ async fn a_crash_mid_reply_keeps_the_partial_reply_marked_interrupted() -> Resul
     app.quit().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pointing_the_app_at_a_running_server_from_the_failed_reply() -> Result<()> {
+    let server = LlamaServer::start(2048, 1)?;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let dead = format!("http://{}", closed.local_addr()?);
+    drop(closed);
+    let data = DataDir::new()?;
+    let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &dead)]).await?;
+    new_chat_and_ask(&app, "What is the capital of France?").await?;
+
+    // The failed reply offers a way forward: change the server, check it, save it, retry.
+    app.wait_for(Locator::Css("[data-testid=change-server]"))
+        .await?
+        .click()
+        .await?;
+    let input = app
+        .wait_for(Locator::Css("[data-testid=server-url]"))
+        .await?;
+    input
+        .send_keys(&format!("{}a{}", Key::Control, Key::Control))
+        .await?;
+    input.send_keys(&Key::Backspace.to_string()).await?;
+    input.send_keys(&server.url).await?;
+    app.wait_for(Locator::Css("[data-testid=check-server]"))
+        .await?
+        .click()
+        .await?;
+    let ok = app
+        .eventually("the check to list the server's models", || async {
+            Ok(app
+                .texts("[data-testid=server-ok]")
+                .await?
+                .into_iter()
+                .next())
+        })
+        .await?;
+    assert!(ok.contains("smollm2") && ok.contains("2048 tokens"), "{ok}");
+    app.screenshot("server-settings").await?;
+    app.wait_for(Locator::Css("[data-testid=save-server]"))
+        .await?
+        .click()
+        .await?;
+    let footer = app
+        .eventually("the sidebar to show the new server", || async {
+            let t = app
+                .texts("[data-testid=open-server-settings] .server-url")
+                .await?;
+            Ok(t.into_iter().next().filter(|u| u.starts_with(&server.url)))
+        })
+        .await?;
+    assert_eq!(footer, format!("{}/v1", server.url));
+
+    app.wait_for(Locator::Css("[data-testid=continue]"))
+        .await?
+        .click()
+        .await?;
+    app.eventually("a reply from the new server", || async {
+        Ok(last_message(&app, "assistant")
+            .await?
+            .filter(|(text, status)| status != "error" && !text.is_empty()))
+    })
+    .await?;
+    app.client
+        .execute(
+            "document.querySelector('[data-testid=stop]')?.click()",
+            vec![],
+        )
+        .await?;
+    app.quit().await?;
+
+    // The choice is saved: a relaunch without the override uses it.
+    let app = App::launch(&data).await?;
+    let footer = app
+        .eventually("the saved server after a restart", || async {
+            let t = app
+                .texts("[data-testid=open-server-settings] .server-url")
+                .await?;
+            Ok(t.into_iter().next().filter(|u| u != "…"))
+        })
+        .await?;
+    assert_eq!(footer, format!("{}/v1", server.url));
+    app.quit().await?;
+    Ok(())
+}

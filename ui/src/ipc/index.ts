@@ -3,6 +3,8 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   ChatEvent,
+  FoundServer,
+  ModelInfo,
   Conversation,
   ConversationPage,
   ConversationCursor,
@@ -12,7 +14,16 @@ import type {
 export type * from "./types";
 
 /** Error codes the shell sends; the UI branches on these and shows `message`. */
-export type ErrorCode = "not_found" | "invalid_input" | "storage" | "busy" | "internal";
+export type ErrorCode =
+  | "not_found"
+  | "invalid_input"
+  | "storage"
+  | "busy"
+  | "unreachable"
+  | "timeout"
+  | "protocol"
+  | "unauthorized"
+  | "internal";
 
 /** An error from a command, as the shell serialises it: `{ code, message }`. */
 export class AppError extends Error {
@@ -116,4 +127,24 @@ export function streamingConversations(): Promise<number[]> {
 /** Opens an http(s) or mailto link in the system browser or mail client. */
 export function openLink(url: string): Promise<void> {
   return call("open_link", { url });
+}
+
+/** The server replies come from, e.g. `http://localhost:1234/v1`. */
+export function getEndpoint(): Promise<string> {
+  return call("get_endpoint");
+}
+
+/** Saves the server URL; resolves with it normalised. */
+export function setEndpoint(url: string): Promise<string> {
+  return call("set_endpoint", { url });
+}
+
+/** The models the server at `url` offers (fails with a helpful error when none answers). */
+export function listModels(url: string): Promise<ModelInfo[]> {
+  return call("list_models", { url });
+}
+
+/** Servers answering on the usual local ports. */
+export function findServers(): Promise<FoundServer[]> {
+  return call("find_servers");
 }

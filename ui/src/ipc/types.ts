@@ -55,3 +55,13 @@ export type ChatEvent =
   | { type: "done"; message: Message; finish_reason: unknown }
   | { type: "error"; message: Message; code: string; error: string }
   | { type: "cancelled"; message: Message };
+
+export interface ModelInfo {
+  id: string;
+  context_length: number | null;
+}
+
+export interface FoundServer {
+  base_url: string;
+  models: string[];
+}

@@ -45,3 +45,13 @@ pub fn client_for(url: &str, api_key: Option<String>) -> Result<LlmClient, LlmEr
         RetryPolicy::default(),
     ))
 }
+
+/// Checks `url` and saves it as the endpoint every front end uses from now on.
+pub async fn save_endpoint(store: &Store, url: &str) -> Result<Endpoint, crate::chat::ChatError> {
+    let endpoint = Endpoint::new(url, None).map_err(|e| StoreError::InvalidInput(e.to_string()))?;
+    let setting = EndpointSetting {
+        base_url: endpoint.root().to_owned(),
+    };
+    store.set_setting(ENDPOINT_SETTING, &setting).await?;
+    Ok(endpoint)
+}

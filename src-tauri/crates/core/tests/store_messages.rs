@@ -94,11 +94,7 @@ async fn a_failed_reply_keeps_its_error() {
     let t = TestStore::new().await;
     let chat = t.chat("fail").await;
     t.say(&chat, "hello").await;
-    let reply = t
-        .store
-        .append_message(chat.id, NewMessage::streaming_reply(None))
-        .await
-        .unwrap();
+    let reply = t.start_reply(&chat).await;
     let failed = t
         .store
         .finish_message(
@@ -216,11 +212,7 @@ async fn full_text_search_finds_words_in_any_script_with_snippets() {
     t.say(&chat, "Die Größe der Straße ist überraschend").await;
     t.say(&chat, "Москва — столица России").await;
     t.say(&chat, "東京タワーに行きました").await;
-    let reply = t
-        .store
-        .append_message(chat.id, NewMessage::streaming_reply(None))
-        .await
-        .unwrap();
+    let reply = t.start_reply(&chat).await;
     t.store
         .update_streaming_content(reply.id, "A streaming reply mentions aardvarks")
         .await
@@ -310,11 +302,7 @@ async fn bad_messages_are_refused_and_change_nothing() {
         .unwrap_err();
     assert_eq!(err.code(), "invalid_input");
 
-    let reply = t
-        .store
-        .append_message(chat.id, NewMessage::streaming_reply(None))
-        .await
-        .unwrap();
+    let reply = t.start_reply(&chat).await;
     let err = t
         .store
         .update_streaming_content(reply.id, &huge)
@@ -394,11 +382,7 @@ async fn replies_left_streaming_by_a_crash_become_interrupted_with_their_text() 
     let t = TestStore::new().await;
     let chat = t.chat("crash").await;
     t.say(&chat, "tell me a story").await;
-    let reply = t
-        .store
-        .append_message(chat.id, NewMessage::streaming_reply(None))
-        .await
-        .unwrap();
+    let reply = t.start_reply(&chat).await;
     t.store
         .update_streaming_content(reply.id, "Once upon a")
         .await

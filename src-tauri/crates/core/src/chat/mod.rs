@@ -363,13 +363,6 @@ pub fn title_from(text: &str) -> String {
 /// How much of a first message becomes a new chat's title.
 const TITLE_CHARS: usize = 60;
 
-/// A shared sink is a sink.
-impl<T: EventSink + ?Sized> EventSink for Arc<T> {
-    fn send(&self, event: ChatEvent) {
-        (**self).send(event)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::title_from;

@@ -41,6 +41,14 @@ impl TestStore {
             .expect("create conversation")
     }
 
+    /// An empty assistant reply, streaming.
+    pub async fn start_reply(&self, chat: &Conversation) -> confab_core::store::Message {
+        self.store
+            .append_message(chat.id, NewMessage::streaming_reply(None))
+            .await
+            .expect("append streaming reply")
+    }
+
     pub async fn say(&self, chat: &Conversation, text: &str) -> confab_core::store::Message {
         self.tick();
         self.store

@@ -169,7 +169,13 @@ impl App {
         self.client.set_window_size(width, height).await?;
         self.eventually("the window to take its new size", || async {
             let (_, _, w, h) = self.client.get_window_rect().await?;
-            Ok((w == u64::from(width) && h == u64::from(height)).then_some(()))
+            // The page must have laid itself out at the new size too, not just the X window.
+            let inner = self
+                .client
+                .execute("return [window.innerWidth, window.innerHeight]", vec![])
+                .await?;
+            let laid_out = inner == serde_json::json!([width, height]);
+            Ok((w == u64::from(width) && h == u64::from(height) && laid_out).then_some(()))
         })
         .await
     }

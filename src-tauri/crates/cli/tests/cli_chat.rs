@@ -53,7 +53,7 @@ async fn one_message_prints_the_reply_and_saves_the_turn() {
     .await;
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "Paris it is.\n");
-    let body = &server.requests()[0].1;
+    let body = &server.chat_requests()[0];
     assert_eq!(body["messages"][0]["content"], "Be brief.");
     assert_eq!(body["temperature"], 0.0);
 
@@ -82,7 +82,10 @@ async fn one_message_prints_the_reply_and_saves_the_turn() {
     .await;
     assert_eq!((code, stdout.as_str()), (0, "Lyon.\n"));
     assert_eq!(
-        server.requests()[1].1["messages"].as_array().unwrap().len(),
+        server.chat_requests()[1]["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
         4
     );
     assert_eq!(store.message_count(id).await.unwrap(), 4);

@@ -102,7 +102,7 @@ async fn a_reply_streams_into_the_database_and_the_sink() {
     assert_eq!(saved[0].content, "What is the capital of France?");
     assert_eq!(saved[1], reply);
 
-    let body = &server.requests()[0].1;
+    let body = &server.chat_requests()[0];
     assert_eq!(
         body["messages"][0],
         serde_json::json!({"role": "system", "content": "Be brief."})
@@ -120,7 +120,7 @@ async fn a_reply_streams_into_the_database_and_the_sink() {
     svc.send(chat.id, "And the third largest city?", &())
         .await
         .unwrap();
-    let body = &server.requests()[1].1;
+    let body = &server.chat_requests()[1];
     let contents: Vec<&str> = body["messages"]
         .as_array()
         .unwrap()
@@ -284,7 +284,7 @@ async fn respond_continues_after_an_interrupted_reply() {
     server.chat([Reply::sse([delta("Whole."), DONE.to_owned()])]);
     let reply = svc.respond(chat.id, &()).await.unwrap();
     assert_eq!(reply.status, MessageStatus::Complete);
-    let body = &server.requests()[1].1;
+    let body = &server.chat_requests()[1];
     let last = body["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(
         last,

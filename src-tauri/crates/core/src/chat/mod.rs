@@ -14,13 +14,15 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 pub use events::{ChatEvent, EventSink};
 
 use crate::llm::{FinishReason, LlmClient, LlmError, StreamEvent};
-use crate::memory;
+use crate::memory::{self, summarize, BuiltContext, MemoryCache, MemoryError};
 use crate::store::{
-    ConversationId, Finish, Message, MessageStatus, NewMessage, Store, StoreError, DEFAULT_TITLE,
+    ConversationId, Finish, Message, MessageStatus, NewMessage, Store, StoreError, Summary,
+    DEFAULT_TITLE,
 };
 
 /// How often a growing reply is written to the database.
@@ -30,14 +32,26 @@ pub const SAVE_INTERVAL: Duration = Duration::from_millis(250);
 pub enum ChatError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Memory(MemoryError),
     #[error("a reply is already streaming in this chat — stop it first, or wait for it to finish")]
     Busy { conversation_id: ConversationId },
+}
+
+impl From<MemoryError> for ChatError {
+    fn from(err: MemoryError) -> Self {
+        match err {
+            MemoryError::Store(e) => Self::Store(e),
+            other => Self::Memory(other),
+        }
+    }
 }
 
 impl ChatError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Store(e) => e.code(),
+            Self::Memory(e) => e.code(),
             Self::Busy { .. } => "busy",
         }
     }
@@ -48,6 +62,13 @@ pub struct ChatService {
     store: Store,
     client: RwLock<LlmClient>,
     active: Mutex<HashMap<ConversationId, CancellationToken>>,
+    memory: MemoryCache,
+    /// Conversations whose summary is being folded right now.
+    folding: Mutex<std::collections::HashSet<ConversationId>>,
+    /// Background work (summary folds), so a front end can let it finish before exiting.
+    tasks: TaskTracker,
+    /// Cancels background work at shutdown.
+    shutdown: CancellationToken,
 }
 
 impl std::fmt::Debug for ChatService {
@@ -62,7 +83,88 @@ impl ChatService {
             store,
             client: RwLock::new(client),
             active: Mutex::new(HashMap::new()),
+            memory: MemoryCache::new(),
+            folding: Mutex::new(Default::default()),
+            tasks: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
         }
+    }
+
+    /// What the memory layer remembers about servers in this process.
+    pub fn memory(&self) -> &MemoryCache {
+        &self.memory
+    }
+
+    /// The request the next reply in `conversation_id` would send, and the report of what it
+    /// carries and why: what the context inspectors show.
+    pub async fn context(
+        &self,
+        conversation_id: ConversationId,
+    ) -> Result<BuiltContext, ChatError> {
+        let conversation = self.store.get_conversation(conversation_id).await?;
+        let client = self.client();
+        Ok(memory::build(&self.store, Some(&client), &self.memory, &conversation).await?)
+    }
+
+    /// Folds the conversation's older turns into its summary now, if it needs it. Used by the
+    /// background fold after each reply, and by front ends that want it done at once.
+    pub async fn fold_summary(
+        &self,
+        conversation_id: ConversationId,
+    ) -> Result<Option<Summary>, summarize::FoldError> {
+        if !self
+            .folding
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(conversation_id)
+        {
+            return Ok(None);
+        }
+        let client = self.client();
+        let result = summarize::fold(
+            &self.store,
+            &client,
+            &self.memory,
+            conversation_id,
+            &self.shutdown,
+        )
+        .await;
+        self.folding
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&conversation_id);
+        result
+    }
+
+    /// Starts a fold in the background (it never delays a send). A failure is logged; the
+    /// requests fall back to the plain window and the fold is tried again after the next reply.
+    pub fn fold_in_background(self: &Arc<Self>, conversation_id: ConversationId) {
+        let service = self.clone();
+        self.tasks.spawn(async move {
+            match service.fold_summary(conversation_id).await {
+                Ok(Some(summary)) => tracing::info!(
+                    conversation = %conversation_id,
+                    through = %summary.covers_through_message_id,
+                    "folded older turns into the summary"
+                ),
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::warn!(conversation = %conversation_id, %err, "summary fold failed")
+                }
+            }
+        });
+    }
+
+    /// Waits for background work (summary folds) to finish.
+    pub async fn background_idle(&self) {
+        self.tasks.close();
+        self.tasks.wait().await;
+        self.tasks.reopen();
+    }
+
+    /// Cancels background work: for a front end about to exit.
+    pub fn shut_down(&self) {
+        self.shutdown.cancel();
     }
 
     pub fn store(&self) -> &Store {
@@ -179,10 +281,14 @@ impl ChatService {
         user_message: Option<Message>,
         cancel: CancellationToken,
         sink: &dyn EventSink,
-    ) -> Result<Message, ChatError> {
+    ) -> Result<(Message, bool), ChatError> {
         let conversation = self.store.get_conversation(conversation_id).await?;
-        let request = memory::build_request(&self.store, &conversation).await?;
         let client = self.client();
+        let built =
+            match memory::build(&self.store, Some(&client), &self.memory, &conversation).await {
+                Err(MemoryError::Store(err)) => return Err(err.into()),
+                other => other,
+            };
         let reply = self
             .store
             .append_message(
@@ -197,17 +303,26 @@ impl ChatService {
         });
 
         let mut state = ReplyState::default();
-        let outcome = match client.stream(&request, &cancel).await {
-            Ok(mut stream) => self.pump(&mut stream, &reply, &mut state, sink).await,
-            Err(err) => Err(err),
+        let mut fold = false;
+        let outcome = match built {
+            Err(err) => Err(Failure::Memory(err)),
+            Ok(built) => {
+                let result = self
+                    .exchange(&client, built, &cancel, &reply, &mut state, sink)
+                    .await;
+                if let Ok(report) = &result {
+                    fold = report.needs_fold();
+                }
+                result.map(|_| ()).map_err(Failure::Llm)
+            }
         };
         let (status, error) = match &outcome {
             Ok(()) => (MessageStatus::Complete, None),
-            Err(
+            Err(Failure::Llm(
                 err @ (LlmError::Cancelled
                 | LlmError::Interrupted { .. }
                 | LlmError::IdleTimeout { .. }),
-            ) => (MessageStatus::Interrupted, Some(err.to_string())),
+            )) => (MessageStatus::Interrupted, Some(err.to_string())),
             Err(err) => (MessageStatus::Error, Some(err.to_string())),
         };
         let finished = self
@@ -229,7 +344,7 @@ impl ChatService {
                 message: finished.clone(),
                 finish_reason: state.finish_reason,
             },
-            Err(LlmError::Cancelled) => ChatEvent::Cancelled {
+            Err(Failure::Llm(LlmError::Cancelled)) => ChatEvent::Cancelled {
                 message: finished.clone(),
             },
             Err(err) => ChatEvent::Error {
@@ -238,7 +353,77 @@ impl ChatService {
                 error: err.to_string(),
             },
         });
-        Ok(finished)
+        Ok((finished, fold))
+    }
+
+    /// Sends the built request and pumps its reply. When the server answers that the context is
+    /// exceeded, learns its real size, rebuilds and tries once more. Returns the report of the
+    /// request that was answered.
+    async fn exchange(
+        &self,
+        client: &LlmClient,
+        mut built: BuiltContext,
+        cancel: &CancellationToken,
+        reply: &Message,
+        state: &mut ReplyState,
+        sink: &dyn EventSink,
+    ) -> Result<memory::ContextReport, LlmError> {
+        let mut retried = false;
+        let mut stream = loop {
+            match client.stream(&built.request, cancel).await {
+                Ok(stream) => break stream,
+                Err(LlmError::ContextOverflow {
+                    n_ctx,
+                    n_prompt_tokens,
+                    message,
+                }) if !retried => {
+                    retried = true;
+                    tracing::info!(
+                        ?n_ctx,
+                        ?n_prompt_tokens,
+                        "context exceeded: learning and rebuilding"
+                    );
+                    let rebuilt = async {
+                        memory::learn_overflow(&self.store, &built.report, n_ctx, n_prompt_tokens)
+                            .await?;
+                        let conversation =
+                            self.store.get_conversation(reply.conversation_id).await?;
+                        // The reply being written is still empty, so it is not part of its own
+                        // prompt.
+                        memory::build(&self.store, Some(client), &self.memory, &conversation).await
+                    }
+                    .await;
+                    match rebuilt {
+                        Ok(rebuilt) => built = rebuilt,
+                        Err(err) => {
+                            tracing::warn!(%err, "could not rebuild after an overflow");
+                            return Err(LlmError::ContextOverflow {
+                                n_ctx,
+                                n_prompt_tokens,
+                                message,
+                            });
+                        }
+                    }
+                }
+                Err(err) => return Err(err),
+            }
+        };
+        if let Some(start) = built.new_window_start {
+            if let Err(err) = self
+                .store
+                .set_window_start(reply.conversation_id, start)
+                .await
+            {
+                tracing::warn!(%err, "could not store the window's new start");
+            }
+        }
+        self.pump(&mut stream, reply, state, sink).await?;
+        if let Some(actual) = state.prompt_tokens {
+            if let Err(err) = memory::calibrate(&self.store, &built.report, actual as u64).await {
+                tracing::warn!(%err, "could not record the token calibration");
+            }
+        }
+        Ok(built.report)
     }
 
     /// Moves a stream's events into the sink and the database until it ends.
@@ -296,6 +481,24 @@ impl ChatService {
     }
 }
 
+/// Why a reply did not complete.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Memory(MemoryError),
+    #[error(transparent)]
+    Llm(LlmError),
+}
+
+impl Failure {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Memory(e) => e.code(),
+            Self::Llm(e) => e.code(),
+        }
+    }
+}
+
 #[derive(Default)]
 struct ReplyState {
     content: String,
@@ -331,14 +534,19 @@ impl Turn {
     /// Streams the reply into the database and `sink`; returns it as saved.
     pub async fn stream(mut self, sink: &dyn EventSink) -> Result<Message, ChatError> {
         let user_message = self.user_message.take();
-        self.service
+        let (message, fold) = self
+            .service
             .reply(
                 self.conversation_id,
                 user_message,
                 self.cancel.clone(),
                 sink,
             )
-            .await
+            .await?;
+        if fold {
+            self.service.fold_in_background(self.conversation_id);
+        }
+        Ok(message)
     }
 }
 

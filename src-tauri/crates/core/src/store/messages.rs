@@ -77,6 +77,8 @@ pub struct Message {
     pub completion_tokens: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// Pinned by the user: always sent to the model, even when older than the window.
+    pub pinned: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -123,7 +125,7 @@ pub struct Finish {
 }
 
 #[derive(sqlx::FromRow)]
-struct MessageRow {
+pub(super) struct MessageRow {
     id: i64,
     conversation_id: i64,
     role: String,
@@ -135,6 +137,7 @@ struct MessageRow {
     completion_tokens: Option<i64>,
     created_at: i64,
     completed_at: Option<i64>,
+    pinned: bool,
 }
 
 impl From<MessageRow> for Message {
@@ -151,12 +154,14 @@ impl From<MessageRow> for Message {
             completion_tokens: row.completion_tokens,
             created_at: from_ms(row.created_at),
             completed_at: row.completed_at.map(from_ms),
+            pinned: row.pinned,
         }
     }
 }
 
-const COLUMNS: &str = "id, conversation_id, role, content, status, error, model, prompt_tokens, \
-                       completion_tokens, created_at, completed_at";
+pub(super) const COLUMNS: &str =
+    "id, conversation_id, role, content, status, error, model, prompt_tokens, \
+                       completion_tokens, created_at, completed_at, pinned";
 
 /// The text a message left streaming by a crash is marked with.
 pub(crate) const INTERRUPTED_BY_EXIT: &str =

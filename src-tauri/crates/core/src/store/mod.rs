@@ -10,6 +10,7 @@
 //! - Limits: [`MAX_CONTENT_BYTES`], [`MAX_TITLE_CHARS`], [`MAX_SYSTEM_PROMPT_BYTES`].
 
 mod conversations;
+mod memory;
 mod messages;
 mod search;
 mod settings;
@@ -30,6 +31,9 @@ use crate::clock::{Clock, SystemClock};
 pub use conversations::{
     Conversation, ConversationCursor, ConversationSettings, ListConversations, NewConversation,
     Page, DEFAULT_TITLE,
+};
+pub use memory::{
+    content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,
 };
 pub use messages::{Finish, Message, MessageStatus, NewMessage, Role};
 pub use search::SearchHit;

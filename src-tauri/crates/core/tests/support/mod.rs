@@ -158,6 +158,16 @@ impl FaultServer {
         self.shared.requests.lock().unwrap().clone()
     }
 
+    /// The JSON bodies of the chat completion requests received, oldest first (discovery and
+    /// tokenizer probes left out).
+    pub fn chat_requests(&self) -> Vec<serde_json::Value> {
+        self.requests()
+            .into_iter()
+            .filter(|(path, _)| path == "/v1/chat/completions")
+            .map(|(_, body)| body)
+            .collect()
+    }
+
     /// The `Authorization` header of each request.
     pub fn authorizations(&self) -> Vec<Option<String>> {
         self.shared.authorizations.lock().unwrap().clone()

@@ -80,6 +80,8 @@ pub async fn run(
         };
         let Sent { reply, unreachable } = send(&service, id, &text, false).await?;
         println!();
+        // A summary fold the reply started finishes before the process ends.
+        service.background_idle().await;
         return Ok(match reply.status {
             MessageStatus::Complete => ExitCode::SUCCESS,
             _ => {
@@ -145,6 +147,7 @@ pub async fn run(
             }
         }
     }
+    service.background_idle().await;
     Ok(ExitCode::SUCCESS)
 }
 

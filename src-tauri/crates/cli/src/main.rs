@@ -1,6 +1,7 @@
 //! `confab-cli`: Confab in a terminal, on the desktop app's database.
 
 mod chat;
+mod context;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,6 +64,20 @@ enum Command {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// Show exactly what the next request of a conversation would carry: each part with its
+    /// token count and why it is there, what is left out, and the budget.
+    Context {
+        /// The conversation (see `confab-cli ls`).
+        id: i64,
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Do not ask the server (context length, tokenizer): use what is stored.
+        #[arg(long)]
+        offline: bool,
+        /// Print the request and the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List saved conversations, most recently active first.
     Ls {
         /// How many to show.
@@ -94,6 +109,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let code = match cli.command {
         Command::Ls { limit, all, json } => {
             list(&store, limit, all, json).await?;
+            ExitCode::SUCCESS
+        }
+        Command::Context {
+            id,
+            server,
+            offline,
+            json,
+        } => {
+            let client = if offline {
+                None
+            } else {
+                Some(client(&store, &server).await?)
+            };
+            context::show(&store, client.as_ref(), id, json).await?;
             ExitCode::SUCCESS
         }
         Command::Models { server } => {

@@ -1,0 +1,157 @@
+//! `confab-cli context ID`: the context inspector in a terminal.
+
+use anyhow::Result;
+use confab_core::llm::{LlmClient, WireRole};
+use confab_core::memory::{self, ContextSource, LeftOutReason, MemoryCache, Part, Strategy};
+use confab_core::store::{ConversationId, Store};
+
+pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool) -> Result<()> {
+    let conversation = store.get_conversation(ConversationId(id)).await?;
+    let built = memory::build(store, client, &MemoryCache::new(), &conversation).await?;
+    if json {
+        let out = serde_json::json!({
+            "request": built.request.messages,
+            "max_tokens": built.request.max_tokens,
+            "report": built.report,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let r = &built.report;
+    println!(
+        "Conversation {id} \"{}\" — memory: {}",
+        conversation.title,
+        match r.strategy {
+            Strategy::SummaryWindow => "summary + window",
+            Strategy::SlidingWindow => "sliding window",
+            Strategy::FullHistory => "full history",
+        }
+    );
+    println!(
+        "Context {} tokens ({}) − reply reserve {} − {} per message for the template → budget {}",
+        r.context_length,
+        match r.context_source {
+            ContextSource::ChatSetting => "the chat's setting",
+            ContextSource::Server => "from the server",
+            ContextSource::ModelSetting => "your setting for this model",
+            ContextSource::Learned => "learned from the server's overflow answer",
+            ContextSource::Default => "default: nobody said",
+        },
+        r.reply_reserve,
+        r.per_message_overhead,
+        r.budget
+    );
+    if r.exact {
+        println!("Token counts: exact, from the server's tokenizer");
+    } else {
+        println!(
+            "Token counts: estimated at {:.2} bytes per token (calibrated from the server's answers)",
+            r.bytes_per_token
+        );
+    }
+    let percent = r.used * 100 / r.budget.max(1);
+    println!("Sending {} of {} tokens ({percent}%):\n", r.used, r.budget);
+    for (item, message) in r.items.iter().zip(items_text(&built)) {
+        let what = match &item.part {
+            Part::SystemPrompt => "system prompt".to_owned(),
+            Part::Summary {
+                summary_id,
+                covers_through,
+                edited_by_user,
+            } => format!(
+                "summary {summary_id} (through message {covers_through}{})",
+                if *edited_by_user {
+                    ", edited by you"
+                } else {
+                    ""
+                }
+            ),
+            Part::Pinned { message_id } => {
+                format!("pinned message {message_id} ({})", role(item.role))
+            }
+            Part::Recent { message_id } => format!("message {message_id} ({})", role(item.role)),
+        };
+        println!(
+            "{:>7}{} {what:<34} {}",
+            item.tokens,
+            if item.exact { " " } else { "~" },
+            preview(&message)
+        );
+    }
+    if !r.left_out.is_empty() {
+        println!("\nLeft out:");
+        for run in &r.left_out {
+            let which = if run.count == 1 {
+                format!("message {}", run.first)
+            } else {
+                format!("{} messages {}–{}", run.count, run.first, run.last)
+            };
+            println!(
+                "  {which}: {}",
+                match run.reason {
+                    LeftOutReason::Summarized => "folded into the summary",
+                    LeftOutReason::AwaitingSummary =>
+                        "older than the window; the next summary fold takes them in",
+                    LeftOutReason::OutsideWindow => "older than the window",
+                    LeftOutReason::Failed => "a failed reply",
+                    LeftOutReason::Empty => "an empty reply",
+                    LeftOutReason::PinnedDidNotFit => "pinned, but no room left",
+                }
+            );
+        }
+    }
+    for note in &r.notes {
+        println!("Note: {note}");
+    }
+    Ok(())
+}
+
+fn role(role: WireRole) -> &'static str {
+    match role {
+        WireRole::System => "system",
+        WireRole::User => "user",
+        WireRole::Assistant => "assistant",
+    }
+}
+
+/// Each report item's text (the wire merges the system prompt and the summary into one message).
+fn items_text(built: &memory::BuiltContext) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut wire = built.request.messages.iter();
+    let system_parts = built
+        .report
+        .items
+        .iter()
+        .filter(|i| matches!(i.part, Part::SystemPrompt | Part::Summary { .. }))
+        .count();
+    let system = if system_parts > 0 { wire.next() } else { None };
+    for item in &built.report.items {
+        out.push(match item.part {
+            Part::SystemPrompt => {
+                let text = system.map_or("", |m| m.content.as_str());
+                let end = text
+                    .find(&format!("\n\n{}", memory::SUMMARY_HEADING))
+                    .unwrap_or(text.len());
+                text[..end].to_owned()
+            }
+            Part::Summary { .. } => {
+                let text = system.map_or("", |m| m.content.as_str());
+                text.find(memory::SUMMARY_HEADING)
+                    .map_or(String::new(), |i| {
+                        text[i + memory::SUMMARY_HEADING.len()..].trim().to_owned()
+                    })
+            }
+            _ => wire.next().map_or(String::new(), |m| m.content.clone()),
+        });
+    }
+    out
+}
+
+fn preview(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > 60 {
+        format!("\"{}…\"", line.chars().take(59).collect::<String>())
+    } else {
+        format!("\"{line}\"")
+    }
+}

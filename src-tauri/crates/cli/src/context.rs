@@ -81,10 +81,10 @@ pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool
     if !r.left_out.is_empty() {
         println!("\nLeft out:");
         for run in &r.left_out {
-            let which = if run.count == 1 {
-                format!("message {}", run.first)
-            } else {
-                format!("{} messages {}–{}", run.count, run.first, run.last)
+            let which = match run.count {
+                _ if run.first == run.last => format!("message {}", run.first),
+                Some(n) => format!("{n} messages {}–{}", run.first, run.last),
+                None => format!("messages {}–{} (over a thousand)", run.first, run.last),
             };
             println!(
                 "  {which}: {}",

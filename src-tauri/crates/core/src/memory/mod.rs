@@ -195,7 +195,8 @@ pub enum LeftOutReason {
 pub struct LeftOut {
     pub first: MessageId,
     pub last: MessageId,
-    pub count: u64,
+    /// How many; `None` for a long run that was not counted (over a thousand messages).
+    pub count: Option<u64>,
     pub reason: LeftOutReason,
 }
 
@@ -555,7 +556,7 @@ pub async fn build(
     }
     for (i, reason) in &planned.left_out {
         let id = input.candidates[*i].0.id;
-        push_left_out(&mut left_out, id, id, 1, *reason);
+        push_left_out(&mut left_out, id, id, Some(1), *reason);
     }
     for i in &planned.pinned_dropped {
         let id = input.pinned[*i].0.id;
@@ -604,7 +605,7 @@ fn push_left_out(
     runs: &mut Vec<LeftOut>,
     first: MessageId,
     last: MessageId,
-    count: u64,
+    count: Option<u64>,
     reason: LeftOutReason,
 ) {
     if let Some(prev) = runs.last_mut() {
@@ -616,7 +617,7 @@ fn push_left_out(
             )
         {
             prev.last = last;
-            prev.count += count;
+            prev.count = prev.count.zip(count).map(|(a, b)| a + b);
             return;
         }
     }

@@ -82,6 +82,9 @@ pub fn content_hash(text: &str) -> i64 {
     hash as i64
 }
 
+/// How far [`Store::message_range`] counts.
+pub const RANGE_COUNT_LIMIT: u64 = 1000;
+
 impl Store {
     /// Pins or unpins a message: a pinned message is always sent to the model.
     pub async fn set_message_pinned(&self, id: MessageId, pinned: bool) -> Result<Message> {
@@ -164,30 +167,49 @@ impl Store {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// How many messages of the conversation have `after < id < before`, and the first and last
-    /// of them: how a run of left-out messages is reported without reading it.
+    /// The first and last messages of the conversation with `after < id < before`, and how many
+    /// there are — counted up to [`RANGE_COUNT_LIMIT`], `None` beyond: how a run of left-out
+    /// messages is reported without reading it (the bounds are index lookups, and the count never
+    /// scans more than the limit, so this stays cheap in a 100k-message chat).
     pub async fn message_range(
         &self,
         conversation_id: ConversationId,
         after: Option<MessageId>,
         before: Option<MessageId>,
-    ) -> Result<Option<(MessageId, MessageId, u64)>> {
-        let (first, last, count): (Option<i64>, Option<i64>, i64) = sqlx::query_as(
-            "SELECT min(id), max(id), count(*) FROM messages
-             WHERE conversation_id = ? AND id > ? AND (? IS NULL OR id < ?)",
+    ) -> Result<Option<(MessageId, MessageId, Option<u64>)>> {
+        let bound = |order: &str| {
+            format!(
+                "SELECT id FROM messages WHERE conversation_id = ? AND id > ? AND (? IS NULL OR id < ?)
+                 ORDER BY id {order} LIMIT 1"
+            )
+        };
+        let mut ends = Vec::with_capacity(2);
+        for order in ["ASC", "DESC"] {
+            let row: Option<(i64,)> = sqlx::query_as(&bound(order))
+                .bind(conversation_id.0)
+                .bind(after.map_or(0, |a| a.0))
+                .bind(before.map(|b| b.0))
+                .bind(before.map(|b| b.0))
+                .fetch_optional(&self.pool)
+                .await?;
+            match row {
+                Some((id,)) => ends.push(MessageId(id)),
+                None => return Ok(None),
+            }
+        }
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM (SELECT 1 FROM messages
+             WHERE conversation_id = ? AND id > ? AND (? IS NULL OR id < ?) LIMIT ?)",
         )
         .bind(conversation_id.0)
         .bind(after.map_or(0, |a| a.0))
         .bind(before.map(|b| b.0))
         .bind(before.map(|b| b.0))
+        .bind(RANGE_COUNT_LIMIT as i64 + 1)
         .fetch_one(&self.pool)
         .await?;
-        Ok(match (first, last) {
-            (Some(first), Some(last)) => {
-                Some((MessageId(first), MessageId(last), count.max(0) as u64))
-            }
-            _ => None,
-        })
+        let count = (count as u64 <= RANGE_COUNT_LIMIT).then_some(count as u64);
+        Ok(Some((ends[0], ends[1], count)))
     }
 
     /// Cached exact token counts of `ids` under `tokenizer`, where the message's text has not

@@ -34,6 +34,7 @@ pub use conversations::{
 };
 pub use memory::{
     content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,
+    RANGE_COUNT_LIMIT,
 };
 pub use messages::{Finish, Message, MessageStatus, NewMessage, Role};
 pub use search::SearchHit;

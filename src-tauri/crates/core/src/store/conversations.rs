@@ -113,7 +113,7 @@ impl From<ConversationRow> for Conversation {
 const COLUMNS: &str =
     "id, title, system_prompt, model, params, created_at, updated_at, pinned, archived";
 
-fn clean_title(title: &str) -> Result<String> {
+pub(super) fn clean_title(title: &str) -> Result<String> {
     let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
     if title.is_empty() {
         return Err(StoreError::invalid("a chat's title cannot be empty"));
@@ -127,7 +127,7 @@ fn clean_title(title: &str) -> Result<String> {
     Ok(title)
 }
 
-fn check_system_prompt(prompt: &str) -> Result<()> {
+pub(super) fn check_system_prompt(prompt: &str) -> Result<()> {
     if prompt.len() > MAX_SYSTEM_PROMPT_BYTES {
         return Err(StoreError::invalid(format!(
             "the system prompt is {} bytes; the limit is {} KB — shorten it",
@@ -138,7 +138,7 @@ fn check_system_prompt(prompt: &str) -> Result<()> {
     Ok(())
 }
 
-fn params_json(params: &serde_json::Value) -> Result<String> {
+pub(super) fn params_json(params: &serde_json::Value) -> Result<String> {
     match params {
         serde_json::Value::Null => Ok("{}".to_owned()),
         serde_json::Value::Object(_) => Ok(params.to_string()),

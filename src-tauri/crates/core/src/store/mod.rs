@@ -10,6 +10,7 @@
 //! - Limits: [`MAX_CONTENT_BYTES`], [`MAX_TITLE_CHARS`], [`MAX_SYSTEM_PROMPT_BYTES`].
 
 mod conversations;
+mod import;
 mod memory;
 mod messages;
 mod search;
@@ -32,6 +33,7 @@ pub use conversations::{
     Conversation, ConversationCursor, ConversationSettings, ListConversations, NewConversation,
     Page, DEFAULT_TITLE,
 };
+pub use import::{ImportConversation, ImportMessage, ImportSummary};
 pub use memory::{
     content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,
     RANGE_COUNT_LIMIT,
@@ -205,6 +207,11 @@ impl Store {
     /// one waits its turn instead.
     async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// The store's clock: now.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     fn now_ms(&self) -> i64 {

@@ -1,0 +1,47 @@
+//! The audit log: JSON Lines, one line per message (time, conversation, role, model, text, token
+//! counts), optionally with personal data redacted.
+
+use std::io::Write;
+
+use super::{redact::redact, ExportError, ExportOptions, MessageBatches};
+use crate::store::Conversation;
+
+pub(super) async fn write(
+    out: &mut dyn Write,
+    c: &Conversation,
+    messages: &mut MessageBatches<'_>,
+    options: &ExportOptions,
+) -> Result<u64, ExportError> {
+    let mut count = 0;
+    let title = if options.redact {
+        redact(&c.title)
+    } else {
+        c.title.clone()
+    };
+    while let Some(batch) = messages.next().await? {
+        for m in &batch {
+            let text = if options.redact {
+                redact(&m.content)
+            } else {
+                m.content.clone()
+            };
+            let line = serde_json::json!({
+                "time": m.created_at,
+                "conversation_id": c.id,
+                "conversation": title,
+                "message_id": m.id,
+                "role": m.role,
+                "model": m.model,
+                "status": m.status,
+                "text": text,
+                "prompt_tokens": m.prompt_tokens,
+                "completion_tokens": m.completion_tokens,
+                "redacted": options.redact,
+            });
+            serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+            count += 1;
+        }
+    }
+    Ok(count)
+}

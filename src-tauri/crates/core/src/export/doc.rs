@@ -1,0 +1,278 @@
+//! Confab's lossless JSON: one conversation, or a backup of all of them.
+//!
+//! ```json
+//! { "format": "confab.conversation", "version": 1, "exported_at": "…",
+//!   "conversation": { "title", "system_prompt", "model", "params", "created_at", "updated_at",
+//!                     "pinned", "archived", "id" },
+//!   "messages": [ { "id", "role", "content", "status", "error", "model", "prompt_tokens",
+//!                   "completion_tokens", "created_at", "completed_at", "pinned" } ],
+//!   "summaries": [ { "content", "covers_through_message_id", "token_count", "model",
+//!                    "created_at", "edited_by_user" } ] }
+//! ```
+//! A backup is `{ "format": "confab.backup", "version": 1, "exported_at", "conversations": [ {
+//! "conversation", "messages", "summaries" } ] }`. Ids are the exporting database's: on import
+//! every conversation and message gets a fresh one, and summaries follow their messages.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::{ImportError, ImportPlan, ImportSource, MessageBatches};
+use crate::store::{
+    Conversation, ImportConversation, ImportMessage, ImportSummary, MessageStatus, Role, Summary,
+};
+
+pub const CONVERSATION_FORMAT: &str = "confab.conversation";
+pub const BACKUP_FORMAT: &str = "confab.backup";
+pub const VERSION: u64 = 1;
+
+pub(super) fn write_file_start(
+    out: &mut dyn Write,
+    format: &str,
+    now: DateTime<Utc>,
+) -> std::io::Result<()> {
+    write!(
+        out,
+        "{{\"format\":{},\"version\":{VERSION},\"exported_at\":{},",
+        serde_json::to_string(format)?,
+        serde_json::to_string(&now)?
+    )
+}
+
+/// `"conversation":…,"messages":[…],"summaries":[…]` — returns how many messages.
+pub(super) async fn write_body(
+    out: &mut dyn Write,
+    conversation: &Conversation,
+    messages: &mut MessageBatches<'_>,
+    summaries: &[Summary],
+) -> Result<u64, super::ExportError> {
+    let meta = serde_json::json!({
+        "id": conversation.id,
+        "title": conversation.title,
+        "system_prompt": conversation.system_prompt,
+        "model": conversation.model,
+        "params": conversation.params,
+        "created_at": conversation.created_at,
+        "updated_at": conversation.updated_at,
+        "pinned": conversation.pinned,
+        "archived": conversation.archived,
+    });
+    out.write_all(b"\"conversation\":")?;
+    serde_json::to_writer(&mut *out, &meta).map_err(std::io::Error::from)?;
+    out.write_all(b",\"messages\":[")?;
+    let mut count = 0u64;
+    while let Some(batch) = messages.next().await? {
+        for m in &batch {
+            if count > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(b"\n")?;
+            serde_json::to_writer(&mut *out, m).map_err(std::io::Error::from)?;
+            count += 1;
+        }
+    }
+    out.write_all(b"],\"summaries\":[")?;
+    for (i, s) in summaries.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        let doc = serde_json::json!({
+            "content": s.content,
+            "covers_through_message_id": s.covers_through_message_id,
+            "token_count": s.token_count,
+            "model": s.model,
+            "created_at": s.created_at,
+            "edited_by_user": s.edited_by_user,
+        });
+        serde_json::to_writer(&mut *out, &doc).map_err(std::io::Error::from)?;
+    }
+    out.write_all(b"]")?;
+    Ok(count)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    format: String,
+    version: u64,
+    #[allow(dead_code)]
+    exported_at: DateTime<Utc>,
+    #[serde(default)]
+    conversation: Option<ConversationMeta>,
+    #[serde(default)]
+    messages: Option<Vec<MessageDoc>>,
+    #[serde(default)]
+    summaries: Option<Vec<SummaryDoc>>,
+    #[serde(default)]
+    conversations: Option<Vec<BodyDoc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BodyDoc {
+    conversation: ConversationMeta,
+    messages: Vec<MessageDoc>,
+    summaries: Vec<SummaryDoc>,
+}
+
+#[derive(Deserialize)]
+struct ConversationMeta {
+    title: String,
+    #[serde(default)]
+    system_prompt: String,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default = "empty_object")]
+    params: serde_json::Value,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pinned: bool,
+    #[serde(default)]
+    archived: bool,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::json!({})
+}
+
+#[derive(Deserialize)]
+struct MessageDoc {
+    id: i64,
+    role: Role,
+    content: String,
+    status: MessageStatus,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    prompt_tokens: Option<i64>,
+    #[serde(default)]
+    completion_tokens: Option<i64>,
+    created_at: DateTime<Utc>,
+    #[serde(default)]
+    completed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pinned: bool,
+}
+
+#[derive(Deserialize)]
+struct SummaryDoc {
+    content: String,
+    covers_through_message_id: i64,
+    #[serde(default)]
+    token_count: Option<i64>,
+    #[serde(default)]
+    model: Option<String>,
+    created_at: DateTime<Utc>,
+    #[serde(default)]
+    edited_by_user: bool,
+}
+
+pub(super) fn parse(value: serde_json::Value) -> Result<ImportPlan, ImportError> {
+    let file: FileDoc =
+        serde_json::from_value(value).map_err(|e| ImportError::Malformed(e.to_string()))?;
+    if file.version != VERSION {
+        return Err(ImportError::UnsupportedVersion(file.version));
+    }
+    let (source, bodies) = match file.format.as_str() {
+        CONVERSATION_FORMAT => {
+            let (Some(conversation), Some(messages), Some(summaries)) =
+                (file.conversation, file.messages, file.summaries)
+            else {
+                return Err(ImportError::Invalid(
+                    "the export lacks its conversation, messages or summaries".into(),
+                ));
+            };
+            (
+                ImportSource::ConfabConversation,
+                vec![BodyDoc {
+                    conversation,
+                    messages,
+                    summaries,
+                }],
+            )
+        }
+        _ => (
+            ImportSource::ConfabBackup,
+            file.conversations
+                .ok_or_else(|| ImportError::Invalid("the backup lacks its conversations".into()))?,
+        ),
+    };
+    let conversations = bodies
+        .into_iter()
+        .map(to_import)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ImportPlan {
+        source,
+        conversations,
+        skipped_messages: 0,
+        skipped_parts: 0,
+    })
+}
+
+fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
+    let index: HashMap<i64, usize> = body
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id, i))
+        .collect();
+    if index.len() != body.messages.len() {
+        return Err(ImportError::Invalid(format!(
+            "conversation {:?} lists a message id twice",
+            body.conversation.title
+        )));
+    }
+    let summaries = body
+        .summaries
+        .into_iter()
+        .map(|s| {
+            let Some(&covers_through) = index.get(&s.covers_through_message_id) else {
+                return Err(ImportError::Invalid(format!(
+                    "a summary of {:?} covers message {}, which the file does not have",
+                    body.conversation.title, s.covers_through_message_id
+                )));
+            };
+            Ok(ImportSummary {
+                content: s.content,
+                covers_through,
+                token_count: s.token_count,
+                model: s.model,
+                created_at: s.created_at,
+                edited_by_user: s.edited_by_user,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let c = body.conversation;
+    Ok(ImportConversation {
+        title: c.title,
+        system_prompt: c.system_prompt,
+        model: c.model,
+        params: c.params,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        pinned: c.pinned,
+        archived: c.archived,
+        messages: body
+            .messages
+            .into_iter()
+            .map(|m| ImportMessage {
+                role: m.role,
+                content: m.content,
+                status: m.status,
+                error: m.error,
+                model: m.model,
+                prompt_tokens: m.prompt_tokens,
+                completion_tokens: m.completion_tokens,
+                created_at: m.created_at,
+                completed_at: m.completed_at,
+                pinned: m.pinned,
+            })
+            .collect(),
+        summaries,
+    })
+}

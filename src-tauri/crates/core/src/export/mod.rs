@@ -1,0 +1,330 @@
+//! Export and import of conversation logs.
+//!
+//! - [`Format::Markdown`]: a readable log with a metadata header and the summary as an appendix.
+//! - [`Format::Json`]: lossless and versioned; importing it gives back the same conversation.
+//! - [`Format::Html`]: one standalone, printable file; every text is escaped.
+//! - [`Format::Jsonl`]: an audit log, one line per message, optionally with PII redacted.
+//! - [`export_backup`]: every conversation in one JSON archive; restoring it is an import.
+//!
+//! Exports stream to the writer in batches of messages: no whole-history string is built.
+//! Imports ([`parse_import`], then [`import`]) read Confab's JSON (one conversation or a backup)
+//! and ChatGPT's `conversations.json`, preview what they hold, and land in one transaction.
+
+mod audit;
+mod chatgpt;
+mod doc;
+mod html;
+mod markdown;
+pub mod redact;
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::store::{
+    Conversation, ConversationId, ImportConversation, ListConversations, Message, Store,
+    StoreError, Summary,
+};
+
+pub use doc::{BACKUP_FORMAT, CONVERSATION_FORMAT, VERSION};
+
+/// Messages read per step while exporting.
+const BATCH: u32 = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Markdown,
+    Json,
+    Html,
+    Jsonl,
+}
+
+impl Format {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "md" | "markdown" => Some(Self::Markdown),
+            "json" => Some(Self::Json),
+            "html" | "htm" => Some(Self::Html),
+            "jsonl" | "audit" => Some(Self::Jsonl),
+            _ => None,
+        }
+    }
+
+    /// The file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Markdown => "md",
+            Self::Json => "json",
+            Self::Html => "html",
+            Self::Jsonl => "jsonl",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Audit log only: replace e-mail addresses, phone numbers, IP addresses and API-key-like
+    /// strings with placeholders.
+    pub redact: bool,
+    /// The server the chat talked to, for the Markdown and HTML headers.
+    pub endpoint: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not write the export: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ExportError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Store(e) => e.code(),
+            Self::Io(_) => "io",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the file is not valid JSON ({0}) — is it complete? A truncated file imports nothing")]
+    Malformed(String),
+    #[error(
+        "this is not a file Confab can import: expected a Confab export or backup (JSON) or \
+         ChatGPT's conversations.json"
+    )]
+    UnknownFormat,
+    #[error("this export is version {0}; this Confab reads version {VERSION} — update Confab")]
+    UnsupportedVersion(u64),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ImportError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "malformed",
+            Self::UnknownFormat => "unknown_format",
+            Self::UnsupportedVersion(_) => "unsupported_version",
+            Self::Invalid(_) => "invalid_input",
+            Self::Store(e) => e.code(),
+        }
+    }
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ExportStats {
+    pub conversations: u64,
+    pub messages: u64,
+}
+
+/// Writes one conversation in `format` to `out`.
+pub async fn export_conversation(
+    store: &Store,
+    id: ConversationId,
+    format: Format,
+    options: &ExportOptions,
+    out: &mut dyn Write,
+) -> Result<ExportStats, ExportError> {
+    let conversation = store.get_conversation(id).await?;
+    let summaries = store.summaries(id).await?;
+    let now = store.now();
+    let mut messages = MessageBatches::new(store, id);
+    let count = match format {
+        Format::Json => {
+            doc::write_file_start(out, CONVERSATION_FORMAT, now)?;
+            let n = doc::write_body(out, &conversation, &mut messages, &summaries).await?;
+            out.write_all(b"}\n")?;
+            n
+        }
+        Format::Markdown => {
+            markdown::write(out, &conversation, &mut messages, &summaries, options, now).await?
+        }
+        Format::Html => {
+            html::write(out, &conversation, &mut messages, &summaries, options, now).await?
+        }
+        Format::Jsonl => audit::write(out, &conversation, &mut messages, options).await?,
+    };
+    out.flush()?;
+    Ok(ExportStats {
+        conversations: 1,
+        messages: count,
+    })
+}
+
+/// Writes every conversation (archived ones too) as one Confab backup archive.
+pub async fn export_backup(store: &Store, out: &mut dyn Write) -> Result<ExportStats, ExportError> {
+    let now = store.now();
+    doc::write_file_start(out, BACKUP_FORMAT, now)?;
+    out.write_all(b"\"conversations\":[")?;
+    let mut stats = ExportStats::default();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_conversations(ListConversations {
+                limit: 200,
+                after,
+                include_archived: true,
+                ..Default::default()
+            })
+            .await?;
+        for c in &page.items {
+            if stats.conversations > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(b"{")?;
+            let summaries = store.summaries(c.id).await?;
+            let mut messages = MessageBatches::new(store, c.id);
+            stats.messages += doc::write_body(out, c, &mut messages, &summaries).await?;
+            out.write_all(b"}")?;
+            stats.conversations += 1;
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    out.write_all(b"]}\n")?;
+    out.flush()?;
+    Ok(stats)
+}
+
+/// A file's conversations, ready to import, and what was skipped on the way.
+#[derive(Debug, Clone)]
+pub struct ImportPlan {
+    pub source: ImportSource,
+    pub conversations: Vec<ImportConversation>,
+    /// ChatGPT nodes left out: system, hidden, tool and empty messages.
+    pub skipped_messages: u64,
+    /// ChatGPT content parts that are not text (images, files).
+    pub skipped_parts: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportSource {
+    ConfabConversation,
+    ConfabBackup,
+    ChatGpt,
+}
+
+/// The preview a person confirms before importing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportPreview {
+    pub source: ImportSource,
+    pub conversations: u64,
+    pub messages: u64,
+    pub skipped_messages: u64,
+    pub skipped_parts: u64,
+}
+
+impl ImportPlan {
+    pub fn preview(&self) -> ImportPreview {
+        ImportPreview {
+            source: self.source,
+            conversations: self.conversations.len() as u64,
+            messages: self
+                .conversations
+                .iter()
+                .map(|c| c.messages.len() as u64)
+                .sum(),
+            skipped_messages: self.skipped_messages,
+            skipped_parts: self.skipped_parts,
+        }
+    }
+}
+
+/// Reads an import file: Confab JSON (a conversation or a backup) or ChatGPT's
+/// `conversations.json`. Nothing is written.
+pub fn parse_import(bytes: &[u8]) -> Result<ImportPlan, ImportError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ImportError::Malformed(e.to_string()))?;
+    match &value {
+        serde_json::Value::Object(map) => match map.get("format").and_then(|f| f.as_str()) {
+            Some(CONVERSATION_FORMAT) | Some(BACKUP_FORMAT) => doc::parse(value),
+            _ => Err(ImportError::UnknownFormat),
+        },
+        serde_json::Value::Array(items) if items.iter().all(|i| i.get("mapping").is_some()) => {
+            chatgpt::parse(value)
+        }
+        _ => Err(ImportError::UnknownFormat),
+    }
+}
+
+/// Imports a parsed file in one transaction; returns the new conversations' ids.
+pub async fn import(store: &Store, plan: &ImportPlan) -> Result<Vec<ConversationId>, ImportError> {
+    Ok(store.import_conversations(&plan.conversations).await?)
+}
+
+/// Reads a conversation's messages oldest first, a batch at a time.
+pub(crate) struct MessageBatches<'a> {
+    store: &'a Store,
+    id: ConversationId,
+    after: Option<crate::store::MessageId>,
+    done: bool,
+}
+
+impl<'a> MessageBatches<'a> {
+    fn new(store: &'a Store, id: ConversationId) -> Self {
+        Self {
+            store,
+            id,
+            after: None,
+            done: false,
+        }
+    }
+
+    /// The next batch, or `None` at the end.
+    pub async fn next(&mut self) -> Result<Option<Vec<Message>>, StoreError> {
+        if self.done {
+            return Ok(None);
+        }
+        let batch = self
+            .store
+            .messages_oldest_first(self.id, self.after, None, BATCH)
+            .await?;
+        if batch.len() < BATCH as usize {
+            self.done = true;
+        }
+        self.after = batch.last().map(|m| m.id);
+        Ok(if batch.is_empty() { None } else { Some(batch) })
+    }
+}
+
+/// A file name for a conversation's export: its title, made safe for any file system.
+pub fn file_name(conversation: &Conversation, format: Format) -> String {
+    let mut name: String = conversation
+        .title
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    name = name.trim_matches(['.', ' ']).chars().take(80).collect();
+    if name.is_empty() {
+        name = format!("conversation-{}", conversation.id);
+    }
+    format!("{name}.{}", format.extension())
+}
+
+pub(crate) fn the_latest(summaries: &[Summary]) -> Option<&Summary> {
+    summaries.last()
+}
+
+pub(crate) fn human_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}

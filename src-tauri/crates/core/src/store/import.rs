@@ -1,0 +1,149 @@
+//! Importing whole conversations in one transaction: either all of a file lands, or nothing.
+
+use chrono::{DateTime, Utc};
+
+use super::conversations::{check_system_prompt, clean_title, params_json};
+use super::{check_content, ConversationId, MessageStatus, Result, Role, Store, StoreError};
+
+/// A conversation to import, with its messages and summaries.
+#[derive(Debug, Clone)]
+pub struct ImportConversation {
+    pub title: String,
+    pub system_prompt: String,
+    pub model: Option<String>,
+    pub params: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub pinned: bool,
+    pub archived: bool,
+    pub messages: Vec<ImportMessage>,
+    pub summaries: Vec<ImportSummary>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportMessage {
+    pub role: Role,
+    pub content: String,
+    /// A message exported while streaming is imported as interrupted.
+    pub status: MessageStatus,
+    pub error: Option<String>,
+    pub model: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub pinned: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportSummary {
+    pub content: String,
+    /// The index (in `messages`) of the newest message the summary covers.
+    pub covers_through: usize,
+    pub token_count: Option<i64>,
+    pub model: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub edited_by_user: bool,
+}
+
+impl Store {
+    /// Imports conversations as new ones (fresh ids, never colliding with existing chats), all in
+    /// one transaction: a bad conversation anywhere imports nothing.
+    pub async fn import_conversations(
+        &self,
+        conversations: &[ImportConversation],
+    ) -> Result<Vec<ConversationId>> {
+        for (n, c) in conversations.iter().enumerate() {
+            check_import(c).map_err(|e| {
+                StoreError::invalid(format!("conversation {} ({:?}): {e}", n + 1, c.title))
+            })?;
+        }
+        let mut tx = self.write_tx().await?;
+        let mut ids = Vec::with_capacity(conversations.len());
+        for c in conversations {
+            let title = if c.title.trim().is_empty() {
+                super::DEFAULT_TITLE.to_owned()
+            } else {
+                clean_title(&c.title)?
+            };
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO conversations (title, system_prompt, model, params, created_at,
+                     updated_at, pinned, archived)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(title)
+            .bind(&c.system_prompt)
+            .bind(&c.model)
+            .bind(params_json(&c.params)?)
+            .bind(c.created_at.timestamp_millis())
+            .bind(c.updated_at.timestamp_millis())
+            .bind(c.pinned)
+            .bind(c.archived)
+            .fetch_one(&mut *tx)
+            .await?;
+            let mut message_ids = Vec::with_capacity(c.messages.len());
+            for m in &c.messages {
+                let status = match m.status {
+                    MessageStatus::Streaming => MessageStatus::Interrupted,
+                    s => s,
+                };
+                let (mid,): (i64,) = sqlx::query_as(
+                    "INSERT INTO messages (conversation_id, role, content, status, error, model,
+                         prompt_tokens, completion_tokens, created_at, completed_at, pinned)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                )
+                .bind(id)
+                .bind(m.role.as_str())
+                .bind(&m.content)
+                .bind(status.as_str())
+                .bind(&m.error)
+                .bind(&m.model)
+                .bind(m.prompt_tokens)
+                .bind(m.completion_tokens)
+                .bind(m.created_at.timestamp_millis())
+                .bind(m.completed_at.map(|t| t.timestamp_millis()))
+                .bind(m.pinned)
+                .fetch_one(&mut *tx)
+                .await?;
+                message_ids.push(mid);
+            }
+            for s in &c.summaries {
+                sqlx::query(
+                    "INSERT INTO summaries (conversation_id, content, covers_through_message_id,
+                         token_count, model, created_at, edited_by_user)
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(id)
+                .bind(&s.content)
+                .bind(message_ids[s.covers_through])
+                .bind(s.token_count)
+                .bind(&s.model)
+                .bind(s.created_at.timestamp_millis())
+                .bind(s.edited_by_user)
+                .execute(&mut *tx)
+                .await?;
+            }
+            ids.push(ConversationId(id));
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+}
+
+fn check_import(c: &ImportConversation) -> Result<()> {
+    check_system_prompt(&c.system_prompt)?;
+    params_json(&c.params)?;
+    for (i, m) in c.messages.iter().enumerate() {
+        check_content("message", &m.content)
+            .map_err(|e| StoreError::invalid(format!("message {}: {e}", i + 1)))?;
+    }
+    for s in &c.summaries {
+        check_content("summary", &s.content)?;
+        if s.covers_through >= c.messages.len() {
+            return Err(StoreError::invalid(
+                "a summary covers a message the file does not have",
+            ));
+        }
+    }
+    Ok(())
+}

@@ -18,3 +18,4 @@ lint:
 bench:
 	cargo bench -p confab-core --bench stream_vs_curl
 	cargo bench -p confab-core --bench context_build
+	cargo bench -p confab-core --bench export

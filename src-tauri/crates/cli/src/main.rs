@@ -2,6 +2,7 @@
 
 mod chat;
 mod context;
+mod transfer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,6 +79,32 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export a conversation (md, json, html or jsonl), or every conversation as a backup.
+    Export {
+        /// The conversation (see `confab-cli ls`); omit with --all.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<i64>,
+        /// md (readable log), json (lossless, re-importable), html (standalone page) or jsonl
+        /// (audit log, one line per message).
+        #[arg(short, long, default_value = "md", value_parser = parse_format)]
+        format: confab_core::export::Format,
+        /// Every conversation, as one JSON backup (restore it with `confab-cli import`).
+        #[arg(long, requires = "output")]
+        all: bool,
+        /// Audit log: replace e-mail addresses, phone numbers, IP addresses and API keys.
+        #[arg(long)]
+        redact: bool,
+        /// The file to write (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Import a Confab export or backup, or ChatGPT's conversations.json. All or nothing.
+    Import {
+        file: PathBuf,
+        /// Show what the file holds without importing it.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// List saved conversations, most recently active first.
     Ls {
         /// How many to show.
@@ -125,6 +152,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             context::show(&store, client.as_ref(), id, json).await?;
             ExitCode::SUCCESS
         }
+        Command::Export {
+            id,
+            format,
+            all,
+            redact,
+            output,
+        } => {
+            transfer::export(&store, id, format, all, redact, output.as_deref()).await?;
+            ExitCode::SUCCESS
+        }
+        Command::Import { file, dry_run } => {
+            transfer::import(&store, &file, dry_run).await?;
+            ExitCode::SUCCESS
+        }
         Command::Models { server } => {
             let client = client(&store, &server).await?;
             models(&client).await?;
@@ -149,6 +190,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     };
     store.close().await;
     Ok(code)
+}
+
+fn parse_format(name: &str) -> Result<confab_core::export::Format, String> {
+    confab_core::export::Format::parse(name)
+        .ok_or_else(|| format!("unknown format {name:?}: use md, json, html or jsonl"))
 }
 
 async fn open_store(data_dir: Option<PathBuf>) -> Result<Store> {

@@ -12,7 +12,7 @@ APP_PACKAGES=(
   libxdo-dev libssl-dev build-essential pkg-config curl
 )
 # What the end-to-end tests add: a virtual display and WebKit's WebDriver.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick python3-venv)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick python3-venv xdotool)
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -17,6 +17,10 @@ fn main() {
         "set_endpoint",
         "list_models",
         "find_servers",
+        "export_conversation",
+        "choose_import",
+        "confirm_import",
+        "cancel_import",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

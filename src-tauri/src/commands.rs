@@ -215,3 +215,193 @@ pub async fn list_models(url: String) -> Result<Vec<ModelInfo>, IpcError> {
 pub async fn find_servers() -> Vec<FoundServer> {
     probe_local_servers("127.0.0.1", &USUAL_LOCAL_PORTS, Duration::from_millis(800)).await
 }
+
+/// Where an export went.
+#[derive(serde::Serialize)]
+pub struct Exported {
+    pub path: String,
+    pub messages: u64,
+}
+
+/// Asks where to save the conversation (a native save dialog, the file named after the title)
+/// and writes it there in `format` (`md`, `json`, `html` or `jsonl`). `None` when the user
+/// cancelled. The file is written beside the target and renamed, so a failure leaves nothing.
+#[tauri::command]
+#[tracing::instrument(skip(app, state), err)]
+pub async fn export_conversation(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+    format: String,
+) -> Result<Option<Exported>, IpcError> {
+    use confab_core::export::{self, ExportOptions, Format};
+    use tauri_plugin_dialog::DialogExt;
+
+    let format = Format::parse(&format).ok_or_else(|| IpcError {
+        code: "invalid_input",
+        message: format!("unknown export format {format:?}: use md, json, html or jsonl"),
+    })?;
+    let conversation = state.store.get_conversation(ConversationId(id)).await?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Export conversation")
+        .set_file_name(export::file_name(&conversation, format))
+        .add_filter(format_label(format), &[format.extension()])
+        .save_file(move |path| {
+            let _ = tx.send(path);
+        });
+    let Some(path) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let path = path.into_path().map_err(|e| IpcError {
+        code: "invalid_input",
+        message: format!("cannot save there: {e}"),
+    })?;
+    let endpoint = Some(state.chat.client().endpoint().base_url());
+    let dir = path
+        .parent()
+        .map(ToOwned::to_owned)
+        .unwrap_or_else(|| ".".into());
+    let temp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| io_error(&dir, e))?;
+    let file = temp.reopen().map_err(|e| io_error(&dir, e))?;
+    let mut out = std::io::BufWriter::new(file);
+    let stats = export::export_conversation(
+        &state.store,
+        conversation.id,
+        format,
+        &ExportOptions {
+            redact: false,
+            endpoint,
+        },
+        &mut out,
+    )
+    .await
+    .map_err(|e| IpcError {
+        code: e.code(),
+        message: e.to_string(),
+    })?;
+    drop(out);
+    temp.persist(&path).map_err(|e| io_error(&path, e.error))?;
+    Ok(Some(Exported {
+        path: path.display().to_string(),
+        messages: stats.messages,
+    }))
+}
+
+fn format_label(format: confab_core::export::Format) -> &'static str {
+    use confab_core::export::Format;
+    match format {
+        Format::Markdown => "Markdown",
+        Format::Json => "Confab JSON",
+        Format::Html => "Web page",
+        Format::Jsonl => "Audit log (JSON Lines)",
+    }
+}
+
+fn io_error(path: &std::path::Path, e: std::io::Error) -> IpcError {
+    IpcError {
+        code: "io",
+        message: format!("could not write {}: {e}", path.display()),
+    }
+}
+
+/// What an import file holds, waiting for the user to confirm.
+#[derive(serde::Serialize)]
+pub struct ImportChoice {
+    pub token: String,
+    pub file_name: String,
+    pub preview: confab_core::export::ImportPreview,
+}
+
+/// Asks for a file to import (a native open dialog) and reads it: a Confab export or backup, or
+/// ChatGPT's `conversations.json`. Nothing is imported yet; `None` when the user cancelled.
+#[tauri::command]
+#[tracing::instrument(skip(app, state), err)]
+pub async fn choose_import(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+) -> Result<Option<ImportChoice>, IpcError> {
+    use tauri_plugin_dialog::DialogExt;
+
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Import conversations")
+        .add_filter("Confab or ChatGPT export", &["json"])
+        .pick_file(move |path| {
+            let _ = tx.send(path);
+        });
+    let Some(path) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let path = path.into_path().map_err(|e| IpcError {
+        code: "invalid_input",
+        message: format!("cannot open that: {e}"),
+    })?;
+    let read = path.clone();
+    let plan = tauri::async_runtime::spawn_blocking(move || {
+        let bytes = std::fs::read(&read).map_err(|e| IpcError {
+            code: "io",
+            message: format!("could not read {}: {e}", read.display()),
+        })?;
+        confab_core::export::parse_import(&bytes).map_err(|e| IpcError {
+            code: e.code(),
+            message: e.to_string(),
+        })
+    })
+    .await
+    .map_err(|e| IpcError {
+        code: "internal",
+        message: e.to_string(),
+    })??;
+    let token = format!("{:032x}", rand::random::<u128>());
+    let preview = plan.preview();
+    state
+        .pending_imports
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(token.clone(), plan);
+    Ok(Some(ImportChoice {
+        token,
+        file_name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        preview,
+    }))
+}
+
+/// Imports the file `choose_import` read, in one transaction. Returns the new conversations.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn confirm_import(
+    state: State<'_, AppState>,
+    token: String,
+) -> Result<Vec<ConversationId>, IpcError> {
+    let plan = state
+        .pending_imports
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&token)
+        .ok_or_else(|| IpcError {
+            code: "not_found",
+            message: "that import was cancelled or already done — choose the file again".into(),
+        })?;
+    confab_core::export::import(&state.store, &plan)
+        .await
+        .map_err(|e| IpcError {
+            code: e.code(),
+            message: e.to_string(),
+        })
+}
+
+/// Forgets a previewed import the user declined.
+#[tauri::command]
+pub fn cancel_import(state: State<'_, AppState>, token: String) {
+    state
+        .pending_imports
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&token);
+}

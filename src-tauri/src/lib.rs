@@ -23,6 +23,9 @@ pub fn run() {
         // Used from Rust only (the `open_link` command checks the scheme); the webview gets no
         // opener permission.
         .plugin(tauri_plugin_opener::init())
+        // Native save and open dialogs, opened from Rust by the export and import commands; the
+        // webview gets no dialog or file-system permission.
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let dir = data_dir(app.handle())?;
             let path = dir.join(DATABASE_FILE);
@@ -33,7 +36,11 @@ pub fn run() {
             tracing::info!(%url, "model server");
             let client = confab_core::config::client_for(&url, None)?;
             let chat = Arc::new(ChatService::new(store.clone(), client));
-            app.manage(AppState { store, chat });
+            app.manage(AppState {
+                store,
+                chat,
+                pending_imports: Default::default(),
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -53,6 +60,10 @@ pub fn run() {
             commands::set_endpoint,
             commands::list_models,
             commands::find_servers,
+            commands::export_conversation,
+            commands::choose_import,
+            commands::confirm_import,
+            commands::cancel_import,
         ])
         .run(tauri::generate_context!())
         .expect("Confab could not start its window");

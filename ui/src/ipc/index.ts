@@ -9,6 +9,9 @@ import type {
   ConversationPage,
   ConversationCursor,
   Message,
+  Exported,
+  ExportFormat,
+  ImportChoice,
 } from "./types";
 
 export type * from "./types";
@@ -147,4 +150,24 @@ export function listModels(url: string): Promise<ModelInfo[]> {
 /** Servers answering on the usual local ports. */
 export function findServers(): Promise<FoundServer[]> {
   return call("find_servers");
+}
+
+/** Asks where to save the conversation (a native dialog) and exports it; null if cancelled. */
+export function exportConversation(id: number, format: ExportFormat): Promise<Exported | null> {
+  return call("export_conversation", { id, format });
+}
+
+/** Asks for a file to import (a native dialog) and previews it; null if cancelled. */
+export function chooseImport(): Promise<ImportChoice | null> {
+  return call("choose_import");
+}
+
+/** Imports the previewed file; returns the new conversations' ids. */
+export function confirmImport(token: string): Promise<number[]> {
+  return call("confirm_import", { token });
+}
+
+/** Forgets a previewed import. */
+export function cancelImport(token: string): Promise<void> {
+  return call("cancel_import", { token });
 }

@@ -65,3 +65,27 @@ export interface FoundServer {
   base_url: string;
   models: string[];
 }
+
+/** Where an export went. */
+export interface Exported {
+  path: string;
+  messages: number;
+}
+
+export type ExportFormat = "md" | "json" | "html" | "jsonl";
+
+/** What an import file holds. */
+export interface ImportPreview {
+  source: "confab_conversation" | "confab_backup" | "chat_gpt";
+  conversations: number;
+  messages: number;
+  skipped_messages: number;
+  skipped_parts: number;
+}
+
+/** A file read for import, waiting for the user's confirmation. */
+export interface ImportChoice {
+  token: string;
+  file_name: string;
+  preview: ImportPreview;
+}

@@ -17,7 +17,7 @@ pub async fn export(
 ) -> Result<()> {
     // Write to a temporary file beside the target and rename it at the end, so a failed export
     // never leaves a half-written file under the real name.
-    let (mut out, temp): (Box<dyn Write>, Option<tempfile::NamedTempFile>) = match output {
+    let (mut out, temp): (Box<dyn Write + Send>, Option<tempfile::NamedTempFile>) = match output {
         Some(path) => {
             let dir = path
                 .parent()
@@ -28,7 +28,7 @@ pub async fn export(
             let file = temp.reopen()?;
             (Box::new(BufWriter::new(file)), Some(temp))
         }
-        None => (Box::new(BufWriter::new(std::io::stdout().lock())), None),
+        None => (Box::new(BufWriter::new(std::io::stdout())), None),
     };
     let stats = if all {
         export::export_backup(store, &mut out).await?

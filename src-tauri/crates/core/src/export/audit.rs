@@ -7,7 +7,7 @@ use super::{redact::redact, ExportError, ExportOptions, MessageBatches};
 use crate::store::Conversation;
 
 pub(super) async fn write(
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     c: &Conversation,
     messages: &mut MessageBatches<'_>,
     options: &ExportOptions,

@@ -29,7 +29,7 @@ pub const BACKUP_FORMAT: &str = "confab.backup";
 pub const VERSION: u64 = 1;
 
 pub(super) fn write_file_start(
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     format: &str,
     now: DateTime<Utc>,
 ) -> std::io::Result<()> {
@@ -43,7 +43,7 @@ pub(super) fn write_file_start(
 
 /// `"conversation":…,"messages":[…],"summaries":[…]` — returns how many messages.
 pub(super) async fn write_body(
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     conversation: &Conversation,
     messages: &mut MessageBatches<'_>,
     summaries: &[Summary],

@@ -23,7 +23,7 @@ header{font-size:.85rem;color:var(--muted);margin-bottom:.4rem}header b{color:va
 @media print{body{max-width:none;padding:0}article{border-color:#999}}";
 
 pub(super) async fn write(
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     c: &Conversation,
     messages: &mut MessageBatches<'_>,
     summaries: &[Summary],

@@ -9,7 +9,7 @@ use super::{human_time, the_latest, ExportError, ExportOptions, MessageBatches};
 use crate::store::{Conversation, MessageStatus, Role, Summary};
 
 pub(super) async fn write(
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     c: &Conversation,
     messages: &mut MessageBatches<'_>,
     summaries: &[Summary],

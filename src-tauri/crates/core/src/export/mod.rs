@@ -131,7 +131,7 @@ pub async fn export_conversation(
     id: ConversationId,
     format: Format,
     options: &ExportOptions,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<ExportStats, ExportError> {
     let conversation = store.get_conversation(id).await?;
     let summaries = store.summaries(id).await?;
@@ -160,7 +160,10 @@ pub async fn export_conversation(
 }
 
 /// Writes every conversation (archived ones too) as one Confab backup archive.
-pub async fn export_backup(store: &Store, out: &mut dyn Write) -> Result<ExportStats, ExportError> {
+pub async fn export_backup(
+    store: &Store,
+    out: &mut (dyn Write + Send),
+) -> Result<ExportStats, ExportError> {
     let now = store.now();
     doc::write_file_start(out, BACKUP_FORMAT, now)?;
     out.write_all(b"\"conversations\":[")?;

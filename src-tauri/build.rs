@@ -21,6 +21,8 @@ fn main() {
         "choose_import",
         "confirm_import",
         "cancel_import",
+        "get_context",
+        "edit_summary",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

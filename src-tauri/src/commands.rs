@@ -405,3 +405,43 @@ pub fn cancel_import(state: State<'_, AppState>, token: String) {
         .unwrap_or_else(|e| e.into_inner())
         .remove(&token);
 }
+
+/// What the next request of a conversation carries: the memory panel's model.
+#[derive(serde::Serialize)]
+pub struct ContextView {
+    pub report: confab_core::memory::ContextReport,
+    /// Each report item's text, in the report's order.
+    pub texts: Vec<String>,
+    /// The current summary, editable.
+    pub summary: Option<confab_core::store::Summary>,
+}
+
+/// The context inspector: exactly what the next request would carry, with token counts, the
+/// budget and what is left out — built by the same code that sends.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn get_context(state: State<'_, AppState>, id: i64) -> Result<ContextView, IpcError> {
+    let id = ConversationId(id);
+    let built = state.chat.context(id).await?;
+    let summary = state.store.latest_summary(id).await?;
+    Ok(ContextView {
+        texts: built.item_texts(),
+        report: built.report,
+        summary,
+    })
+}
+
+/// Saves the user's edit of the conversation's summary (as a new summary row, marked as edited);
+/// the next request sends it and the next fold builds on it.
+#[tauri::command]
+#[tracing::instrument(skip(state, content), err)]
+pub async fn edit_summary(
+    state: State<'_, AppState>,
+    id: i64,
+    content: String,
+) -> Result<confab_core::store::Summary, IpcError> {
+    Ok(
+        confab_core::memory::summarize::edit_summary(&state.store, ConversationId(id), &content)
+            .await?,
+    )
+}

@@ -64,6 +64,8 @@ pub fn run() {
             commands::choose_import,
             commands::confirm_import,
             commands::cancel_import,
+            commands::get_context,
+            commands::edit_summary,
         ])
         .run(tauri::generate_context!())
         .expect("Confab could not start its window");

@@ -12,6 +12,8 @@ import type {
   Exported,
   ExportFormat,
   ImportChoice,
+  ContextView,
+  Summary,
 } from "./types";
 
 export type * from "./types";
@@ -170,4 +172,14 @@ export function confirmImport(token: string): Promise<number[]> {
 /** Forgets a previewed import. */
 export function cancelImport(token: string): Promise<void> {
   return call("cancel_import", { token });
+}
+
+/** What the next request of a conversation would carry (the memory panel). */
+export function getContext(id: number): Promise<ContextView> {
+  return call("get_context", { id });
+}
+
+/** Saves the user's edit of a conversation's summary. */
+export function editSummary(id: number, content: string): Promise<Summary> {
+  return call("edit_summary", { id, content });
 }

@@ -89,3 +89,69 @@ export interface ImportChoice {
   file_name: string;
   preview: ImportPreview;
 }
+
+export type ContextPart =
+  | { kind: "system_prompt" }
+  | { kind: "summary"; summary_id: number; covers_through: number; edited_by_user: boolean }
+  | { kind: "pinned"; message_id: number }
+  | { kind: "recent"; message_id: number };
+
+export interface ContextItem {
+  part: ContextPart;
+  role: "system" | "user" | "assistant";
+  tokens: number;
+  exact: boolean;
+  bytes: number;
+  why: string;
+}
+
+export type LeftOutReason =
+  | "summarized"
+  | "awaiting_summary"
+  | "outside_window"
+  | "failed"
+  | "empty"
+  | "pinned_did_not_fit";
+
+export interface LeftOut {
+  first: number;
+  last: number;
+  count: number | null;
+  reason: LeftOutReason;
+}
+
+/** What the next request carries and why (confab-core's ContextReport). */
+export interface ContextReport {
+  conversation_id: number;
+  strategy: "full_history" | "sliding_window" | "summary_window";
+  tokenizer: string;
+  context_length: number;
+  context_source: "chat_setting" | "server" | "model_setting" | "learned" | "default";
+  reply_reserve: number;
+  per_message_overhead: number;
+  budget: number;
+  used: number;
+  exact: boolean;
+  bytes_per_token: number;
+  items: ContextItem[];
+  left_out: LeftOut[];
+  summary_pending: boolean;
+  notes: string[];
+}
+
+export interface Summary {
+  id: number;
+  conversation_id: number;
+  content: string;
+  covers_through_message_id: number;
+  token_count: number | null;
+  model: string | null;
+  created_at: string;
+  edited_by_user: boolean;
+}
+
+export interface ContextView {
+  report: ContextReport;
+  texts: string[];
+  summary: Summary | null;
+}

@@ -51,7 +51,7 @@ pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool
     }
     let percent = r.used * 100 / r.budget.max(1);
     println!("Sending {} of {} tokens ({percent}%):\n", r.used, r.budget);
-    for (item, message) in r.items.iter().zip(items_text(&built)) {
+    for (item, message) in r.items.iter().zip(built.item_texts()) {
         let what = match &item.part {
             Part::SystemPrompt => "system prompt".to_owned(),
             Part::Summary {
@@ -112,39 +112,6 @@ fn role(role: WireRole) -> &'static str {
         WireRole::User => "user",
         WireRole::Assistant => "assistant",
     }
-}
-
-/// Each report item's text (the wire merges the system prompt and the summary into one message).
-fn items_text(built: &memory::BuiltContext) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut wire = built.request.messages.iter();
-    let system_parts = built
-        .report
-        .items
-        .iter()
-        .filter(|i| matches!(i.part, Part::SystemPrompt | Part::Summary { .. }))
-        .count();
-    let system = if system_parts > 0 { wire.next() } else { None };
-    for item in &built.report.items {
-        out.push(match item.part {
-            Part::SystemPrompt => {
-                let text = system.map_or("", |m| m.content.as_str());
-                let end = text
-                    .find(&format!("\n\n{}", memory::SUMMARY_HEADING))
-                    .unwrap_or(text.len());
-                text[..end].to_owned()
-            }
-            Part::Summary { .. } => {
-                let text = system.map_or("", |m| m.content.as_str());
-                text.find(memory::SUMMARY_HEADING)
-                    .map_or(String::new(), |i| {
-                        text[i + memory::SUMMARY_HEADING.len()..].trim().to_owned()
-                    })
-            }
-            _ => wire.next().map_or(String::new(), |m| m.content.clone()),
-        });
-    }
-    out
 }
 
 fn preview(text: &str) -> String {

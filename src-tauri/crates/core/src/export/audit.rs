@@ -4,7 +4,23 @@
 use std::io::Write;
 
 use super::{redact::redact, ExportError, ExportOptions, MessageBatches};
-use crate::store::Conversation;
+use crate::store::{Conversation, ConversationId, MessageId, MessageStatus, Role};
+
+/// One line of the audit log.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    time: chrono::DateTime<chrono::Utc>,
+    conversation_id: ConversationId,
+    conversation: &'a str,
+    message_id: MessageId,
+    role: Role,
+    model: Option<&'a str>,
+    status: MessageStatus,
+    text: &'a str,
+    prompt_tokens: Option<i64>,
+    completion_tokens: Option<i64>,
+    redacted: bool,
+}
 
 pub(super) async fn write(
     out: &mut (dyn Write + Send),
@@ -20,24 +36,26 @@ pub(super) async fn write(
     };
     while let Some(batch) = messages.next().await? {
         for m in &batch {
+            let redacted;
             let text = if options.redact {
-                redact(&m.content)
+                redacted = redact(&m.content);
+                redacted.as_str()
             } else {
-                m.content.clone()
+                m.content.as_str()
             };
-            let line = serde_json::json!({
-                "time": m.created_at,
-                "conversation_id": c.id,
-                "conversation": title,
-                "message_id": m.id,
-                "role": m.role,
-                "model": m.model,
-                "status": m.status,
-                "text": text,
-                "prompt_tokens": m.prompt_tokens,
-                "completion_tokens": m.completion_tokens,
-                "redacted": options.redact,
-            });
+            let line = Line {
+                time: m.created_at,
+                conversation_id: c.id,
+                conversation: &title,
+                message_id: m.id,
+                role: m.role,
+                model: m.model.as_deref(),
+                status: m.status,
+                text,
+                prompt_tokens: m.prompt_tokens,
+                completion_tokens: m.completion_tokens,
+                redacted: options.redact,
+            };
             serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
             count += 1;

@@ -30,7 +30,7 @@ use crate::store::{
 pub use doc::{BACKUP_FORMAT, CONVERSATION_FORMAT, VERSION};
 
 /// Messages read per step while exporting.
-const BATCH: u32 = 500;
+const BATCH: u32 = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -329,5 +329,13 @@ pub(crate) fn the_latest(summaries: &[Summary]) -> Option<&Summary> {
 }
 
 pub(crate) fn human_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
 }

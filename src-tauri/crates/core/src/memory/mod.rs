@@ -600,6 +600,37 @@ pub async fn build(
     })
 }
 
+impl BuiltContext {
+    /// The text of each report item, in the report's order (on the wire the system prompt and
+    /// the summary travel as one system message).
+    pub fn item_texts(&self) -> Vec<String> {
+        let mut wire = self.request.messages.iter();
+        let has_system = self
+            .report
+            .items
+            .iter()
+            .any(|i| matches!(i.part, Part::SystemPrompt | Part::Summary { .. }));
+        let system = if has_system { wire.next() } else { None };
+        let system = system.map_or("", |m| m.content.as_str());
+        let summary_at = system.find(SUMMARY_HEADING);
+        self.report
+            .items
+            .iter()
+            .map(|item| match item.part {
+                Part::SystemPrompt => {
+                    system[..summary_at.map_or(system.len(), |i| i.saturating_sub(2))].to_owned()
+                }
+                Part::Summary { .. } => summary_at.map_or(String::new(), |i| {
+                    system[i + SUMMARY_HEADING.len()..]
+                        .trim_start_matches('\n')
+                        .to_owned()
+                }),
+                _ => wire.next().map_or(String::new(), |m| m.content.clone()),
+            })
+            .collect()
+    }
+}
+
 /// Appends a left-out run, merging it into the previous one when they are adjacent and agree.
 fn push_left_out(
     runs: &mut Vec<LeftOut>,

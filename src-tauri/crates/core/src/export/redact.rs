@@ -21,13 +21,12 @@ static IPV4: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")
         .expect("regex")
 });
-static IPV6: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{1,4}\b|(?i)\b(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4})?\b")
-        .expect("regex")
-});
+/// Candidates for IPv6 addresses (two colons or more); each is checked by parsing it.
+static IPV6: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)[0-9a-f]*:[0-9a-f]*:[0-9a-f:]*").expect("regex"));
 static PHONE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){2,4}\b|\+\d{8,15}\b",
+        r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){1,4}\b|\+\d{8,15}\b",
     )
     .expect("regex")
 });
@@ -37,7 +36,14 @@ pub fn redact(text: &str) -> String {
     let text = SECRET.replace_all(text, "[secret]");
     let text = EMAIL.replace_all(&text, "[email]");
     let text = IPV4.replace_all(&text, "[ip]");
-    let text = IPV6.replace_all(&text, "[ip]");
+    let text = IPV6.replace_all(&text, |caps: &regex::Captures<'_>| {
+        let s = &caps[0];
+        if s.parse::<std::net::Ipv6Addr>().is_ok() {
+            "[ip]".to_owned()
+        } else {
+            s.to_owned()
+        }
+    });
     PHONE
         .replace_all(&text, |caps: &regex::Captures<'_>| {
             let s = &caps[0];
@@ -88,6 +94,7 @@ mod tests {
     fn ordinary_text_is_left_alone() {
         for text in [
             "Meet on 2027-03-14 at 10:30.",
+            "The log says 10:30:15 and then 23:59:59.",
             "Version 1.2.3 fixed it; 3 of 4 tests pass.",
             "The answer is 42 and pi is 3.14159.",
             "snake_case_identifier and CamelCase",

@@ -129,19 +129,8 @@ impl Store {
         before: Option<MessageId>,
         limit: u32,
     ) -> Result<Vec<Message>> {
-        let rows: Vec<MessageRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM messages
-             WHERE conversation_id = ? AND id > ? AND (? IS NULL OR id < ?)
-             ORDER BY id DESC LIMIT ?"
-        ))
-        .bind(conversation_id.0)
-        .bind(after.map_or(0, |a| a.0))
-        .bind(before.map(|b| b.0))
-        .bind(before.map(|b| b.0))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        self.messages_between(conversation_id, after, before, limit, "DESC")
+            .await
     }
 
     /// Up to `limit` messages with `after < id < before`, oldest first.
@@ -152,10 +141,23 @@ impl Store {
         before: Option<MessageId>,
         limit: u32,
     ) -> Result<Vec<Message>> {
+        self.messages_between(conversation_id, after, before, limit, "ASC")
+            .await
+    }
+
+    /// Up to `limit` messages with `after < id < before`, in `order` of id (`ASC` or `DESC`).
+    async fn messages_between(
+        &self,
+        conversation_id: ConversationId,
+        after: Option<MessageId>,
+        before: Option<MessageId>,
+        limit: u32,
+        order: &'static str,
+    ) -> Result<Vec<Message>> {
         let rows: Vec<MessageRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM messages
              WHERE conversation_id = ? AND id > ? AND (? IS NULL OR id < ?)
-             ORDER BY id LIMIT ?"
+             ORDER BY id {order} LIMIT ?"
         ))
         .bind(conversation_id.0)
         .bind(after.map_or(0, |a| a.0))

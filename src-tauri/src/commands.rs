@@ -372,12 +372,14 @@ pub async fn choose_import(
     }))
 }
 
-/// Imports the file `choose_import` read, in one transaction. Returns the new conversations.
+/// Imports the file `choose_import` read, in one transaction, telling `on_progress` how far it
+/// has come. Returns the new conversations.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state, on_progress), err)]
 pub async fn confirm_import(
     state: State<'_, AppState>,
     token: String,
+    on_progress: Channel<confab_core::export::ImportProgress>,
 ) -> Result<Vec<ConversationId>, IpcError> {
     let plan = state
         .pending_imports
@@ -388,7 +390,11 @@ pub async fn confirm_import(
             code: "not_found",
             message: "that import was cancelled or already done — choose the file again".into(),
         })?;
-    confab_core::export::import(&state.store, &plan)
+    // A closed channel (the dialog went away) does not stop the import.
+    let mut report = |progress| {
+        let _ = on_progress.send(progress);
+    };
+    confab_core::export::import_with_progress(&state.store, &plan, &mut report)
         .await
         .map_err(|e| IpcError {
             code: e.code(),

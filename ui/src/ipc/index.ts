@@ -12,6 +12,7 @@ import type {
   Exported,
   ExportFormat,
   ImportChoice,
+  ImportProgress,
   ContextView,
   Summary,
 } from "./types";
@@ -164,9 +165,14 @@ export function chooseImport(): Promise<ImportChoice | null> {
   return call("choose_import");
 }
 
-/** Imports the previewed file; returns the new conversations' ids. */
-export function confirmImport(token: string): Promise<number[]> {
-  return call("confirm_import", { token });
+/** Imports the previewed file, reporting progress as it writes; returns the new conversations' ids. */
+export function confirmImport(
+  token: string,
+  onProgress: (progress: ImportProgress) => void,
+): Promise<number[]> {
+  const ch = new Channel<ImportProgress>();
+  ch.onmessage = onProgress;
+  return call("confirm_import", { token, onProgress: ch });
 }
 
 /** Forgets a previewed import. */

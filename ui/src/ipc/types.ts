@@ -83,6 +83,14 @@ export interface ImportPreview {
   skipped_parts: number;
 }
 
+/** How far an import has come (the commit follows the last report). */
+export interface ImportProgress {
+  conversations_done: number;
+  conversations_total: number;
+  messages_done: number;
+  messages_total: number;
+}
+
 /** A file read for import, waiting for the user's confirmation. */
 export interface ImportChoice {
   token: string;

@@ -511,3 +511,39 @@ async fn file_names_come_from_titles() {
     );
     let _ = MessageStatus::Complete;
 }
+
+#[tokio::test]
+async fn an_import_reports_its_progress_up_to_everything_done() {
+    let t = TestStore::new().await;
+    let long = t.chat("Long one").await;
+    for i in 0..600 {
+        t.say(&long, &format!("message {i}")).await;
+    }
+    sample(&t).await;
+    let mut out = Vec::new();
+    export_backup(&t.store, &mut out).await.unwrap();
+    let plan = parse_import(&out).unwrap();
+    let total = plan.preview().messages;
+
+    let other = TestStore::new().await;
+    let mut seen = Vec::new();
+    let ids = export::import_with_progress(&other.store, &plan, &mut |p| seen.push(p))
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    let first = seen.first().unwrap();
+    assert_eq!((first.conversations_done, first.messages_done), (0, 0));
+    assert!(
+        seen.windows(2)
+            .all(|w| w[0].messages_done <= w[1].messages_done
+                && w[0].conversations_done <= w[1].conversations_done),
+        "progress only moves forward"
+    );
+    assert!(
+        seen.iter().any(|p| p.messages_done == 500),
+        "a long conversation reports within itself: {seen:?}"
+    );
+    let last = seen.last().unwrap();
+    assert_eq!((last.conversations_done, last.conversations_total), (2, 2));
+    assert_eq!((last.messages_done, last.messages_total), (total, total));
+}

@@ -27,6 +27,7 @@ use crate::store::{
     StoreError, Summary,
 };
 
+pub use crate::store::ImportProgress;
 pub use doc::{BACKUP_FORMAT, CONVERSATION_FORMAT, VERSION};
 
 /// Messages read per step while exporting.
@@ -264,6 +265,17 @@ pub fn parse_import(bytes: &[u8]) -> Result<ImportPlan, ImportError> {
 /// Imports a parsed file in one transaction; returns the new conversations' ids.
 pub async fn import(store: &Store, plan: &ImportPlan) -> Result<Vec<ConversationId>, ImportError> {
     Ok(store.import_conversations(&plan.conversations).await?)
+}
+
+/// [`import`], reporting progress as it writes (see [`ImportProgress`]).
+pub async fn import_with_progress(
+    store: &Store,
+    plan: &ImportPlan,
+    progress: &mut (dyn FnMut(ImportProgress) + Send),
+) -> Result<Vec<ConversationId>, ImportError> {
+    Ok(store
+        .import_conversations_with_progress(&plan.conversations, progress)
+        .await?)
 }
 
 /// Reads a conversation's messages oldest first, a batch at a time.

@@ -46,6 +46,18 @@ pub struct ImportSummary {
     pub edited_by_user: bool,
 }
 
+/// How far an import has come: reported as it writes, before the one commit at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ImportProgress {
+    pub conversations_done: u64,
+    pub conversations_total: u64,
+    pub messages_done: u64,
+    pub messages_total: u64,
+}
+
+/// Progress is reported at most once per this many messages (and after each conversation).
+const PROGRESS_EVERY: u64 = 500;
+
 impl Store {
     /// Imports conversations as new ones (fresh ids, never colliding with existing chats), all in
     /// one transaction: a bad conversation anywhere imports nothing.
@@ -53,11 +65,29 @@ impl Store {
         &self,
         conversations: &[ImportConversation],
     ) -> Result<Vec<ConversationId>> {
+        self.import_conversations_with_progress(conversations, &mut |_| {})
+            .await
+    }
+
+    /// [`Store::import_conversations`], telling `progress` how far it has come (for a progress
+    /// bar on large files). The last report has everything done; the commit follows it.
+    pub async fn import_conversations_with_progress(
+        &self,
+        conversations: &[ImportConversation],
+        progress: &mut (dyn FnMut(ImportProgress) + Send),
+    ) -> Result<Vec<ConversationId>> {
         for (n, c) in conversations.iter().enumerate() {
             check_import(c).map_err(|e| {
                 StoreError::invalid(format!("conversation {} ({:?}): {e}", n + 1, c.title))
             })?;
         }
+        let mut done = ImportProgress {
+            conversations_done: 0,
+            conversations_total: conversations.len() as u64,
+            messages_done: 0,
+            messages_total: conversations.iter().map(|c| c.messages.len() as u64).sum(),
+        };
+        progress(done);
         let mut tx = self.write_tx().await?;
         let mut ids = Vec::with_capacity(conversations.len());
         for c in conversations {
@@ -106,6 +136,10 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
                 message_ids.push(mid);
+                done.messages_done += 1;
+                if done.messages_done % PROGRESS_EVERY == 0 {
+                    progress(done);
+                }
             }
             for s in &c.summaries {
                 sqlx::query(
@@ -124,6 +158,8 @@ impl Store {
                 .await?;
             }
             ids.push(ConversationId(id));
+            done.conversations_done += 1;
+            progress(done);
         }
         tx.commit().await?;
         Ok(ids)

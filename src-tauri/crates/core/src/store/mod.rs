@@ -33,7 +33,7 @@ pub use conversations::{
     Conversation, ConversationCursor, ConversationSettings, ListConversations, NewConversation,
     Page, DEFAULT_TITLE,
 };
-pub use import::{ImportConversation, ImportMessage, ImportSummary};
+pub use import::{ImportConversation, ImportMessage, ImportProgress, ImportSummary};
 pub use memory::{
     content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,
     RANGE_COUNT_LIMIT,

@@ -180,6 +180,27 @@ impl App {
         .await
     }
 
+    /// Right-clicks `element` (a real pointer action, so the page gets a `contextmenu` event).
+    pub async fn context_click(&self, element: &fantoccini::elements::Element) -> Result<()> {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_RIGHT};
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement {
+                element: element.clone(),
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_RIGHT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_RIGHT,
+            });
+        self.client.perform_actions(mouse).await?;
+        self.client.release_actions().await?;
+        Ok(())
+    }
+
     /// Saves a PNG of the window to `tests/artifacts/<name>.png` and returns its path.
     ///
     /// WebKitWebDriver's own screenshot command hangs under Xvfb, so this grabs the window's area

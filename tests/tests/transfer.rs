@@ -109,25 +109,48 @@ async fn export_and_import_through_the_native_dialogs() -> Result<()> {
         ("html", "oslo.html"),
         ("json", "oslo.json"),
     ] {
-        app.wait_for(Locator::Css("[data-testid=export]"))
-            .await?
-            .click()
-            .await?;
-        let item = app
-            .wait_for(Locator::Css(&format!("[data-testid=export-{format}]")))
-            .await?;
-        if format == "md" {
+        // Markdown through the sidebar's context menu, the others through the chat's menu.
+        let item = if format == "md" {
+            let row = app
+                .wait_for(Locator::Css("[data-testid=conversation-item] .item"))
+                .await?;
+            app.context_click(&row).await?;
+            let item = app
+                .wait_for(Locator::Css(
+                    "[data-testid=row-menu] [data-testid=menu-export-md]",
+                ))
+                .await?;
+            app.screenshot("sidebar-row-menu").await?;
+            item
+        } else {
+            app.wait_for(Locator::Css("[data-testid=export]"))
+                .await?
+                .click()
+                .await?;
+            app.wait_for(Locator::Css(&format!("[data-testid=export-{format}]")))
+                .await?
+        };
+        if format == "html" {
             app.screenshot("export-menu").await?;
         }
         item.click().await?;
         let path = out.path().join(name);
         answer_dialog("Export conversation", path.to_str().unwrap(), false).await?;
+        let notice_css = if format == "md" {
+            "[data-testid=notice]"
+        } else {
+            "[data-testid=export-notice]"
+        };
         let notice = app
             .eventually("the export notice", || async {
-                let text = text_of(&app, "[data-testid=export-notice]").await?;
+                let text = text_of(&app, notice_css).await?;
                 Ok((!text.is_empty()).then_some(text))
             })
             .await?;
+        assert!(
+            app.texts("[data-testid=row-menu]").await?.is_empty(),
+            "the menu closed"
+        );
         assert!(notice.contains("Exported 2 messages to"), "{notice}");
         assert!(notice.contains(name), "{notice}");
     }

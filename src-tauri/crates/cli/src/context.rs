@@ -32,6 +32,7 @@ pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool
         r.context_length,
         match r.context_source {
             ContextSource::ChatSetting => "the chat's setting",
+            ContextSource::AppSetting => "your setting in Settings",
             ContextSource::Server => "from the server",
             ContextSource::ModelSetting => "your setting for this model",
             ContextSource::Learned => "learned from the server's overflow answer",

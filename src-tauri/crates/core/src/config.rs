@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::llm::{Endpoint, LlmClient, LlmError, RetryPolicy, Timeouts};
-use crate::store::{Store, StoreError};
+use crate::store::{Conversation, ConversationId, ConversationSettings, Store, StoreError};
 
 /// LM Studio's default: the most common local server.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:1234";
@@ -54,4 +54,194 @@ pub async fn save_endpoint(store: &Store, url: &str) -> Result<Endpoint, crate::
     };
     store.set_setting(ENDPOINT_SETTING, &setting).await?;
     Ok(endpoint)
+}
+
+/// The setting under which [`AppSettings`] are saved.
+pub const APP_SETTINGS: &str = "app";
+
+/// The app's look.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// Follow the desktop's light or dark preference.
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+/// App-wide preferences and the defaults every chat uses unless it sets its own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppSettings {
+    pub theme: Theme,
+    /// The model asked for when a chat names none (else the server's default).
+    pub model: Option<String>,
+    /// The system prompt of chats that have none of their own.
+    pub system_prompt: String,
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    /// The most tokens a reply may take (else a quarter of the context).
+    pub max_tokens: Option<u64>,
+    /// The model's context length, overriding what the server says (a chat may still set its own).
+    pub context_length: Option<u64>,
+}
+
+/// The largest context length accepted: far beyond any model today, small enough to be a typo.
+const MAX_CONTEXT_LENGTH: u64 = 10_000_000;
+
+impl AppSettings {
+    /// The saved settings; defaults when none are saved or they cannot be read (start-up never
+    /// fails over preferences).
+    pub async fn load(store: &Store) -> Self {
+        match store.get_setting::<Self>(APP_SETTINGS).await {
+            Ok(saved) => saved.unwrap_or_default(),
+            Err(err) => {
+                tracing::warn!(%err, "the saved settings could not be read: using defaults");
+                Self::default()
+            }
+        }
+    }
+
+    /// Checks and saves the settings; returns them tidied (trimmed model name).
+    pub async fn save(mut self, store: &Store) -> Result<Self, StoreError> {
+        self.model = self
+            .model
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty());
+        self.validate()?;
+        store.set_setting(APP_SETTINGS, &self).await?;
+        Ok(self)
+    }
+
+    fn validate(&self) -> Result<(), StoreError> {
+        check_generation(
+            self.temperature,
+            self.top_p,
+            self.max_tokens,
+            self.context_length,
+        )?;
+        if self.model.as_ref().is_some_and(|m| m.len() > 256) {
+            return Err(StoreError::invalid(
+                "a model name is at most 256 characters",
+            ));
+        }
+        crate::store::check_system_prompt(&self.system_prompt)
+    }
+}
+
+/// Checks generation parameters, wherever they are set (app defaults or a chat's own).
+pub fn check_generation(
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+    max_tokens: Option<u64>,
+    context_length: Option<u64>,
+) -> Result<(), StoreError> {
+    if temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+        return Err(StoreError::invalid("temperature goes from 0 to 2"));
+    }
+    if top_p.is_some_and(|p| !(p > 0.0 && p <= 1.0)) {
+        return Err(StoreError::invalid("top-p goes from just above 0 to 1"));
+    }
+    if max_tokens.is_some_and(|n| n == 0 || n > MAX_CONTEXT_LENGTH) {
+        return Err(StoreError::invalid(
+            "the longest reply must be at least 1 token",
+        ));
+    }
+    if context_length.is_some_and(|n| !(256..=MAX_CONTEXT_LENGTH).contains(&n)) {
+        return Err(StoreError::invalid(
+            "a context length goes from 256 to 10,000,000 tokens",
+        ));
+    }
+    Ok(())
+}
+
+/// One chat's own options; `None` means "use the app's default".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChatOptions {
+    /// Empty: the app's default system prompt.
+    pub system_prompt: String,
+    pub model: Option<String>,
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub max_tokens: Option<u64>,
+    pub context_length: Option<u64>,
+    pub memory: crate::memory::Strategy,
+}
+
+/// The params keys [`ChatOptions`] owns; other keys in a chat's params are kept as they are.
+const OPTION_KEYS: [&str; 5] = [
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "context_length",
+    "memory",
+];
+
+impl ChatOptions {
+    pub fn of(conversation: &Conversation) -> Self {
+        let p = &conversation.params;
+        Self {
+            system_prompt: conversation.system_prompt.clone(),
+            model: conversation.model.clone(),
+            temperature: p.get("temperature").and_then(|v| v.as_f64()),
+            top_p: p.get("top_p").and_then(|v| v.as_f64()),
+            max_tokens: p.get("max_tokens").and_then(|v| v.as_u64()),
+            context_length: p.get("context_length").and_then(|v| v.as_u64()),
+            memory: crate::memory::Strategy::of(conversation),
+        }
+    }
+
+    /// Checks the options and saves them as the chat's, in one write.
+    pub async fn save(self, store: &Store, id: ConversationId) -> Result<Conversation, StoreError> {
+        check_generation(
+            self.temperature,
+            self.top_p,
+            self.max_tokens,
+            self.context_length,
+        )?;
+        let model = self
+            .model
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty());
+        if model.as_ref().is_some_and(|m| m.len() > 256) {
+            return Err(StoreError::invalid(
+                "a model name is at most 256 characters",
+            ));
+        }
+        let current = store.get_conversation(id).await?;
+        let mut params = match current.params {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        for key in OPTION_KEYS {
+            params.remove(key);
+        }
+        let set = [
+            ("temperature", self.temperature.map(serde_json::Value::from)),
+            ("top_p", self.top_p.map(serde_json::Value::from)),
+            ("max_tokens", self.max_tokens.map(serde_json::Value::from)),
+            (
+                "context_length",
+                self.context_length.map(serde_json::Value::from),
+            ),
+            ("memory", Some(self.memory.as_str().into())),
+        ];
+        for (key, value) in set {
+            if let Some(value) = value {
+                params.insert(key.into(), value);
+            }
+        }
+        store
+            .update_conversation_settings(
+                id,
+                ConversationSettings {
+                    system_prompt: Some(self.system_prompt),
+                    model: Some(model),
+                    params: Some(serde_json::Value::Object(params)),
+                },
+            )
+            .await
+    }
 }

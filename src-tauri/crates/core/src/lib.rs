@@ -12,4 +12,5 @@ pub mod links;
 pub mod llm;
 pub mod memory;
 pub mod paths;
+pub mod secrets;
 pub mod store;

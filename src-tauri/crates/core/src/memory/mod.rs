@@ -130,6 +130,8 @@ impl MemoryError {
 pub enum ContextSource {
     /// The chat's own `params.context_length`.
     ChatSetting,
+    /// The app's settings override what the server says.
+    AppSetting,
     /// The server said (llama.cpp `/props`, `/v1/models`, LM Studio, Ollama).
     Server,
     /// The user's setting for this model.
@@ -339,6 +341,8 @@ pub async fn build(
     cache: &MemoryCache,
     conversation: &Conversation,
 ) -> Result<BuiltContext, MemoryError> {
+    let settings = crate::config::AppSettings::load(store).await;
+    let conversation = &with_defaults(conversation, &settings);
     let model = conversation.model.as_deref();
     let tokenizer = match client {
         Some(c) => tokenizer_key(c, model),
@@ -351,6 +355,7 @@ pub async fn build(
     };
     let (context_length, context_source) = context_length(
         conversation,
+        settings.context_length,
         server.and_then(|s| s.context_length),
         &profile,
     );
@@ -680,16 +685,53 @@ fn to_wire(m: &Message) -> ChatMessage {
     }
 }
 
-/// The context length and where it came from: the chat's own setting, else what the server says,
-/// else the user's setting for the model, else [`DEFAULT_CONTEXT_LENGTH`] — capped by what a
-/// "context exceeded" answer revealed.
+/// The chat as the request sees it: the app's defaults fill in the model, system prompt and
+/// generation parameters it does not set itself.
+fn with_defaults(
+    conversation: &Conversation,
+    settings: &crate::config::AppSettings,
+) -> Conversation {
+    let mut c = conversation.clone();
+    if c.model.is_none() {
+        c.model = settings.model.clone();
+    }
+    if c.system_prompt.trim().is_empty() {
+        c.system_prompt = settings.system_prompt.clone();
+    }
+    if let serde_json::Value::Object(params) = &mut c.params {
+        let defaults = [
+            (
+                "temperature",
+                settings.temperature.map(serde_json::Value::from),
+            ),
+            ("top_p", settings.top_p.map(serde_json::Value::from)),
+            (
+                "max_tokens",
+                settings.max_tokens.map(serde_json::Value::from),
+            ),
+        ];
+        for (key, value) in defaults {
+            if let Some(value) = value {
+                params.entry(key).or_insert(value);
+            }
+        }
+    }
+    c
+}
+
+/// The context length and where it came from: the chat's own setting, else the app's setting,
+/// else what the server says, else the user's setting for the model, else
+/// [`DEFAULT_CONTEXT_LENGTH`] — capped by what a "context exceeded" answer revealed.
 fn context_length(
     conversation: &Conversation,
+    from_settings: Option<u64>,
     from_server: Option<u64>,
     profile: &ModelProfile,
 ) -> (u64, ContextSource) {
     let (base, source) = if let Some(n) = param_u64(conversation, "context_length") {
         (n, ContextSource::ChatSetting)
+    } else if let Some(n) = from_settings.filter(|n| *n > 0) {
+        (n, ContextSource::AppSetting)
     } else if let Some(n) = from_server.filter(|n| *n > 0) {
         (n, ContextSource::Server)
     } else if let Some(n) = profile.context_length {

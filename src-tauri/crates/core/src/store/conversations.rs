@@ -127,7 +127,7 @@ pub(super) fn clean_title(title: &str) -> Result<String> {
     Ok(title)
 }
 
-pub(super) fn check_system_prompt(prompt: &str) -> Result<()> {
+pub(crate) fn check_system_prompt(prompt: &str) -> Result<()> {
     if prompt.len() > MAX_SYSTEM_PROMPT_BYTES {
         return Err(StoreError::invalid(format!(
             "the system prompt is {} bytes; the limit is {} KB — shorten it",

@@ -29,6 +29,7 @@ use sqlx::SqlitePool;
 
 use crate::clock::{Clock, SystemClock};
 
+pub(crate) use conversations::check_system_prompt;
 pub use conversations::{
     Conversation, ConversationCursor, ConversationSettings, ListConversations, NewConversation,
     Page, DEFAULT_TITLE,

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use confab_core::chat::{ChatEvent, Turn};
+use confab_core::config::{AppSettings, ChatOptions, Theme};
 use confab_core::llm::discovery::{probe_local_servers, FoundServer, ModelInfo, USUAL_LOCAL_PORTS};
+use confab_core::secrets::KeyStorage;
 use confab_core::store::{
     Conversation, ConversationCursor, ConversationId, ListConversations, Message, MessageId,
     NewConversation, Page,
@@ -190,12 +192,13 @@ pub fn get_endpoint(state: State<'_, AppState>) -> String {
     state.chat.client().endpoint().base_url()
 }
 
-/// Saves a new server URL; replies from now on go there.
+/// Saves a new server URL; replies from now on go there (with its API key, if one is kept).
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn set_endpoint(state: State<'_, AppState>, url: String) -> Result<String, IpcError> {
     let endpoint = confab_core::config::save_endpoint(&state.store, &url).await?;
-    let client = confab_core::config::client_for(endpoint.root(), None)?;
+    let key = state.keys.get(endpoint.root());
+    let client = confab_core::config::client_for(endpoint.root(), key)?;
     let base = client.endpoint().base_url();
     state.chat.set_client(client);
     Ok(base)
@@ -203,9 +206,14 @@ pub async fn set_endpoint(state: State<'_, AppState>, url: String) -> Result<Str
 
 /// The models a server offers: also how the settings check a URL before saving it.
 #[tauri::command]
-#[tracing::instrument(err)]
-pub async fn list_models(url: String) -> Result<Vec<ModelInfo>, IpcError> {
-    Ok(confab_core::config::client_for(&url, None)?
+#[tracing::instrument(skip(state), err)]
+pub async fn list_models(
+    state: State<'_, AppState>,
+    url: String,
+) -> Result<Vec<ModelInfo>, IpcError> {
+    let bare = confab_core::config::client_for(&url, None)?;
+    let key = state.keys.get(bare.endpoint().root());
+    Ok(confab_core::config::client_for(&url, key)?
         .list_models()
         .await?)
 }
@@ -214,6 +222,88 @@ pub async fn list_models(url: String) -> Result<Vec<ModelInfo>, IpcError> {
 #[tauri::command]
 pub async fn find_servers() -> Vec<FoundServer> {
     probe_local_servers("127.0.0.1", &USUAL_LOCAL_PORTS, Duration::from_millis(800)).await
+}
+
+/// The settings dialog's model: the app's settings, the server, and whether (and where) an API
+/// key is kept for it. The key itself never leaves the Rust side.
+#[derive(serde::Serialize)]
+pub struct SettingsView {
+    pub settings: AppSettings,
+    pub endpoint: String,
+    pub api_key: Option<KeyStorage>,
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state))]
+pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, IpcError> {
+    let client = state.chat.client();
+    Ok(SettingsView {
+        settings: AppSettings::load(&state.store).await,
+        endpoint: client.endpoint().base_url(),
+        api_key: state.keys.storage(client.endpoint().root()),
+    })
+}
+
+/// Checks and saves the app's settings; the theme applies at once.
+#[tauri::command]
+#[tracing::instrument(skip(app, state), err)]
+pub async fn save_settings(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    settings: AppSettings,
+) -> Result<AppSettings, IpcError> {
+    let saved = settings.save(&state.store).await?;
+    apply_theme(&app, saved.theme);
+    Ok(saved)
+}
+
+/// Keeps the API key of the current server (an empty key removes it) and uses it from now on.
+/// Says where it was kept: the OS keyring, or this session only when there is no keyring.
+#[tauri::command]
+#[tracing::instrument(skip(state, key), err)]
+pub async fn set_api_key(
+    state: State<'_, AppState>,
+    key: String,
+) -> Result<Option<KeyStorage>, IpcError> {
+    let client = state.chat.client();
+    let root = client.endpoint().root().to_owned();
+    let storage = state.keys.set(&root, &key)?;
+    let kept = state.keys.get(&root);
+    state
+        .chat
+        .set_client(confab_core::config::client_for(&root, kept.clone())?);
+    Ok(kept.map(|_| storage))
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn get_chat_options(
+    state: State<'_, AppState>,
+    id: i64,
+) -> Result<ChatOptions, IpcError> {
+    let conversation = state.store.get_conversation(ConversationId(id)).await?;
+    Ok(ChatOptions::of(&conversation))
+}
+
+/// Saves a chat's own options (system prompt, model, temperature, memory, …).
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn save_chat_options(
+    state: State<'_, AppState>,
+    id: i64,
+    options: ChatOptions,
+) -> Result<Conversation, IpcError> {
+    Ok(options.save(&state.store, ConversationId(id)).await?)
+}
+
+/// Light, dark, or the desktop's choice: the window (and with it the web view's
+/// `prefers-color-scheme` and the native dialogs) follows.
+pub fn apply_theme(app: &tauri::AppHandle, theme: Theme) {
+    app.set_theme(match theme {
+        Theme::System => None,
+        Theme::Light => Some(tauri::Theme::Light),
+        Theme::Dark => Some(tauri::Theme::Dark),
+    });
 }
 
 /// Where an export went.

@@ -43,3 +43,12 @@ impl From<confab_core::llm::LlmError> for IpcError {
         }
     }
 }
+
+impl From<confab_core::secrets::SecretError> for IpcError {
+    fn from(err: confab_core::secrets::SecretError) -> Self {
+        Self {
+            code: err.code(),
+            message: err.to_string(),
+        }
+    }
+}

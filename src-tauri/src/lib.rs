@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use confab_core::chat::ChatService;
+use confab_core::config::AppSettings;
 use confab_core::paths::{data_dir_override, DATABASE_FILE};
+use confab_core::secrets::ApiKeys;
 use confab_core::store::Store;
 use tauri::Manager;
 
@@ -34,11 +36,20 @@ pub fn run() {
             let url =
                 tauri::async_runtime::block_on(confab_core::config::endpoint_url(&store, None))?;
             tracing::info!(%url, "model server");
+            let keys = ApiKeys::default();
             let client = confab_core::config::client_for(&url, None)?;
+            let key = keys.get(client.endpoint().root());
+            let client = confab_core::config::client_for(&url, key)?;
             let chat = Arc::new(ChatService::new(store.clone(), client));
+            let settings = tauri::async_runtime::block_on(AppSettings::load(&store));
+            // "System" leaves GTK's own preference alone.
+            if settings.theme != confab_core::config::Theme::System {
+                commands::apply_theme(app.handle(), settings.theme);
+            }
             app.manage(AppState {
                 store,
                 chat,
+                keys,
                 pending_imports: Default::default(),
             });
             Ok(())
@@ -60,6 +71,11 @@ pub fn run() {
             commands::set_endpoint,
             commands::list_models,
             commands::find_servers,
+            commands::get_settings,
+            commands::save_settings,
+            commands::set_api_key,
+            commands::get_chat_options,
+            commands::save_chat_options,
             commands::export_conversation,
             commands::choose_import,
             commands::confirm_import,

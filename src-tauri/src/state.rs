@@ -5,11 +5,14 @@ use std::sync::{Arc, Mutex};
 
 use confab_core::chat::ChatService;
 use confab_core::export::ImportPlan;
+use confab_core::secrets::ApiKeys;
 use confab_core::store::Store;
 
 pub struct AppState {
     pub store: Store,
     pub chat: Arc<ChatService>,
+    /// API keys: the OS keyring, or this session when there is none.
+    pub keys: ApiKeys,
     /// Import files read and previewed, waiting for the user's yes: keyed by a random token, so
     /// the webview confirms an import without ever naming a file path.
     pub pending_imports: Mutex<HashMap<String, ImportPlan>>,

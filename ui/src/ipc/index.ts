@@ -15,6 +15,10 @@ import type {
   ImportProgress,
   ContextView,
   Summary,
+  AppSettings,
+  SettingsView,
+  KeyStorage,
+  ChatOptions,
 } from "./types";
 
 export type * from "./types";
@@ -148,6 +152,30 @@ export function setEndpoint(url: string): Promise<string> {
 /** The models the server at `url` offers (fails with a helpful error when none answers). */
 export function listModels(url: string): Promise<ModelInfo[]> {
   return call("list_models", { url });
+}
+
+/** The app's settings, the server, and whether an API key is kept for it (never the key). */
+export function getSettings(): Promise<SettingsView> {
+  return call("get_settings");
+}
+
+/** Checks and saves the app's settings; resolves with them as saved. */
+export function saveSettings(settings: AppSettings): Promise<AppSettings> {
+  return call("save_settings", { settings });
+}
+
+/** Keeps the current server's API key (empty removes it); says where it is kept. */
+export function setApiKey(key: string): Promise<KeyStorage | null> {
+  return call("set_api_key", { key });
+}
+
+export function getChatOptions(id: number): Promise<ChatOptions> {
+  return call("get_chat_options", { id });
+}
+
+/** Saves a chat's own options; resolves with the updated chat. */
+export function saveChatOptions(id: number, options: ChatOptions): Promise<Conversation> {
+  return call("save_chat_options", { id, options });
 }
 
 /** Servers answering on the usual local ports. */

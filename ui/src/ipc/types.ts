@@ -134,7 +134,7 @@ export interface ContextReport {
   strategy: "full_history" | "sliding_window" | "summary_window";
   tokenizer: string;
   context_length: number;
-  context_source: "chat_setting" | "server" | "model_setting" | "learned" | "default";
+  context_source: "chat_setting" | "app_setting" | "server" | "model_setting" | "learned" | "default";
   reply_reserve: number;
   per_message_overhead: number;
   budget: number;
@@ -162,4 +162,39 @@ export interface ContextView {
   report: ContextReport;
   texts: string[];
   summary: Summary | null;
+}
+
+export type Theme = "system" | "light" | "dark";
+
+/** App-wide preferences and the defaults chats use unless they set their own. */
+export interface AppSettings {
+  theme: Theme;
+  model: string | null;
+  system_prompt: string;
+  temperature: number | null;
+  top_p: number | null;
+  max_tokens: number | null;
+  context_length: number | null;
+}
+
+/** Where an API key is kept: the OS keyring, or only this session (with why). */
+export type KeyStorage = { kind: "keyring" } | { kind: "session"; reason: string };
+
+export interface SettingsView {
+  settings: AppSettings;
+  endpoint: string;
+  api_key: KeyStorage | null;
+}
+
+export type MemoryStrategy = "summary_window" | "sliding_window" | "full_history";
+
+/** One chat's own options; null means the app's default. */
+export interface ChatOptions {
+  system_prompt: string;
+  model: string | null;
+  temperature: number | null;
+  top_p: number | null;
+  max_tokens: number | null;
+  context_length: number | null;
+  memory: MemoryStrategy;
 }

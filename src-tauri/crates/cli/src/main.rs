@@ -33,7 +33,8 @@ struct ServerArgs {
     /// else http://localhost:1234).
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
-    /// API key, if the server wants one.
+    /// API key, if the server wants one (default: the one the app keeps in the OS keyring for
+    /// this server).
     #[arg(long, env = "CONFAB_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
 }
@@ -205,10 +206,16 @@ async fn open_store(data_dir: Option<PathBuf>) -> Result<Store> {
     Ok(store)
 }
 
-/// The flag (or `CONFAB_ENDPOINT`), else the app's saved endpoint, else LM Studio's default.
+/// The flag (or `CONFAB_ENDPOINT`), else the app's saved endpoint, else LM Studio's default;
+/// with the flag's API key, else the one the app keeps in the keyring for that server.
 async fn client(store: &Store, args: &ServerArgs) -> Result<LlmClient> {
     let url = confab_core::config::endpoint_url(store, args.endpoint.clone()).await?;
-    Ok(confab_core::config::client_for(&url, args.api_key.clone())?)
+    let bare = confab_core::config::client_for(&url, None)?;
+    let key = args
+        .api_key
+        .clone()
+        .or_else(|| confab_core::secrets::ApiKeys::default().get(bare.endpoint().root()));
+    Ok(confab_core::config::client_for(&url, key)?)
 }
 
 async fn models(client: &LlmClient) -> Result<()> {

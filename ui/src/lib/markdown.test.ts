@@ -30,6 +30,7 @@ const HOSTILE = [
   "```html\n<script>alert(1)</script>\n```",
   "<details open ontoggle=alert(1)>x</details>",
   '<a href="https://ok.example" onclick="alert(1)">ok</a>',
+  '<button class="code-copy" data-testid="copy-code">Copy</button>',
 ];
 
 describe("renderMarkdown", () => {
@@ -60,7 +61,7 @@ describe("renderMarkdown", () => {
     const root = dom(html);
     for (const el of Array.from(root.querySelectorAll("*"))) {
       expect([
-        "script", "iframe", "svg", "style", "form", "object", "embed", "img", "math", "details", "div",
+        "script", "iframe", "svg", "style", "form", "object", "embed", "img", "math", "details", "div", "button",
       ]).not.toContain(el.tagName.toLowerCase());
       for (const attr of Array.from(el.attributes)) {
         expect(attr.name.startsWith("on")).toBe(false);

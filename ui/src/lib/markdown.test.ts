@@ -1,5 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from "vitest";
+import { MAX_HIGHLIGHT_CHARS } from "./highlight";
 import { renderMarkdown } from "./markdown";
 
 function dom(html: string): HTMLElement {
@@ -29,6 +30,7 @@ const HOSTILE = [
   "```html\n<script>alert(1)</script>\n```",
   "<details open ontoggle=alert(1)>x</details>",
   '<a href="https://ok.example" onclick="alert(1)">ok</a>',
+  '<button class="code-copy" data-testid="copy-code">Copy</button>',
 ];
 
 describe("renderMarkdown", () => {
@@ -58,13 +60,89 @@ describe("renderMarkdown", () => {
     const html = renderMarkdown(input);
     const root = dom(html);
     for (const el of Array.from(root.querySelectorAll("*"))) {
-      expect(["script", "iframe", "svg", "style", "form", "object", "embed", "img", "math", "details", "div"]).not.toContain(
-        el.tagName.toLowerCase(),
-      );
+      expect([
+        "script", "iframe", "svg", "style", "form", "object", "embed", "img", "math", "details", "div", "button",
+      ]).not.toContain(el.tagName.toLowerCase());
       for (const attr of Array.from(el.attributes)) {
         expect(attr.name.startsWith("on")).toBe(false);
         expect(attr.name).not.toBe("style");
         if (attr.name === "href") expect(attr.value).toMatch(/^(https?:|mailto:)/i);
+      }
+    }
+  });
+
+  it("highlights code in a known language with hljs spans, keeping the text exact", () => {
+    const source = 'fn main() {\n    // a <b>comment</b> & more\n    let s = "</code></pre><img src=x onerror=alert(1)>";\n}';
+    const root = dom(renderMarkdown("```rust\n" + source + "\n```"));
+    const code = root.querySelector("pre code")!;
+    expect(code.className).toBe("language-rust");
+    expect(code.querySelector("span.hljs-keyword")?.textContent).toBe("fn");
+    expect(code.querySelector("span.hljs-comment")?.textContent).toContain("<b>comment</b>");
+    expect(code.querySelector("span.hljs-string")?.textContent).toContain("<img src=x");
+    expect(code.textContent).toBe(source);
+    expect(root.querySelector("img, b")).toBeNull();
+    for (const el of Array.from(code.querySelectorAll("*"))) {
+      expect(el.tagName).toBe("SPAN");
+      expect(Array.from(el.attributes, (a) => a.name)).toEqual(["class"]);
+    }
+  });
+
+  it.each([
+    ["ts", "hljs-keyword"],
+    ["Python", "hljs-keyword"],
+    ["shell", "hljs-built_in"],
+    ["toml", "hljs-section"],
+    ["html", "hljs-tag"],
+    ["c++", "hljs-keyword"],
+    ["c#", "hljs-keyword"],
+  ])("knows the language %s", (lang, expected) => {
+    const samples: Record<string, string> = {
+      ts: "const x: number = 1;",
+      Python: "def f():\n    return 1",
+      shell: "echo hi && cd /tmp",
+      toml: "[package]\nname = \"confab\"",
+      html: "<p class=\"x\">hi</p>",
+      "c++": "int main() { return 0; }",
+      "c#": "public class A { }",
+    };
+    const root = dom(renderMarkdown("```" + lang + "\n" + samples[lang] + "\n```"));
+    expect(root.querySelector(`pre code span.${expected}`)).not.toBeNull();
+    expect(root.querySelector("pre code")?.textContent).toBe(samples[lang]);
+  });
+
+  it.each(["", "mermaid", "constructor", "__proto__", "toString"])(
+    "leaves code in an unknown language (%j) as escaped text, guessing nothing",
+    (lang) => {
+      const source = "fn main() { <b>x</b> & 'y' }";
+      const root = dom(renderMarkdown("```" + lang + "\n" + source + "\n```"));
+      const code = root.querySelector("pre code")!;
+      expect(code.children).toHaveLength(0);
+      expect(code.textContent).toBe(source);
+    },
+  );
+
+  it("leaves blocks too long to highlight per frame as plain text", () => {
+    const source = "let x = 1;\n".repeat(Math.ceil(MAX_HIGHLIGHT_CHARS / 11) + 1);
+    const root = dom(renderMarkdown("```rust\n" + source + "```"));
+    const code = root.querySelector("pre code")!;
+    expect(code.children).toHaveLength(0);
+    expect(code.textContent).toBe(source.slice(0, -1));
+  });
+
+  it.each([
+    '```"><img src=x onerror=alert(1)>\nfn main() {}\n```',
+    "```rust\"><img src=x onerror=alert(1)>\nfn main() {}\n```",
+    "```rust onmouseover=alert(1)\nfn main() {}\n```",
+    "```<script>alert(1)</script>\nx\n```",
+    "```html\n<img src=x onerror=alert(1)><script>alert(1)</script>\n```",
+    "```js\n</code></pre><img src=x onerror=alert(1)>\n```",
+  ])("keeps a hostile fence inert: %s", (input) => {
+    const root = dom(renderMarkdown(input));
+    expect(root.querySelector("img, script, button")).toBeNull();
+    for (const el of Array.from(root.querySelectorAll("*"))) {
+      for (const attr of Array.from(el.attributes)) {
+        expect(attr.name).toBe("class");
+        expect(attr.value).toMatch(/^[\w\s+#.-]*$/);
       }
     }
   });

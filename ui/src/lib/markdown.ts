@@ -3,6 +3,7 @@
 // enforces a strict allowlist on what Markdown produced, as a second line of defence.
 import DOMPurify from "dompurify";
 import { Marked, type Tokens } from "marked";
+import { highlightCode } from "./highlight";
 
 /** Link schemes a person may follow (opened in the system browser, never in the app). */
 const SAFE_LINK = /^(?:https?:|mailto:)/i;
@@ -46,7 +47,8 @@ const marked = new Marked({
     code({ text, lang }: Tokens.Code) {
       const language = (lang ?? "").match(/^[\w+#.-]+/)?.[0] ?? "";
       const cls = language ? ` class="language-${escapeHtml(language)}"` : "";
-      return `<pre><code${cls}>${escapeHtml(text)}</code></pre>`;
+      const body = highlightCode(text, language) ?? escapeHtml(text);
+      return `<pre><code${cls}>${body}</code></pre>`;
     },
   },
 });

@@ -165,12 +165,13 @@ impl ApiKeys {
                 self.session_map().remove(root);
                 Ok(KeyStorage::Keyring)
             }
-            Err(BackendError::Unavailable(reason)) => {
+            Err(BackendError::Unavailable(detail)) => {
+                tracing::warn!(%detail, "no keyring service: keeping the API key for this session");
                 self.session_map().insert(root.to_owned(), key.to_owned());
                 Ok(KeyStorage::Session {
-                    reason: format!(
-                        "no keyring service is available ({reason}), so the key is kept only until Confab closes"
-                    ),
+                    reason: "no keyring service (such as GNOME Keyring or KWallet) is running, so \
+                             the key is kept only until Confab closes"
+                        .into(),
                 })
             }
             Err(BackendError::Failed(reason)) => Err(SecretError::Keyring(reason)),
@@ -190,7 +191,9 @@ impl ApiKeys {
     pub fn storage(&self, root: &str) -> Option<KeyStorage> {
         if self.session_map().contains_key(root) {
             return Some(KeyStorage::Session {
-                reason: "kept only until Confab closes (no keyring service)".into(),
+                reason:
+                    "no keyring service is running, so the key is kept only until Confab closes"
+                        .into(),
             });
         }
         matches!(self.backend.get(root), Ok(Some(_))).then_some(KeyStorage::Keyring)

@@ -9,11 +9,11 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 # What the Tauri app needs to build and run on Debian/Ubuntu (WebKitGTK 4.1, GTK 3, ...).
 APP_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev
-  libxdo-dev libssl-dev build-essential pkg-config curl
+  libxdo-dev libssl-dev libdbus-1-dev build-essential pkg-config curl
 )
 # What the end-to-end tests add: a virtual display, WebKit's WebDriver, and X tools (xdotool drives
 # native dialogs, xclip reads the clipboard).
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick python3-venv xdotool xclip)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick python3-venv xdotool xclip dbus)
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }

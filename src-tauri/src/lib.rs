@@ -22,12 +22,31 @@ use crate::state::AppState;
 pub fn run() {
     init_tracing();
     tauri::Builder::default()
+        // First: a second launch hands over to the running window (raised and focused) and exits,
+        // so two processes never write the same chats at once.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        // The window opens where, and as large as, it was left.
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         // Used from Rust only (the `open_link` command checks the scheme); the webview gets no
         // opener permission.
         .plugin(tauri_plugin_opener::init())
         // Native save and open dialogs, opened from Rust by the export and import commands; the
         // webview gets no dialog or file-system permission.
         .plugin(tauri_plugin_dialog::init())
+        .on_window_event(|window, event| {
+            if matches!(
+                event,
+                tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
+            ) {
+                save_window_state_soon(window.app_handle());
+            }
+        })
         .setup(|app| {
             let dir = data_dir(app.handle())?;
             let path = dir.join(DATABASE_FILE);
@@ -85,6 +104,24 @@ pub fn run() {
         ])
         .run(tauri::generate_context!())
         .expect("Confab could not start its window");
+}
+
+/// Saves the window's size and place shortly after it stops changing (the plugin alone saves only
+/// on a clean exit, which a crash or a killed session never reaches).
+fn save_window_state_soon(app: &tauri::AppHandle) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+    static GENERATION: AtomicU64 = AtomicU64::new(0);
+    let mine = GENERATION.fetch_add(1, Ordering::SeqCst) + 1;
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        if GENERATION.load(Ordering::SeqCst) == mine {
+            if let Err(err) = app.save_window_state(StateFlags::all()) {
+                tracing::warn!(%err, "could not save the window's size and place");
+            }
+        }
+    });
 }
 
 /// `CONFAB_DATA_DIR` if set, else the OS app-data dir (`~/.local/share/app.confab.desktop` on Linux).

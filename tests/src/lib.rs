@@ -244,6 +244,8 @@ impl Driver {
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
             .env("CONFAB_DATA_DIR", data_dir)
+            // The window's remembered size and place live in the config dir: one per test.
+            .env("XDG_CONFIG_HOME", data_dir.join("config"))
             // Some WebKitGTK builds paint a blank window under Xvfb with the DMA-BUF renderer.
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .stdin(Stdio::null())

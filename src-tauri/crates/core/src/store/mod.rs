@@ -16,6 +16,7 @@ mod messages;
 mod search;
 mod settings;
 mod summaries;
+mod versions;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -41,6 +42,7 @@ pub use memory::{
 pub use messages::{Finish, Message, MessageStatus, NewMessage, Role};
 pub use search::SearchHit;
 pub use summaries::{NewSummary, Summary};
+pub use versions::{Edited, Regenerated, ReplyVersion, VersionError};
 
 /// The largest message or summary Confab stores: 1 MiB of UTF-8. Large enough for a long paste or a
 /// whole source file, small enough that one message never dominates memory or a model's context.
@@ -73,6 +75,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Storage(#[from] sqlx::Error),
+    #[error(transparent)]
+    Version(#[from] VersionError),
 }
 
 impl StoreError {
@@ -82,6 +86,7 @@ impl StoreError {
             Self::NotFound { .. } => "not_found",
             Self::InvalidInput(_) => "invalid_input",
             Self::Open { .. } | Self::Migrate(_) | Self::Storage(_) => "storage",
+            Self::Version(e) => e.code(),
         }
     }
 

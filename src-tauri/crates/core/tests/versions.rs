@@ -819,3 +819,30 @@ async fn a_continued_reply_is_sent_last_even_when_older_turns_no_longer_fit() {
         ["The last question", "The partial answer"]
     );
 }
+
+#[tokio::test]
+async fn a_server_that_echoes_the_answer_so_far_does_not_double_it() {
+    let t = TestStore::new().await;
+    let chat = t.chat("echo").await;
+    t.say(&chat, "Count to five").await;
+    let cut = reply(&t, &chat, MessageStatus::Interrupted, "One, two,").await;
+    let server = FaultServer::start().await;
+    // As llama.cpp's server streams a continuation: the prefill again, then what follows.
+    server.chat([Reply::sse([
+        delta("One, two, three"),
+        delta(", four, five."),
+        DONE.to_owned(),
+    ])]);
+    let sink = Recorder::default();
+    let done = service(&t, &server.url())
+        .continue_reply(chat.id, &sink)
+        .await
+        .unwrap();
+    assert_eq!(done.id, cut.id);
+    assert_eq!(done.content, "One, two, three, four, five.");
+    assert_eq!(
+        sink.text(),
+        " three, four, five.",
+        "the UI gets only the new text"
+    );
+}

@@ -12,6 +12,7 @@
 //! [edit and resend](ChatService::edit_and_resend) the last question.
 
 mod events;
+mod prefill;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -22,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use events::{ChatEvent, EventSink};
+use prefill::EchoFilter;
 
 use crate::llm::{FinishReason, LlmClient, LlmError, StreamEvent};
 use crate::memory::{self, summarize, BuiltContext, MemoryCache, MemoryError};
@@ -394,6 +396,7 @@ impl ChatService {
         let client = self.client();
         let model = conversation.model.clone();
         let mut hidden = Vec::new();
+        let mut continuing = false;
         let mut earlier_completion_tokens = None;
         let build = || memory::build(&self.store, Some(&client), &self.memory, &conversation);
         // A new reply's context is built before the reply exists: it is not part of its own
@@ -425,6 +428,7 @@ impl ChatService {
             }
             Pending::Continue => {
                 let reply = self.store.resume_reply(conversation_id).await?;
+                continuing = true;
                 earlier_completion_tokens = reply.completion_tokens;
                 (reply, build().await)
             }
@@ -438,6 +442,7 @@ impl ChatService {
 
         let mut state = ReplyState {
             content: reply.content.clone(),
+            echo: continuing.then(|| EchoFilter::new(&reply.content)),
             ..ReplyState::default()
         };
         let mut fold = false;
@@ -581,11 +586,17 @@ impl ChatService {
         while let Some(event) = stream.next().await {
             match event? {
                 StreamEvent::Content(text) => {
-                    state.content.push_str(&text);
-                    sink.send(ChatEvent::Delta {
-                        message_id: reply.id,
-                        text,
-                    });
+                    let text = match state.echo.as_mut() {
+                        Some(echo) => echo.feed(&text),
+                        None => text,
+                    };
+                    if !text.is_empty() {
+                        state.content.push_str(&text);
+                        sink.send(ChatEvent::Delta {
+                            message_id: reply.id,
+                            text,
+                        });
+                    }
                 }
                 StreamEvent::Reasoning(text) => {
                     sink.send(ChatEvent::Reasoning {
@@ -648,6 +659,8 @@ struct ReplyState {
     completion_tokens: Option<i64>,
     model: Option<String>,
     finish_reason: Option<FinishReason>,
+    /// When continuing a reply: takes out the server's echo of the text so far.
+    echo: Option<EchoFilter>,
 }
 
 /// What a turn writes when its reply starts streaming.

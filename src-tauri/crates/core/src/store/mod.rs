@@ -7,6 +7,8 @@
 //!   epoch (compact, sortable, exact round trip at millisecond precision).
 //! - Every multi-step write is one transaction; bad input is refused before anything is written.
 //! - Full-text search uses FTS5's trigram tokenizer, so it matches substrings in any script.
+//! - A reply can have several versions, one shown ([`Store::regenerate_reply`],
+//!   [`Store::select_version`]); every read of "the conversation" sees the shown ones only.
 //! - Limits: [`MAX_CONTENT_BYTES`], [`MAX_TITLE_CHARS`], [`MAX_SYSTEM_PROMPT_BYTES`].
 
 mod conversations;

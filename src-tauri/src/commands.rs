@@ -8,7 +8,7 @@ use confab_core::llm::discovery::{probe_local_servers, FoundServer, ModelInfo, U
 use confab_core::secrets::KeyStorage;
 use confab_core::store::{
     Conversation, ConversationCursor, ConversationId, ListConversations, Message, MessageId,
-    NewConversation, Page,
+    NewConversation, Page, ReplyVersion,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -127,8 +127,8 @@ pub async fn send_message(
     Ok(user_message)
 }
 
-/// Streams a new reply to the conversation as it stands: continues after an interrupted or
-/// failed reply, or answers an unanswered question.
+/// Streams a new reply to the conversation as it stands: after a failed reply, or to an
+/// unanswered question.
 #[tauri::command]
 #[tracing::instrument(skip(state, on_event), err)]
 pub async fn respond(
@@ -142,6 +142,74 @@ pub async fn respond(
         .await?;
     stream_in_background(turn, on_event);
     Ok(())
+}
+
+/// Sets the conversation's last reply aside as a hidden version and streams a new version of it.
+#[tauri::command]
+#[tracing::instrument(skip(state, on_event), err)]
+pub async fn regenerate(
+    state: State<'_, AppState>,
+    conversation_id: i64,
+    on_event: Channel<ChatEvent>,
+) -> Result<(), IpcError> {
+    let turn = state
+        .chat
+        .start_regenerate(ConversationId(conversation_id))
+        .await?;
+    stream_in_background(turn, on_event);
+    Ok(())
+}
+
+/// Streams more text into the conversation's last reply, one that was cut short or failed
+/// part-way: the same message grows.
+#[tauri::command]
+#[tracing::instrument(skip(state, on_event), err)]
+pub async fn continue_reply(
+    state: State<'_, AppState>,
+    conversation_id: i64,
+    on_event: Channel<ChatEvent>,
+) -> Result<(), IpcError> {
+    let turn = state
+        .chat
+        .start_continue(ConversationId(conversation_id))
+        .await?;
+    stream_in_background(turn, on_event);
+    Ok(())
+}
+
+/// Replaces the text of the conversation's last user message and streams a new reply; the
+/// replies to the earlier text stay as hidden versions.
+#[tauri::command]
+#[tracing::instrument(skip(state, text, on_event), err)]
+pub async fn edit_and_resend(
+    state: State<'_, AppState>,
+    message_id: i64,
+    text: String,
+    on_event: Channel<ChatEvent>,
+) -> Result<(), IpcError> {
+    let turn = state.chat.start_edit(MessageId(message_id), &text).await?;
+    stream_in_background(turn, on_event);
+    Ok(())
+}
+
+/// Shows another version of the conversation's last reply; returns it.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn select_version(
+    state: State<'_, AppState>,
+    message_id: i64,
+) -> Result<Message, IpcError> {
+    Ok(state.chat.select_version(MessageId(message_id)).await?)
+}
+
+/// The versions of the reply a message belongs to, oldest first.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn list_versions(
+    state: State<'_, AppState>,
+    message_id: i64,
+) -> Result<Vec<ReplyVersion>, IpcError> {
+    Ok(state.store.reply_versions(MessageId(message_id)).await?)
 }
 
 /// Stops the conversation's streaming reply (its HTTP request is closed); false if none was.

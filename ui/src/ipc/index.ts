@@ -14,6 +14,7 @@ import type {
   ImportChoice,
   ImportProgress,
   ContextView,
+  ReplyVersion,
   Summary,
   AppSettings,
   SettingsView,
@@ -29,6 +30,10 @@ export type ErrorCode =
   | "invalid_input"
   | "storage"
   | "busy"
+  | "nothing_to_regenerate"
+  | "nothing_to_continue"
+  | "not_last_reply"
+  | "not_last_message"
   | "unreachable"
   | "timeout"
   | "protocol"
@@ -119,9 +124,41 @@ export function sendMessage(
   return call("send_message", { conversationId, text, onEvent: channel(onEvent) });
 }
 
-/** Streams a new reply to the conversation as it stands (continue, retry). */
+/** Streams a new reply to the conversation as it stands (retry, an unanswered question). */
 export function respond(conversationId: number, onEvent: (event: ChatEvent) => void): Promise<void> {
   return call("respond", { conversationId, onEvent: channel(onEvent) });
+}
+
+/** Sets the last reply aside as a hidden version and streams a new version of it. */
+export function regenerate(conversationId: number, onEvent: (event: ChatEvent) => void): Promise<void> {
+  return call("regenerate", { conversationId, onEvent: channel(onEvent) });
+}
+
+/** Streams more text into the last reply (cut short or failed part-way): the same message grows. */
+export function continueReply(
+  conversationId: number,
+  onEvent: (event: ChatEvent) => void,
+): Promise<void> {
+  return call("continue_reply", { conversationId, onEvent: channel(onEvent) });
+}
+
+/** Replaces the last user message's text and streams a new reply; the old replies stay as versions. */
+export function editAndResend(
+  messageId: number,
+  text: string,
+  onEvent: (event: ChatEvent) => void,
+): Promise<void> {
+  return call("edit_and_resend", { messageId, text, onEvent: channel(onEvent) });
+}
+
+/** Shows another version of the last reply; resolves with it. */
+export function selectVersion(messageId: number): Promise<Message> {
+  return call("select_version", { messageId });
+}
+
+/** The versions of the reply `messageId` belongs to, oldest first. */
+export function listVersions(messageId: number): Promise<ReplyVersion[]> {
+  return call("list_versions", { messageId });
 }
 
 /** Stops the conversation's streaming reply; resolves false when there was none. */

@@ -38,6 +38,20 @@ export interface Message {
   completion_tokens: number | null;
   created_at: Timestamp;
   completed_at: Timestamp | null;
+  pinned: boolean;
+  /** The first version of the reply this is a version of (itself, for that one); null when the
+   * reply was never regenerated. */
+  version_of: number | null;
+  /** A version not currently shown. */
+  hidden: boolean;
+}
+
+/** One version of a reply, for the version switcher. */
+export interface ReplyVersion {
+  id: number;
+  status: MessageStatus;
+  hidden: boolean;
+  created_at: Timestamp;
 }
 
 export interface Usage {
@@ -48,7 +62,16 @@ export interface Usage {
 
 /** A reply's events, in order: started, deltas, then one of done / error / cancelled. */
 export type ChatEvent =
-  | { type: "started"; conversation: Conversation; user_message: Message | null; reply: Message }
+  | {
+      type: "started";
+      conversation: Conversation;
+      /** The question, when the reply answers a new or edited one. */
+      user_message: Message | null;
+      /** Streaming: empty, or the text so far when a reply is continued. */
+      reply: Message;
+      /** Messages this turn set aside as hidden versions: drop them from the view. */
+      hidden: number[];
+    }
   | { type: "delta"; message_id: number; text: string }
   | { type: "reasoning"; message_id: number; text: string }
   | { type: "usage"; message_id: number; usage: Usage }

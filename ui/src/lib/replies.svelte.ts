@@ -6,6 +6,9 @@ export interface LiveReply {
   conversationId: number;
   userMessage: Message | null;
   reply: Message;
+  /** Messages the turn set aside as hidden versions (a regenerated reply, an edited question's
+   * replies): no longer part of the conversation. */
+  hidden: number[];
   reasoning: string;
   streaming: boolean;
 }
@@ -54,7 +57,9 @@ export function replyHandler(conversationId: number): (event: ChatEvent) => void
         live[conversationId] = {
           conversationId,
           userMessage: event.user_message,
+          // A continued reply starts with the text it had; the deltas are appended to it.
           reply: event.reply,
+          hidden: event.hidden,
           reasoning: "",
           streaming: true,
         };
@@ -84,10 +89,13 @@ export function replyHandler(conversationId: number): (event: ChatEvent) => void
   };
 }
 
-/** The saved messages with the live reply (and its question) merged in, by id. */
+/**
+ * The saved messages with the live reply (and its question) merged in, by id, and the messages
+ * its turn set aside left out.
+ */
 export function withLive(messages: Message[], entry: LiveReply | undefined): Message[] {
   if (!entry) return messages;
-  const out = [...messages];
+  const out = entry.hidden.length ? messages.filter((m) => !entry.hidden.includes(m.id)) : [...messages];
   for (const m of [entry.userMessage, entry.reply]) {
     if (!m) continue;
     const at = out.findIndex((x) => x.id === m.id);
@@ -95,6 +103,14 @@ export function withLive(messages: Message[], entry: LiveReply | undefined): Mes
     else if (out.length === 0 || out[out.length - 1]!.id < m.id) out.push(m);
   }
   return out;
+}
+
+/**
+ * Forgets a finished reply of `conversationId` once the view's own list has taken it in (after a
+ * version switch, the saved list is the truth again).
+ */
+export function forgetFinished(conversationId: number): void {
+  if (live[conversationId] && !live[conversationId].streaming) delete live[conversationId];
 }
 
 export function isStreaming(conversationId: number): boolean {

@@ -78,7 +78,7 @@ pub async fn run(
             Some(id) => id,
             None => new_conversation(&store, &new).await?,
         };
-        let Sent { reply, unreachable } = send(&service, id, &text, false).await?;
+        let Sent { reply, unreachable } = turn(&service, id, Action::Send(&text), false).await?;
         println!();
         // A summary fold the reply started finishes before the process ends.
         service.background_idle().await;
@@ -105,7 +105,8 @@ pub async fn run(
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         eprintln!(
-            "Chatting with {} — Ctrl+C stops a reply, Ctrl+D or /exit leaves.",
+            "Chatting with {} — Ctrl+C stops a reply, /regenerate writes the last reply anew, \
+             /continue goes on with a reply cut short, Ctrl+D or /exit leaves.",
             service.client().endpoint().base_url()
         );
     }
@@ -123,6 +124,15 @@ pub async fn run(
         if matches!(text, "/exit" | "/quit") {
             break;
         }
+        let action = match text {
+            "/regenerate" => Action::Regenerate,
+            "/continue" => Action::Continue,
+            _ => Action::Send(text),
+        };
+        if !matches!(action, Action::Send(_)) && conversation_id.is_none() {
+            eprintln!("confab-cli: there is no reply yet — type a message first");
+            continue;
+        }
         let id = match conversation_id {
             Some(id) => id,
             None => {
@@ -134,7 +144,15 @@ pub async fn run(
                 id
             }
         };
-        let Sent { reply, unreachable } = send(&service, id, text, interactive).await?;
+        let command = !matches!(action, Action::Send(_));
+        let Sent { reply, unreachable } = match turn(&service, id, action, interactive).await {
+            // A refused /regenerate or /continue says why; the session goes on.
+            Err(err) if command => {
+                eprintln!("confab-cli: {err}");
+                continue;
+            }
+            sent => sent?,
+        };
         println!();
         if reply.status != MessageStatus::Complete {
             eprintln!(
@@ -151,11 +169,21 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Sends one message; Ctrl+C while the reply streams stops the reply, not the program.
-async fn send(
+/// What a turn does.
+enum Action<'a> {
+    /// Sends the user's message and streams the reply.
+    Send(&'a str),
+    /// Sets the last reply aside as a version and streams a new one.
+    Regenerate,
+    /// Streams more text into the last reply, cut short or failed part-way.
+    Continue,
+}
+
+/// Runs one turn; Ctrl+C while the reply streams stops the reply, not the program.
+async fn turn(
     service: &Arc<ChatService>,
     id: ConversationId,
-    text: &str,
+    action: Action<'_>,
     show_reasoning: bool,
 ) -> Result<Sent> {
     let sink = TerminalSink {
@@ -171,7 +199,11 @@ async fn send(
             service.stop(id);
         })
     };
-    let reply = service.send(id, text, &sink).await;
+    let reply = match action {
+        Action::Send(text) => service.send(id, text, &sink).await,
+        Action::Regenerate => service.regenerate(id, &sink).await,
+        Action::Continue => service.continue_reply(id, &sink).await,
+    };
     stopper.abort();
     let unreachable = sink
         .error_code

@@ -192,3 +192,60 @@ async fn ctrl_c_stops_the_reply_not_the_program() {
     assert_eq!(reply.status, MessageStatus::Interrupted);
     assert_eq!(reply.content, "Once upon a time");
 }
+
+#[tokio::test]
+async fn continue_and_regenerate_in_an_interactive_session() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = FaultServer::start().await;
+    server.chat([
+        Reply::sse([delta("Half")]).ending(Ending::Drop),
+        Reply::sse([delta(" and whole."), DONE.to_owned()]),
+        Reply::sse([delta("Anew."), DONE.to_owned()]),
+    ]);
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_confab-cli"))
+        .args(["chat", "--endpoint", &server.url()])
+        .env("CONFAB_DATA_DIR", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Each line waits for the previous turn: the session reads the next one after the reply.
+    stdin
+        .write_all(b"/continue\nTell me\n/continue\n/continue\n/regenerate\n/exit\n")
+        .await
+        .unwrap();
+    drop(stdin);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("the session ends")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stdout, "Half\n and whole.\nAnew.\n");
+    assert!(stderr.contains("there is no reply yet"), "{stderr}");
+    assert!(stderr.contains("cannot be continued"), "{stderr}");
+
+    let store = Store::open(&dir.path().join(DATABASE_FILE)).await.unwrap();
+    let id = store
+        .list_conversations(ListConversations::default())
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    let shown = store.messages_before(id, None, 10).await.unwrap();
+    assert_eq!(
+        shown.iter().map(|m| m.content.as_str()).collect::<Vec<_>>(),
+        ["Tell me", "Anew."]
+    );
+    let versions = store.reply_versions(shown[1].id).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    let first = store.get_message(versions[0].id).await.unwrap();
+    assert_eq!(
+        (first.content.as_str(), first.status),
+        ("Half and whole.", MessageStatus::Complete)
+    );
+}

@@ -13,10 +13,14 @@ pub enum ChatEvent {
     Started {
         /// The conversation as it is now (a new chat has just been named after its question).
         conversation: Box<Conversation>,
-        /// The user's message as saved, when the reply answers a new one.
+        /// The user's message as saved, when the reply answers a new (or newly edited) one.
         user_message: Option<Message>,
-        /// The reply, saved as `streaming` and still empty.
+        /// The reply, saved as `streaming`: empty, or when a reply is continued, with the text it
+        /// had (the deltas that follow are appended to it).
         reply: Message,
+        /// Messages this turn set aside as hidden versions (the reply a regenerate replaces, the
+        /// replies to an edited question): no longer part of the conversation as it reads.
+        hidden: Vec<MessageId>,
     },
     Delta {
         message_id: MessageId,

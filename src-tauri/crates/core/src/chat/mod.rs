@@ -5,8 +5,14 @@
 //! (stopped, connection lost, no `[DONE]`) or `error`. Deltas go to an [`EventSink`]: the CLI
 //! prints them, the desktop app forwards them to a Tauri `Channel`. Several conversations may
 //! stream at once; one conversation streams one reply at a time.
+//!
+//! Besides a new reply, a turn can [regenerate](ChatService::regenerate) the last reply (the
+//! earlier one is kept as a hidden version, see [`ChatService::select_version`]),
+//! [continue](ChatService::continue_reply) a reply that was cut short, in the same message, or
+//! [edit and resend](ChatService::edit_and_resend) the last question.
 
 mod events;
+mod prefill;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -17,12 +23,13 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use events::{ChatEvent, EventSink};
+use prefill::EchoFilter;
 
 use crate::llm::{FinishReason, LlmClient, LlmError, StreamEvent};
 use crate::memory::{self, summarize, BuiltContext, MemoryCache, MemoryError};
 use crate::store::{
-    ConversationId, Finish, Message, MessageStatus, NewMessage, Store, StoreError, Summary,
-    DEFAULT_TITLE,
+    ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage, Store, StoreError,
+    Summary, DEFAULT_TITLE,
 };
 
 /// How often a growing reply is written to the database.
@@ -229,6 +236,45 @@ impl ChatService {
         self.start(conversation_id, None).await?.stream(sink).await
     }
 
+    /// Sets the conversation's last reply aside as a hidden version and streams a new version
+    /// of it. Returns the new version as saved.
+    pub async fn regenerate(
+        self: &Arc<Self>,
+        conversation_id: ConversationId,
+        sink: &dyn EventSink,
+    ) -> Result<Message, ChatError> {
+        self.start_regenerate(conversation_id)
+            .await?
+            .stream(sink)
+            .await
+    }
+
+    /// Streams more text into the conversation's last reply, one that was cut short or failed
+    /// part-way: the request carries the partial reply as the final assistant message, which
+    /// servers (llama.cpp, Ollama, LM Studio) take as the start of the answer to go on from.
+    /// Returns the reply as saved.
+    pub async fn continue_reply(
+        self: &Arc<Self>,
+        conversation_id: ConversationId,
+        sink: &dyn EventSink,
+    ) -> Result<Message, ChatError> {
+        self.start_continue(conversation_id)
+            .await?
+            .stream(sink)
+            .await
+    }
+
+    /// Replaces the text of the conversation's last user message and streams a new reply to it.
+    /// The replies to the earlier text are kept as hidden versions of the new one.
+    pub async fn edit_and_resend(
+        self: &Arc<Self>,
+        message_id: MessageId,
+        text: &str,
+        sink: &dyn EventSink,
+    ) -> Result<Message, ChatError> {
+        self.start_edit(message_id, text).await?.stream(sink).await
+    }
+
     /// The first half of [`ChatService::send`]: claims the conversation and saves the user's
     /// message (when there is one), so a front end can report bad input at once and stream the
     /// reply in the background with [`Turn::stream`]. A new chat is named after its first message.
@@ -237,21 +283,7 @@ impl ChatService {
         conversation_id: ConversationId,
         text: Option<&str>,
     ) -> Result<Turn, ChatError> {
-        let token = {
-            let mut active = self.active_map();
-            if active.contains_key(&conversation_id) {
-                return Err(ChatError::Busy { conversation_id });
-            }
-            let token = CancellationToken::new();
-            active.insert(conversation_id, token.clone());
-            token
-        };
-        let mut turn = Turn {
-            service: self.clone(),
-            conversation_id,
-            user_message: None,
-            cancel: token,
-        };
+        let mut turn = self.claim(conversation_id, Pending::Reply)?;
         if let Some(text) = text {
             let message = self
                 .store
@@ -271,6 +303,83 @@ impl ChatService {
         Ok(turn)
     }
 
+    /// The first half of [`ChatService::regenerate`]: claims the conversation and checks that its
+    /// last message is a reply; [`Turn::stream`] sets it aside and streams the new version.
+    pub async fn start_regenerate(
+        self: &Arc<Self>,
+        conversation_id: ConversationId,
+    ) -> Result<Turn, ChatError> {
+        let turn = self.claim(conversation_id, Pending::Regenerate)?;
+        self.store.check_regenerable(conversation_id).await?;
+        Ok(turn)
+    }
+
+    /// The first half of [`ChatService::continue_reply`]: claims the conversation and checks that
+    /// its last reply can be continued.
+    pub async fn start_continue(
+        self: &Arc<Self>,
+        conversation_id: ConversationId,
+    ) -> Result<Turn, ChatError> {
+        let turn = self.claim(conversation_id, Pending::Continue)?;
+        self.store.check_continuable(conversation_id).await?;
+        Ok(turn)
+    }
+
+    /// The first half of [`ChatService::edit_and_resend`]: claims the conversation and checks the
+    /// message and its new text; [`Turn::stream`] saves the edit, sets the replies to the earlier
+    /// text aside and streams the new reply, the saving in one transaction.
+    pub async fn start_edit(
+        self: &Arc<Self>,
+        message_id: MessageId,
+        text: &str,
+    ) -> Result<Turn, ChatError> {
+        let conversation_id = self.store.get_message(message_id).await?.conversation_id;
+        let turn = self.claim(
+            conversation_id,
+            Pending::Edit {
+                message_id,
+                text: text.to_owned(),
+            },
+        )?;
+        self.store.check_editable(message_id, text).await?;
+        Ok(turn)
+    }
+
+    /// Shows version `message_id` of the conversation's last reply in place of the one shown, and
+    /// returns it. Refused for an earlier reply, and while the conversation streams.
+    pub async fn select_version(&self, message_id: MessageId) -> Result<Message, ChatError> {
+        let conversation_id = self.store.get_message(message_id).await?.conversation_id;
+        // Held while switching, so that no reply starts meanwhile.
+        let _claim = Claim::new(self, conversation_id)?;
+        Ok(self.store.select_version(message_id).await?)
+    }
+
+    /// Claims the conversation for a turn: one reply streams per conversation.
+    fn claim(
+        self: &Arc<Self>,
+        conversation_id: ConversationId,
+        pending: Pending,
+    ) -> Result<Turn, ChatError> {
+        let cancel = self.claim_token(conversation_id)?;
+        Ok(Turn {
+            service: self.clone(),
+            conversation_id,
+            pending: Some(pending),
+            user_message: None,
+            cancel,
+        })
+    }
+
+    fn claim_token(&self, conversation_id: ConversationId) -> Result<CancellationToken, ChatError> {
+        let mut active = self.active_map();
+        if active.contains_key(&conversation_id) {
+            return Err(ChatError::Busy { conversation_id });
+        }
+        let token = CancellationToken::new();
+        active.insert(conversation_id, token.clone());
+        Ok(token)
+    }
+
     fn active_map(&self) -> std::sync::MutexGuard<'_, HashMap<ConversationId, CancellationToken>> {
         self.active.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -278,31 +387,64 @@ impl ChatService {
     async fn reply(
         &self,
         conversation_id: ConversationId,
-        user_message: Option<Message>,
+        pending: Pending,
+        mut user_message: Option<Message>,
         cancel: CancellationToken,
         sink: &dyn EventSink,
     ) -> Result<(Message, bool), ChatError> {
         let conversation = self.store.get_conversation(conversation_id).await?;
         let client = self.client();
-        let built =
-            match memory::build(&self.store, Some(&client), &self.memory, &conversation).await {
-                Err(MemoryError::Store(err)) => return Err(err.into()),
-                other => other,
-            };
-        let reply = self
-            .store
-            .append_message(
-                conversation_id,
-                NewMessage::streaming_reply(conversation.model.clone()),
-            )
-            .await?;
+        let model = conversation.model.clone();
+        let mut hidden = Vec::new();
+        let mut continuing = false;
+        let mut earlier_completion_tokens = None;
+        let build = || memory::build(&self.store, Some(&client), &self.memory, &conversation);
+        // A new reply's context is built before the reply exists: it is not part of its own
+        // prompt. The others are built once the earlier version is set aside; a new version is
+        // still empty and so not sent, and a continued reply is sent last, as the text to go on
+        // from.
+        let (reply, built) = match pending {
+            Pending::Reply => {
+                let built = build().await;
+                if let Err(MemoryError::Store(err)) = built {
+                    return Err(err.into());
+                }
+                let reply = self
+                    .store
+                    .append_message(conversation_id, NewMessage::streaming_reply(model))
+                    .await?;
+                (reply, built)
+            }
+            Pending::Regenerate => {
+                let done = self.store.regenerate_reply(conversation_id, model).await?;
+                hidden.push(done.hidden);
+                (done.reply, build().await)
+            }
+            Pending::Edit { message_id, text } => {
+                let done = self.store.edit_and_resend(message_id, &text, model).await?;
+                user_message = Some(done.message);
+                hidden = done.hidden;
+                (done.reply, build().await)
+            }
+            Pending::Continue => {
+                let reply = self.store.resume_reply(conversation_id).await?;
+                continuing = true;
+                earlier_completion_tokens = reply.completion_tokens;
+                (reply, build().await)
+            }
+        };
         sink.send(ChatEvent::Started {
             conversation: Box::new(conversation),
             user_message,
             reply: reply.clone(),
+            hidden,
         });
 
-        let mut state = ReplyState::default();
+        let mut state = ReplyState {
+            content: reply.content.clone(),
+            echo: continuing.then(|| EchoFilter::new(&reply.content)),
+            ..ReplyState::default()
+        };
         let mut fold = false;
         let outcome = match built {
             Err(err) => Err(Failure::Memory(err)),
@@ -334,7 +476,11 @@ impl ChatService {
                     content: state.content,
                     error,
                     prompt_tokens: state.prompt_tokens,
-                    completion_tokens: state.completion_tokens,
+                    completion_tokens: match earlier_completion_tokens {
+                        // A continued reply counts what it had, when both parts are known.
+                        Some(earlier) => state.completion_tokens.map(|n| n + earlier),
+                        None => state.completion_tokens,
+                    },
                     model: state.model,
                 },
             )
@@ -388,8 +534,8 @@ impl ChatService {
                             .await?;
                         let conversation =
                             self.store.get_conversation(reply.conversation_id).await?;
-                        // The reply being written is still empty, so it is not part of its own
-                        // prompt.
+                        // No text has arrived yet: the reply stands as it did when the first
+                        // request was built.
                         memory::build(&self.store, Some(client), &self.memory, &conversation).await
                     }
                     .await;
@@ -435,15 +581,22 @@ impl ChatService {
         sink: &dyn EventSink,
     ) -> Result<(), LlmError> {
         let mut last_save = Instant::now();
-        let mut saved_len = 0;
+        // A continued reply starts with the text it had, which is saved already.
+        let mut saved_len = state.content.len();
         while let Some(event) = stream.next().await {
             match event? {
                 StreamEvent::Content(text) => {
-                    state.content.push_str(&text);
-                    sink.send(ChatEvent::Delta {
-                        message_id: reply.id,
-                        text,
-                    });
+                    let text = match state.echo.as_mut() {
+                        Some(echo) => echo.feed(&text),
+                        None => text,
+                    };
+                    if !text.is_empty() {
+                        state.content.push_str(&text);
+                        sink.send(ChatEvent::Delta {
+                            message_id: reply.id,
+                            text,
+                        });
+                    }
                 }
                 StreamEvent::Reasoning(text) => {
                     sink.send(ChatEvent::Reasoning {
@@ -506,15 +659,53 @@ struct ReplyState {
     completion_tokens: Option<i64>,
     model: Option<String>,
     finish_reason: Option<FinishReason>,
+    /// When continuing a reply: takes out the server's echo of the text so far.
+    echo: Option<EchoFilter>,
+}
+
+/// What a turn writes when its reply starts streaming.
+#[derive(Debug)]
+enum Pending {
+    /// A new reply after the conversation as it stands.
+    Reply,
+    /// A new version of the last reply, which is set aside.
+    Regenerate,
+    /// More text in the last reply.
+    Continue,
+    /// The last user message's new text, then a new reply to it.
+    Edit { message_id: MessageId, text: String },
 }
 
 /// A claimed conversation whose reply is about to stream. Dropping it without streaming releases
-/// the claim (the user's message stays saved).
+/// the claim (the user's message stays saved; a regenerate, continue or edit has changed nothing).
 pub struct Turn {
     service: Arc<ChatService>,
     conversation_id: ConversationId,
+    pending: Option<Pending>,
     user_message: Option<Message>,
     cancel: CancellationToken,
+}
+
+/// A conversation claimed for a moment (e.g. while a version is switched).
+struct Claim<'a> {
+    service: &'a ChatService,
+    conversation_id: ConversationId,
+}
+
+impl<'a> Claim<'a> {
+    fn new(service: &'a ChatService, conversation_id: ConversationId) -> Result<Self, ChatError> {
+        service.claim_token(conversation_id)?;
+        Ok(Self {
+            service,
+            conversation_id,
+        })
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.service.active_map().remove(&self.conversation_id);
+    }
 }
 
 impl std::fmt::Debug for Turn {
@@ -534,10 +725,12 @@ impl Turn {
     /// Streams the reply into the database and `sink`; returns it as saved.
     pub async fn stream(mut self, sink: &dyn EventSink) -> Result<Message, ChatError> {
         let user_message = self.user_message.take();
+        let pending = self.pending.take().unwrap_or(Pending::Reply);
         let (message, fold) = self
             .service
             .reply(
                 self.conversation_id,
+                pending,
                 user_message,
                 self.cancel.clone(),
                 sink,

@@ -137,6 +137,8 @@ pub(super) fn parse(value: serde_json::Value) -> Result<ImportPlan, ImportError>
                 created_at: at,
                 completed_at: Some(at),
                 pinned: false,
+                version_of: None,
+                hidden: false,
             });
         }
         if messages.is_empty() {

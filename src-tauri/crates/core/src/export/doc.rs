@@ -5,13 +5,18 @@
 //!   "conversation": { "title", "system_prompt", "model", "params", "created_at", "updated_at",
 //!                     "pinned", "archived", "id" },
 //!   "messages": [ { "id", "role", "content", "status", "error", "model", "prompt_tokens",
-//!                   "completion_tokens", "created_at", "completed_at", "pinned" } ],
+//!                   "completion_tokens", "created_at", "completed_at", "pinned",
+//!                   "version_of", "hidden" } ],
 //!   "summaries": [ { "content", "covers_through_message_id", "token_count", "model",
 //!                    "created_at", "edited_by_user" } ] }
 //! ```
 //! A backup is `{ "format": "confab.backup", "version": 1, "exported_at", "conversations": [ {
 //! "conversation", "messages", "summaries" } ] }`. Ids are the exporting database's: on import
 //! every conversation and message gets a fresh one, and summaries follow their messages.
+//!
+//! `messages` holds every version of every reply: `version_of` is the id of the first version of
+//! the reply (its own id for that one) and `hidden` marks the versions not shown. Both came after
+//! the first files of version 1 and are optional: a file without them imports as it always did.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -157,6 +162,10 @@ struct MessageDoc {
     completed_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pinned: bool,
+    #[serde(default)]
+    version_of: Option<i64>,
+    #[serde(default)]
+    hidden: bool,
 }
 
 #[derive(Deserialize)]
@@ -247,6 +256,22 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let version_of = body
+        .messages
+        .iter()
+        .map(|m| {
+            m.version_of
+                .map(|root| {
+                    index.get(&root).copied().ok_or_else(|| {
+                        ImportError::Invalid(format!(
+                            "message {} of {:?} is a version of message {root}, which the file                              does not have",
+                            m.id, body.conversation.title
+                        ))
+                    })
+                })
+                .transpose()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let c = body.conversation;
     Ok(ImportConversation {
         title: c.title,
@@ -260,7 +285,8 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
         messages: body
             .messages
             .into_iter()
-            .map(|m| ImportMessage {
+            .zip(version_of)
+            .map(|(m, version_of)| ImportMessage {
                 role: m.role,
                 content: m.content,
                 status: m.status,
@@ -271,6 +297,8 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
                 created_at: m.created_at,
                 completed_at: m.completed_at,
                 pinned: m.pinned,
+                version_of,
+                hidden: m.hidden,
             })
             .collect(),
         summaries,

@@ -137,7 +137,10 @@ pub async fn export_conversation(
     let conversation = store.get_conversation(id).await?;
     let summaries = store.summaries(id).await?;
     let now = store.now();
-    let mut messages = MessageBatches::new(store, id);
+    let mut messages = match format {
+        Format::Json => MessageBatches::every_version(store, id),
+        _ => MessageBatches::visible(store, id),
+    };
     let count = match format {
         Format::Json => {
             doc::write_file_start(out, CONVERSATION_FORMAT, now)?;
@@ -185,7 +188,7 @@ pub async fn export_backup(
             }
             out.write_all(b"{")?;
             let summaries = store.summaries(c.id).await?;
-            let mut messages = MessageBatches::new(store, c.id);
+            let mut messages = MessageBatches::every_version(store, c.id);
             stats.messages += doc::write_body(out, c, &mut messages, &summaries).await?;
             out.write_all(b"}")?;
             stats.conversations += 1;
@@ -284,15 +287,27 @@ pub(crate) struct MessageBatches<'a> {
     id: ConversationId,
     after: Option<crate::store::MessageId>,
     done: bool,
+    /// With the versions not shown (the lossless JSON), or as the conversation reads.
+    every_version: bool,
 }
 
 impl<'a> MessageBatches<'a> {
-    fn new(store: &'a Store, id: ConversationId) -> Self {
+    /// The conversation as it reads: the readable exports.
+    fn visible(store: &'a Store, id: ConversationId) -> Self {
         Self {
             store,
             id,
             after: None,
             done: false,
+            every_version: false,
+        }
+    }
+
+    /// Every message, hidden versions of replies included: the lossless JSON.
+    fn every_version(store: &'a Store, id: ConversationId) -> Self {
+        Self {
+            every_version: true,
+            ..Self::visible(store, id)
         }
     }
 
@@ -301,10 +316,15 @@ impl<'a> MessageBatches<'a> {
         if self.done {
             return Ok(None);
         }
-        let batch = self
-            .store
-            .messages_oldest_first(self.id, self.after, None, BATCH)
-            .await?;
+        let batch = if self.every_version {
+            self.store
+                .every_message_oldest_first(self.id, self.after, BATCH)
+                .await?
+        } else {
+            self.store
+                .messages_oldest_first(self.id, self.after, None, BATCH)
+                .await?
+        };
         if batch.len() < BATCH as usize {
             self.done = true;
         }

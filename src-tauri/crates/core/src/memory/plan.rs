@@ -205,6 +205,8 @@ mod tests {
             created_at: Utc::now(),
             completed_at: None,
             pinned,
+            version_of: None,
+            hidden: false,
         }
     }
 

@@ -33,6 +33,11 @@ pub struct ImportMessage {
     pub created_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
     pub pinned: bool,
+    /// The index (in `messages`) of the first version of the reply this is a version of (its own
+    /// index for that first one).
+    pub version_of: Option<usize>,
+    /// A version not currently chosen.
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -119,8 +124,9 @@ impl Store {
                 };
                 let (mid,): (i64,) = sqlx::query_as(
                     "INSERT INTO messages (conversation_id, role, content, status, error, model,
-                         prompt_tokens, completion_tokens, created_at, completed_at, pinned)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                         prompt_tokens, completion_tokens, created_at, completed_at, pinned,
+                         hidden)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 )
                 .bind(id)
                 .bind(m.role.as_str())
@@ -133,12 +139,23 @@ impl Store {
                 .bind(m.created_at.timestamp_millis())
                 .bind(m.completed_at.map(|t| t.timestamp_millis()))
                 .bind(m.pinned)
+                .bind(m.hidden)
                 .fetch_one(&mut *tx)
                 .await?;
                 message_ids.push(mid);
                 done.messages_done += 1;
                 if done.messages_done % PROGRESS_EVERY == 0 {
                     progress(done);
+                }
+            }
+            // Versions point at their group's first message, so they are linked once all exist.
+            for (m, &mid) in c.messages.iter().zip(&message_ids) {
+                if let Some(root) = m.version_of {
+                    sqlx::query("UPDATE messages SET version_of = ? WHERE id = ?")
+                        .bind(message_ids[root])
+                        .bind(mid)
+                        .execute(&mut *tx)
+                        .await?;
                 }
             }
             for s in &c.summaries {
@@ -169,9 +186,24 @@ impl Store {
 fn check_import(c: &ImportConversation) -> Result<()> {
     check_system_prompt(&c.system_prompt)?;
     params_json(&c.params)?;
+    let mut shown = std::collections::HashMap::new();
     for (i, m) in c.messages.iter().enumerate() {
         check_content("message", &m.content)
             .map_err(|e| StoreError::invalid(format!("message {}: {e}", i + 1)))?;
+        let bad = |what: &str| StoreError::invalid(format!("message {}: {what}", i + 1));
+        match m.version_of {
+            None if m.hidden => return Err(bad("a hidden message must be a version of a reply")),
+            None => {}
+            Some(root) if root > i || c.messages[root].version_of != Some(root) => {
+                return Err(bad(
+                    "it is a version of a message that does not start a group",
+                ))
+            }
+            Some(root) if !m.hidden && shown.insert(root, i).is_some() => {
+                return Err(bad("two versions of one reply are both shown"))
+            }
+            Some(_) => {}
+        }
     }
     for s in &c.summaries {
         check_content("summary", &s.content)?;

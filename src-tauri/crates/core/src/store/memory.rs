@@ -82,6 +82,10 @@ pub fn content_hash(text: &str) -> i64 {
     hash as i64
 }
 
+/// The filter of the queries that read the conversation as it reads (the partial index
+/// `messages_visible` serves it).
+const VISIBLE: &str = "hidden = 0";
+
 /// How far [`Store::message_range`] counts.
 pub const RANGE_COUNT_LIMIT: u64 = 1000;
 
@@ -101,7 +105,8 @@ impl Store {
         })
     }
 
-    /// The conversation's pinned messages older than `before` (all when `None`), oldest first.
+    /// The conversation's visible pinned messages older than `before` (all when `None`), oldest
+    /// first.
     pub async fn pinned_messages(
         &self,
         conversation_id: ConversationId,
@@ -109,7 +114,8 @@ impl Store {
     ) -> Result<Vec<Message>> {
         let rows: Vec<MessageRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM messages
-             WHERE conversation_id = ? AND pinned = 1 AND (? IS NULL OR id < ?) ORDER BY id"
+             WHERE conversation_id = ? AND pinned = 1 AND hidden = 0 AND (? IS NULL OR id < ?)
+             ORDER BY id"
         ))
         .bind(conversation_id.0)
         .bind(before.map(|b| b.0))
@@ -119,7 +125,7 @@ impl Store {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// Up to `limit` messages with `after < id < before`, **newest first**: the context builder
+    /// Up to `limit` visible messages with `after < id < before`, **newest first**: the context builder
     /// reads the history backwards from its end in batches like this, so its cost follows the
     /// window, not the history.
     pub async fn messages_newest_first(
@@ -129,11 +135,11 @@ impl Store {
         before: Option<MessageId>,
         limit: u32,
     ) -> Result<Vec<Message>> {
-        self.messages_between(conversation_id, after, before, limit, "DESC")
+        self.messages_between(conversation_id, after, before, limit, "DESC", VISIBLE)
             .await
     }
 
-    /// Up to `limit` messages with `after < id < before`, oldest first.
+    /// Up to `limit` visible messages with `after < id < before`, oldest first.
     pub async fn messages_oldest_first(
         &self,
         conversation_id: ConversationId,
@@ -141,11 +147,24 @@ impl Store {
         before: Option<MessageId>,
         limit: u32,
     ) -> Result<Vec<Message>> {
-        self.messages_between(conversation_id, after, before, limit, "ASC")
+        self.messages_between(conversation_id, after, before, limit, "ASC", VISIBLE)
             .await
     }
 
-    /// Up to `limit` messages with `after < id < before`, in `order` of id (`ASC` or `DESC`).
+    /// Up to `limit` messages with `after < id`, oldest first, **hidden versions included**: for
+    /// the lossless export, which carries every version.
+    pub async fn every_message_oldest_first(
+        &self,
+        conversation_id: ConversationId,
+        after: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        self.messages_between(conversation_id, after, None, limit, "ASC", "1")
+            .await
+    }
+
+    /// Up to `limit` messages with `after < id < before` that match `filter`, in `order` of id
+    /// (`ASC` or `DESC`).
     async fn messages_between(
         &self,
         conversation_id: ConversationId,
@@ -153,10 +172,11 @@ impl Store {
         before: Option<MessageId>,
         limit: u32,
         order: &'static str,
+        filter: &'static str,
     ) -> Result<Vec<Message>> {
         let rows: Vec<MessageRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM messages
-             WHERE conversation_id = ? AND id > ? AND (? IS NULL OR id < ?)
+             WHERE conversation_id = ? AND {filter} AND id > ? AND (? IS NULL OR id < ?)
              ORDER BY id {order} LIMIT ?"
         ))
         .bind(conversation_id.0)
@@ -169,7 +189,7 @@ impl Store {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// The first and last messages of the conversation with `after < id < before`, and how many
+    /// The first and last visible messages of the conversation with `after < id < before`, and how many
     /// there are — counted up to [`RANGE_COUNT_LIMIT`], `None` beyond: how a run of left-out
     /// messages is reported without reading it (the bounds are index lookups, and the count never
     /// scans more than the limit, so this stays cheap in a 100k-message chat).
@@ -181,7 +201,8 @@ impl Store {
     ) -> Result<Option<(MessageId, MessageId, Option<u64>)>> {
         let bound = |order: &str| {
             format!(
-                "SELECT id FROM messages WHERE conversation_id = ? AND id > ? AND (? IS NULL OR id < ?)
+                "SELECT id FROM messages
+                 WHERE conversation_id = ? AND hidden = 0 AND id > ? AND (? IS NULL OR id < ?)
                  ORDER BY id {order} LIMIT 1"
             )
         };
@@ -201,7 +222,7 @@ impl Store {
         }
         let (count,): (i64,) = sqlx::query_as(
             "SELECT count(*) FROM (SELECT 1 FROM messages
-             WHERE conversation_id = ? AND id > ? AND (? IS NULL OR id < ?) LIMIT ?)",
+             WHERE conversation_id = ? AND hidden = 0 AND id > ? AND (? IS NULL OR id < ?) LIMIT ?)",
         )
         .bind(conversation_id.0)
         .bind(after.map_or(0, |a| a.0))

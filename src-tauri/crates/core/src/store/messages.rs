@@ -54,7 +54,7 @@ impl MessageStatus {
         }
     }
 
-    fn parse(s: &str) -> Self {
+    pub(super) fn parse(s: &str) -> Self {
         match s {
             "complete" => Self::Complete,
             "streaming" => Self::Streaming,
@@ -79,6 +79,11 @@ pub struct Message {
     pub completed_at: Option<DateTime<Utc>>,
     /// Pinned by the user: always sent to the model, even when older than the window.
     pub pinned: bool,
+    /// The first version of the reply this is a version of (itself, for that first one); `None`
+    /// for a message that was never regenerated. See [`Store::reply_versions`].
+    pub version_of: Option<MessageId>,
+    /// A version not currently chosen: left out of the conversation everywhere it is read.
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +143,8 @@ pub(super) struct MessageRow {
     created_at: i64,
     completed_at: Option<i64>,
     pinned: bool,
+    version_of: Option<i64>,
+    hidden: bool,
 }
 
 impl From<MessageRow> for Message {
@@ -155,13 +162,15 @@ impl From<MessageRow> for Message {
             created_at: from_ms(row.created_at),
             completed_at: row.completed_at.map(from_ms),
             pinned: row.pinned,
+            version_of: row.version_of.map(MessageId),
+            hidden: row.hidden,
         }
     }
 }
 
 pub(super) const COLUMNS: &str =
     "id, conversation_id, role, content, status, error, model, prompt_tokens, \
-                       completion_tokens, created_at, completed_at, pinned";
+                       completion_tokens, created_at, completed_at, pinned, version_of, hidden";
 
 /// The text a message left streaming by a crash is marked with.
 pub(crate) const INTERRUPTED_BY_EXIT: &str =
@@ -184,7 +193,7 @@ fn conversation_not_found(id: ConversationId) -> StoreError {
     }
 }
 
-fn check_new_message(new: &NewMessage) -> Result<()> {
+pub(super) fn check_new_message(new: &NewMessage) -> Result<()> {
     check_content("message", &new.content)?;
     match new.status {
         MessageStatus::Streaming if new.role != Role::Assistant => Err(StoreError::invalid(
@@ -308,7 +317,8 @@ impl Store {
         row.map(Into::into).ok_or_else(|| message_not_found(id))
     }
 
-    /// Up to `limit` messages older than `before` (the newest ones when `None`), oldest first.
+    /// Up to `limit` visible messages older than `before` (the newest ones when `None`), oldest
+    /// first: the conversation as it reads, without the versions not chosen.
     pub async fn messages_before(
         &self,
         conversation_id: ConversationId,
@@ -317,7 +327,7 @@ impl Store {
     ) -> Result<Vec<Message>> {
         let rows: Vec<MessageRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM messages
-             WHERE conversation_id = ? AND (? IS NULL OR id < ?)
+             WHERE conversation_id = ? AND hidden = 0 AND (? IS NULL OR id < ?)
              ORDER BY id DESC LIMIT ?"
         ))
         .bind(conversation_id.0)
@@ -341,7 +351,7 @@ impl Store {
         self.messages_before(conversation_id, None, limit).await
     }
 
-    /// The newest messages whose contents add up to at most `max_bytes`, oldest first. Reads
+    /// The newest visible messages whose contents add up to at most `max_bytes`, oldest first. Reads
     /// backwards in small batches, so the cost follows the size of the tail, not of the history.
     pub async fn tail_within(
         &self,
@@ -354,7 +364,7 @@ impl Store {
         'outer: loop {
             let rows: Vec<MessageRow> = sqlx::query_as(&format!(
                 "SELECT {COLUMNS} FROM messages
-                 WHERE conversation_id = ? AND (? IS NULL OR id < ?)
+                 WHERE conversation_id = ? AND hidden = 0 AND (? IS NULL OR id < ?)
                  ORDER BY id DESC LIMIT ?"
             ))
             .bind(conversation_id.0)
@@ -383,13 +393,15 @@ impl Store {
         Ok(tail)
     }
 
+    /// How many visible messages the conversation has.
     pub async fn message_count(&self, conversation_id: ConversationId) -> Result<u64> {
         self.ensure_conversation(conversation_id).await?;
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT count(*) FROM messages WHERE conversation_id = ?")
-                .bind(conversation_id.0)
-                .fetch_one(&self.pool)
-                .await?;
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM messages WHERE conversation_id = ? AND hidden = 0",
+        )
+        .bind(conversation_id.0)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(count as u64)
     }
 

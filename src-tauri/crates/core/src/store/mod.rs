@@ -7,6 +7,8 @@
 //!   epoch (compact, sortable, exact round trip at millisecond precision).
 //! - Every multi-step write is one transaction; bad input is refused before anything is written.
 //! - Full-text search uses FTS5's trigram tokenizer, so it matches substrings in any script.
+//! - A reply can have several versions, one shown ([`Store::regenerate_reply`],
+//!   [`Store::select_version`]); every read of "the conversation" sees the shown ones only.
 //! - Limits: [`MAX_CONTENT_BYTES`], [`MAX_TITLE_CHARS`], [`MAX_SYSTEM_PROMPT_BYTES`].
 
 mod conversations;
@@ -16,6 +18,7 @@ mod messages;
 mod search;
 mod settings;
 mod summaries;
+mod versions;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -42,6 +45,7 @@ pub use memory::{
 pub use messages::{Finish, Message, MessageStatus, NewMessage, Role};
 pub use search::SearchHit;
 pub use summaries::{NewSummary, Summary};
+pub use versions::{Edited, Regenerated, ReplyVersion, VersionError};
 
 /// The largest message or summary Confab stores: 1 MiB of UTF-8. Large enough for a long paste or a
 /// whole source file, small enough that one message never dominates memory or a model's context.
@@ -74,6 +78,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Storage(#[from] sqlx::Error),
+    #[error(transparent)]
+    Version(#[from] VersionError),
 }
 
 impl StoreError {
@@ -83,6 +89,7 @@ impl StoreError {
             Self::NotFound { .. } => "not_found",
             Self::InvalidInput(_) => "invalid_input",
             Self::Open { .. } | Self::Migrate(_) | Self::Storage(_) => "storage",
+            Self::Version(e) => e.code(),
         }
     }
 

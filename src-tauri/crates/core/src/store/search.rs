@@ -50,7 +50,8 @@ fn match_expression(query: &str) -> Result<String> {
 }
 
 impl Store {
-    /// Messages containing every word of `query`, best match first.
+    /// Visible messages containing every word of `query`, best match first (versions not chosen
+    /// are not found: the conversation would not show them).
     pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
         let expression = match_expression(query)?;
         let rows: Vec<HitRow> = sqlx::query_as(
@@ -59,7 +60,7 @@ impl Store {
              FROM messages_fts
              JOIN messages m ON m.id = messages_fts.rowid
              JOIN conversations c ON c.id = m.conversation_id
-             WHERE messages_fts MATCH ?
+             WHERE messages_fts MATCH ? AND m.hidden = 0
              ORDER BY rank
              LIMIT ?",
         )

@@ -23,6 +23,7 @@ fn main() {
         "list_models",
         "find_servers",
         "get_settings",
+        "set_message_pinned",
         "save_settings",
         "set_api_key",
         "get_chat_options",

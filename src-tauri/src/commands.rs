@@ -292,6 +292,20 @@ pub async fn find_servers() -> Vec<FoundServer> {
     probe_local_servers("127.0.0.1", &USUAL_LOCAL_PORTS, Duration::from_millis(800)).await
 }
 
+/// Pins a message (always sent to the model, however old) or unpins it.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn set_message_pinned(
+    state: State<'_, AppState>,
+    id: i64,
+    pinned: bool,
+) -> Result<Message, IpcError> {
+    Ok(state
+        .store
+        .set_message_pinned(MessageId(id), pinned)
+        .await?)
+}
+
 /// The settings dialog's model: the app's settings, the server, and whether (and where) an API
 /// key is kept for it. The key itself never leaves the Rust side.
 #[derive(serde::Serialize)]

@@ -96,6 +96,7 @@ pub fn run() {
             commands::list_models,
             commands::find_servers,
             commands::get_settings,
+            commands::set_message_pinned,
             commands::save_settings,
             commands::set_api_key,
             commands::get_chat_options,
@@ -121,11 +122,17 @@ fn save_window_state_soon(app: &tauri::AppHandle) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-        if GENERATION.load(Ordering::SeqCst) == mine {
-            if let Err(err) = app.save_window_state(StateFlags::all()) {
+        if GENERATION.load(Ordering::SeqCst) != mine {
+            return;
+        }
+        // On the main thread, like the plugin's own save at exit: from another thread, reading
+        // the window while holding the plugin's cache would deadlock with its event handler.
+        let handle = app.clone();
+        let _ = app.run_on_main_thread(move || {
+            if let Err(err) = handle.save_window_state(StateFlags::all()) {
                 tracing::warn!(%err, "could not save the window's size and place");
             }
-        }
+        });
     });
 }
 

@@ -59,13 +59,19 @@ async fn ask_and_wait(app: &App, text: &str, replies: usize) -> Result<()> {
     let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
     composer.send_keys(text).await?;
     composer.send_keys(&Key::Enter.to_string()).await?;
-    app.eventually("the reply", || async {
-        let done = app
-            .texts("[data-testid=message][data-role=assistant][data-status=complete]")
+    let waited = app
+        .eventually("the reply", || async {
+            let done = app
+                .texts("[data-testid=message][data-role=assistant][data-status=complete]")
+                .await?;
+            Ok((done.len() == replies).then_some(()))
+        })
+        .await;
+    if waited.is_err() {
+        app.screenshot(&format!("settings-no-reply-{replies}"))
             .await?;
-        Ok((done.len() == replies).then_some(()))
-    })
-    .await
+    }
+    waited
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -245,6 +245,11 @@ export function cancelImport(token: string): Promise<void> {
   return call("cancel_import", { token });
 }
 
+/** Pins a message (always sent to the model, however old) or unpins it. */
+export function setMessagePinned(id: number, pinned: boolean): Promise<Message> {
+  return call("set_message_pinned", { id, pinned });
+}
+
 /** What the next request of a conversation would carry (the memory panel). */
 export function getContext(id: number): Promise<ContextView> {
   return call("get_context", { id });

@@ -4,6 +4,7 @@
 
 use confab_core::paths::DATABASE_FILE;
 use confab_core::store::{MessageStatus, NewConversation, NewMessage, Role, Store};
+use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
 use confab_tests::{App, DataDir, Result};
 
@@ -142,5 +143,57 @@ async fn older_messages_load_on_scroll_up_and_a_message_can_be_pinned() -> Resul
     let pinned = store.pinned_messages(chat.id, None).await?;
     assert_eq!(pinned.len(), 1);
     assert_eq!(pinned[0].content, "Message number 0.");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ten_megabyte_paste_is_refused_before_anything_is_sent() -> Result<()> {
+    let data = DataDir::new()?;
+    let app = App::launch(&data).await?;
+    app.wait_for(Locator::Css("[data-testid=new-chat]"))
+        .await?
+        .click()
+        .await?;
+    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
+    // A real paste: 10 MB on the X clipboard, then Ctrl+V in the composer.
+    let mut xclip = std::process::Command::new("xclip")
+        .args(["-selection", "clipboard", "-in"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not run xclip: {e}"))?;
+    {
+        use std::io::Write;
+        let mut stdin = xclip.stdin.take().ok_or("no xclip stdin")?;
+        stdin.write_all(&vec![b'x'; 10 * 1024 * 1024])?;
+    }
+    xclip.wait()?;
+    composer.click().await?;
+    composer
+        .send_keys(&format!("{}v{}", Key::Control, Key::Control))
+        .await?;
+    let warning = app
+        .eventually("the size warning", || async {
+            let text = app.texts("[data-testid=too-long]").await?.join(" ");
+            Ok((!text.is_empty()).then_some(text))
+        })
+        .await?;
+    assert!(warning.contains("10.0 MB"), "{warning}");
+    assert!(warning.contains("nothing was added"), "{warning}");
+    assert_eq!(composer.prop("value").await?.as_deref(), Some(""));
+    composer.send_keys(&Key::Enter.to_string()).await?;
+    app.screenshot("ten-megabyte-paste").await?;
+    assert!(app.texts("[data-testid=message]").await?.is_empty());
+    app.quit().await?;
+
+    let store = Store::open(&data.path().join(DATABASE_FILE)).await?;
+    let chats = store
+        .list_conversations(confab_core::store::ListConversations::default())
+        .await?;
+    assert_eq!(chats.items.len(), 1);
+    assert_eq!(
+        store.message_count(chats.items[0].id).await?,
+        0,
+        "nothing was saved"
+    );
     Ok(())
 }

@@ -44,6 +44,8 @@ export interface Message {
   version_of: number | null;
   /** A version not currently shown. */
   hidden: boolean;
+  /** The model's reasoning that came with a reply ("" when none); never sent back to it. */
+  reasoning: string;
 }
 
 /** One version of a reply, for the version switcher. */

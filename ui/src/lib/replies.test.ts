@@ -17,6 +17,7 @@ const msg = (id: number, content: string, status: Message["status"] = "complete"
   pinned: false,
   version_of: null,
   hidden: false,
+  reasoning: "",
 });
 
 describe("withLive", () => {

@@ -335,3 +335,37 @@ async fn bad_input_changes_nothing() {
     );
     assert_eq!(t.store.message_count(chat.id).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn reasoning_is_kept_beside_the_reply_and_never_sent_back() {
+    let t = TestStore::new().await;
+    let server = FaultServer::start().await;
+    server.chat([
+        Reply::sse([
+            support::reasoning("The user wants a number. "),
+            support::reasoning("Seven is prime."),
+            delta("Seven."),
+            DONE.to_owned(),
+        ]),
+        Reply::sse([delta("Eight."), DONE.to_owned()]),
+    ]);
+    let chat = t.chat("Numbers").await;
+    let svc = service(&t, &server.url());
+    let sink = Recorder::default();
+    let reply = svc.send(chat.id, "Pick a prime.", &sink).await.unwrap();
+    assert_eq!(reply.content, "Seven.");
+    assert_eq!(reply.reasoning, "The user wants a number. Seven is prime.");
+    let stored = t.store.get_message(reply.id).await.unwrap();
+    assert_eq!(stored.reasoning, reply.reasoning);
+
+    svc.send(chat.id, "Another?", &Recorder::default())
+        .await
+        .unwrap();
+    let second = server.chat_requests().pop().unwrap();
+    let sent = second.to_string();
+    assert!(sent.contains("Seven."), "the reply is history: {sent}");
+    assert!(
+        !sent.contains("Seven is prime"),
+        "its reasoning is not: {sent}"
+    );
+}

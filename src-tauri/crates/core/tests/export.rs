@@ -716,3 +716,40 @@ async fn an_import_reports_its_progress_up_to_everything_done() {
     assert_eq!((last.conversations_done, last.conversations_total), (2, 2));
     assert_eq!((last.messages_done, last.messages_total), (total, total));
 }
+
+#[tokio::test]
+async fn reasoning_survives_the_json_round_trip() {
+    let t = TestStore::new().await;
+    let chat = t.chat("Thinking").await;
+    t.say(&chat, "Why is the sky blue?").await;
+    let reply = t.start_reply(&chat).await;
+    t.store
+        .save_reasoning(reply.id, "Rayleigh scattering, shorter wavelengths.")
+        .await
+        .unwrap();
+    t.store
+        .finish_message(
+            reply.id,
+            Finish {
+                status: MessageStatus::Complete,
+                content: "Because blue light scatters most.".into(),
+                error: None,
+                prompt_tokens: None,
+                completion_tokens: None,
+                model: None,
+            },
+        )
+        .await
+        .unwrap();
+    let json = export_string(&t.store, &chat, Format::Json, false).await;
+    let other = TestStore::new().await;
+    let ids = export::import(&other.store, &parse_import(json.as_bytes()).unwrap())
+        .await
+        .unwrap();
+    let messages = other.store.messages_before(ids[0], None, 10).await.unwrap();
+    assert_eq!(
+        messages[1].reasoning,
+        "Rayleigh scattering, shorter wavelengths."
+    );
+    assert_eq!(messages[0].reasoning, "");
+}

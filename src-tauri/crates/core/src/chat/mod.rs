@@ -442,6 +442,7 @@ impl ChatService {
 
         let mut state = ReplyState {
             content: reply.content.clone(),
+            reasoning: reply.reasoning.clone(),
             echo: continuing.then(|| EchoFilter::new(&reply.content)),
             ..ReplyState::default()
         };
@@ -467,6 +468,12 @@ impl ChatService {
             )) => (MessageStatus::Interrupted, Some(err.to_string())),
             Err(err) => (MessageStatus::Error, Some(err.to_string())),
         };
+        if state.reasoning != reply.reasoning {
+            // Reasoning is kept as far as it is storable; the reply itself is what must land.
+            if let Err(err) = self.store.save_reasoning(reply.id, &state.reasoning).await {
+                tracing::warn!(%err, "could not save the reply's reasoning");
+            }
+        }
         let finished = self
             .store
             .finish_message(
@@ -583,6 +590,7 @@ impl ChatService {
         let mut last_save = Instant::now();
         // A continued reply starts with the text it had, which is saved already.
         let mut saved_len = state.content.len();
+        let mut saved_reasoning = state.reasoning.len();
         while let Some(event) = stream.next().await {
             match event? {
                 StreamEvent::Content(text) => {
@@ -599,6 +607,7 @@ impl ChatService {
                     }
                 }
                 StreamEvent::Reasoning(text) => {
+                    state.reasoning.push_str(&text);
                     sink.send(ChatEvent::Reasoning {
                         message_id: reply.id,
                         text,
@@ -617,16 +626,26 @@ impl ChatService {
                 StreamEvent::Role | StreamEvent::Timings(_) => {}
                 StreamEvent::Done => return Ok(()),
             }
-            if state.content.len() != saved_len && last_save.elapsed() >= SAVE_INTERVAL {
+            let grew = state.content.len() != saved_len;
+            let thought = state.reasoning.len() != saved_reasoning;
+            if (grew || thought) && last_save.elapsed() >= SAVE_INTERVAL {
                 // A failed intermediate save is not fatal: the final save decides.
-                if let Err(err) = self
-                    .store
-                    .update_streaming_content(reply.id, &state.content)
-                    .await
-                {
-                    tracing::warn!(%err, "could not save the growing reply");
+                if grew {
+                    if let Err(err) = self
+                        .store
+                        .update_streaming_content(reply.id, &state.content)
+                        .await
+                    {
+                        tracing::warn!(%err, "could not save the growing reply");
+                    }
+                }
+                if thought {
+                    if let Err(err) = self.store.save_reasoning(reply.id, &state.reasoning).await {
+                        tracing::warn!(%err, "could not save the reply's reasoning");
+                    }
                 }
                 saved_len = state.content.len();
+                saved_reasoning = state.reasoning.len();
                 last_save = Instant::now();
             }
         }
@@ -655,6 +674,8 @@ impl Failure {
 #[derive(Default)]
 struct ReplyState {
     content: String,
+    /// The reasoning text so far ("thinking"), saved beside the reply.
+    reasoning: String,
     prompt_tokens: Option<i64>,
     completion_tokens: Option<i64>,
     model: Option<String>,

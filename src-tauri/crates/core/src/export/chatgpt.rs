@@ -139,6 +139,7 @@ pub(super) fn parse(value: serde_json::Value) -> Result<ImportPlan, ImportError>
                 pinned: false,
                 version_of: None,
                 hidden: false,
+                reasoning: String::new(),
             });
         }
         if messages.is_empty() {

@@ -166,6 +166,8 @@ struct MessageDoc {
     version_of: Option<i64>,
     #[serde(default)]
     hidden: bool,
+    #[serde(default)]
+    reasoning: String,
 }
 
 #[derive(Deserialize)]
@@ -299,6 +301,7 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
                 pinned: m.pinned,
                 version_of,
                 hidden: m.hidden,
+                reasoning: m.reasoning,
             })
             .collect(),
         summaries,

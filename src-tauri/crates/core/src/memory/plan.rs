@@ -207,6 +207,7 @@ mod tests {
             pinned,
             version_of: None,
             hidden: false,
+            reasoning: String::new(),
         }
     }
 

@@ -38,6 +38,8 @@ pub struct ImportMessage {
     pub version_of: Option<usize>,
     /// A version not currently chosen.
     pub hidden: bool,
+    /// The reasoning that came with a reply (empty when none).
+    pub reasoning: String,
 }
 
 #[derive(Debug, Clone)]
@@ -125,8 +127,8 @@ impl Store {
                 let (mid,): (i64,) = sqlx::query_as(
                     "INSERT INTO messages (conversation_id, role, content, status, error, model,
                          prompt_tokens, completion_tokens, created_at, completed_at, pinned,
-                         hidden)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                         hidden, reasoning)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 )
                 .bind(id)
                 .bind(m.role.as_str())
@@ -140,6 +142,7 @@ impl Store {
                 .bind(m.completed_at.map(|t| t.timestamp_millis()))
                 .bind(m.pinned)
                 .bind(m.hidden)
+                .bind(&m.reasoning)
                 .fetch_one(&mut *tx)
                 .await?;
                 message_ids.push(mid);
@@ -188,6 +191,8 @@ fn check_import(c: &ImportConversation) -> Result<()> {
     params_json(&c.params)?;
     let mut shown = std::collections::HashMap::new();
     for (i, m) in c.messages.iter().enumerate() {
+        check_content("reasoning", &m.reasoning)
+            .map_err(|e| StoreError::invalid(format!("message {}: {e}", i + 1)))?;
         check_content("message", &m.content)
             .map_err(|e| StoreError::invalid(format!("message {}: {e}", i + 1)))?;
         let bad = |what: &str| StoreError::invalid(format!("message {}: {what}", i + 1));

@@ -84,6 +84,9 @@ pub struct Message {
     pub version_of: Option<MessageId>,
     /// A version not currently chosen: left out of the conversation everywhere it is read.
     pub hidden: bool,
+    /// The model's reasoning that came with a reply (empty when none): shown, never sent back.
+    #[serde(default)]
+    pub reasoning: String,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +148,7 @@ pub(super) struct MessageRow {
     pinned: bool,
     version_of: Option<i64>,
     hidden: bool,
+    reasoning: String,
 }
 
 impl From<MessageRow> for Message {
@@ -164,13 +168,14 @@ impl From<MessageRow> for Message {
             pinned: row.pinned,
             version_of: row.version_of.map(MessageId),
             hidden: row.hidden,
+            reasoning: row.reasoning,
         }
     }
 }
 
 pub(super) const COLUMNS: &str =
     "id, conversation_id, role, content, status, error, model, prompt_tokens, \
-                       completion_tokens, created_at, completed_at, pinned, version_of, hidden";
+                       completion_tokens, created_at, completed_at, pinned, version_of, hidden, reasoning";
 
 /// The text a message left streaming by a crash is marked with.
 pub(crate) const INTERRUPTED_BY_EXIT: &str =
@@ -262,6 +267,20 @@ impl Store {
                 "message {id} is {} and no longer streaming",
                 message.status.as_str()
             )));
+        }
+        Ok(())
+    }
+
+    /// Saves the reasoning a streaming reply has so far (one UPDATE by primary key).
+    pub async fn save_reasoning(&self, id: MessageId, reasoning: &str) -> Result<()> {
+        check_content("reasoning", reasoning)?;
+        let done = sqlx::query("UPDATE messages SET reasoning = ? WHERE id = ?")
+            .bind(reasoning)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(message_not_found(id));
         }
         Ok(())
     }

@@ -91,6 +91,14 @@ pub fn delta(text: &str) -> String {
     )
 }
 
+/// An SSE `data:` event for a reasoning ("thinking") delta, as llama.cpp and vLLM send it.
+pub fn reasoning(text: &str) -> String {
+    format!(
+        "data: {}\n\n",
+        serde_json::json!({"choices":[{"index":0,"delta":{"reasoning_content":text},"finish_reason":null}]})
+    )
+}
+
 pub fn finish(reason: &str) -> String {
     format!(
         "data: {}\n\n",

@@ -1,5 +1,5 @@
 # One entry point. `make run` and `make test` install what is missing first.
-.PHONY: run test fmt lint bench
+.PHONY: run test fmt lint bench bench-desktop
 
 run:
 	./scripts/run.sh
@@ -19,3 +19,10 @@ bench:
 	cargo bench -p confab-core --bench stream_vs_curl
 	cargo bench -p confab-core --bench context_build
 	cargo bench -p confab-core --bench export
+	$(MAKE) bench-desktop
+
+# The real window against an empty Tauri window, through WebDriver: release builds, under Xvfb.
+bench-desktop:
+	cd ui && npm run build
+	cargo build --release -p confab -p confab-empty-window
+	xvfb-run -a --server-args="-screen 0 1920x1080x24" cargo bench -p confab-tests --bench desktop

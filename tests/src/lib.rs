@@ -6,6 +6,7 @@
 //! [`DataDir`] is a relaunch. Tests need an X display (`xvfb-run`): without one the app cannot open
 //! its window, so the harness refuses early with a clear message instead of hanging.
 
+use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -83,9 +84,43 @@ impl DataDir {
     }
 }
 
+/// A private D-Bus session bus, as a desktop session has (single-instance runs over it), stopped
+/// when dropped.
+pub struct SessionBus {
+    child: Child,
+    pub address: String,
+}
+
+impl SessionBus {
+    pub fn start() -> Result<Self> {
+        let mut child = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("could not start dbus-daemon: {e}"))?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().ok_or("no dbus-daemon stdout")?).read_line(&mut line)?;
+        let address = line.trim().to_owned();
+        if address.is_empty() {
+            return Err("dbus-daemon printed no address".into());
+        }
+        Ok(Self { child, address })
+    }
+}
+
+impl Drop for SessionBus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// One running app, reached through its own `tauri-driver`.
 pub struct App {
     pub client: Client,
+    /// When the WebDriver session that started the app was requested (the driver already running).
+    pub launched_at: Instant,
     driver: Driver,
 }
 
@@ -97,30 +132,49 @@ impl App {
 
     /// Like [`App::launch`], with extra environment variables for the app.
     pub async fn launch_with_env(data: &DataDir, env: &[(&str, &str)]) -> Result<Self> {
+        let app = Self::launch_binary(&app_binary()?, data, env).await?;
+        app.wait_for(Locator::Css("[data-testid=new-chat]")).await?;
+        Ok(app)
+    }
+
+    /// Starts `binary` (any Tauri app) the way [`App::launch_with_env`] starts Confab, and returns
+    /// as soon as the WebDriver session exists, without waiting for the page.
+    pub async fn launch_binary(
+        binary: &Path,
+        data: &DataDir,
+        env: &[(&str, &str)],
+    ) -> Result<Self> {
         if std::env::var_os("DISPLAY").is_none() {
             return Err(
                 "no X display: run the end-to-end tests under `xvfb-run -a` (make test does)"
                     .into(),
             );
         }
-        let app = app_binary()?;
         let driver = Driver::start(data.path(), env)?;
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
         caps.insert(
             "tauri:options".into(),
-            serde_json::json!({ "application": app.to_string_lossy() }),
+            serde_json::json!({ "application": binary.to_string_lossy() }),
         );
         let url = format!("http://127.0.0.1:{}", driver.port);
+        let launched_at = Instant::now();
         let client = tokio::time::timeout(
             LAUNCH_TIMEOUT,
             ClientBuilder::native().capabilities(caps).connect(&url),
         )
         .await
         .map_err(|_| format!("the app did not start within {LAUNCH_TIMEOUT:?}"))??;
-        let app = Self { client, driver };
-        app.wait_for(Locator::Css("[data-testid=new-chat]")).await?;
-        Ok(app)
+        Ok(Self {
+            client,
+            launched_at,
+            driver,
+        })
+    }
+
+    /// The process id of this app's `tauri-driver`: the app runs below it, under WebKitWebDriver.
+    pub fn driver_pid(&self) -> u32 {
+        self.driver.child.id()
     }
 
     /// Waits until an element matching `locator` exists, then returns it.
@@ -222,7 +276,7 @@ impl App {
 
     /// Ends the WebDriver session, which closes the app, then stops the driver.
     pub async fn quit(self) -> Result<()> {
-        let Self { client, driver } = self;
+        let Self { client, driver, .. } = self;
         client.close().await?;
         drop(driver);
         Ok(())

@@ -1,43 +1,11 @@
 //! The app as a desktop citizen: it opens where and as large as it was left, and a second launch
 //! hands over to the running window instead of starting another app on the same chats.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use confab_tests::fantoccini::Locator;
-use confab_tests::{app_binary, App, DataDir, Result};
-
-/// A private D-Bus session bus (single-instance runs over it), stopped when dropped.
-struct SessionBus {
-    child: Child,
-    address: String,
-}
-
-impl SessionBus {
-    fn start() -> Result<Self> {
-        let mut child = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("could not start dbus-daemon: {e}"))?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().ok_or("no dbus-daemon stdout")?).read_line(&mut line)?;
-        let address = line.trim().to_owned();
-        if address.is_empty() {
-            return Err("dbus-daemon printed no address".into());
-        }
-        Ok(Self { child, address })
-    }
-}
-
-impl Drop for SessionBus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use confab_tests::{app_binary, App, DataDir, Result, SessionBus};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_window_is_remembered_and_a_second_launch_hands_over() -> Result<()> {

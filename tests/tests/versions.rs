@@ -143,11 +143,10 @@ async fn regenerate_then_switch_between_the_versions() -> Result<()> {
     wait_label(&app, "1 / 2").await?;
     app.quit().await?;
     let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url())]).await?;
-    app.client
-        .execute(
-            "document.querySelector('[data-testid=conversation-item] .item').click()",
-            vec![],
-        )
+    // The sidebar fills in after the window shows: wait for the saved chat.
+    app.wait_for(Locator::Css("[data-testid=conversation-item] .item"))
+        .await?
+        .click()
         .await?;
     wait_replies(
         &app,

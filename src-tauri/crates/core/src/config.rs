@@ -71,7 +71,7 @@ pub enum Theme {
 }
 
 /// App-wide preferences and the defaults every chat uses unless it sets its own.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AppSettings {
     pub theme: Theme,
@@ -85,6 +85,23 @@ pub struct AppSettings {
     pub max_tokens: Option<u64>,
     /// The model's context length, overriding what the server says (a chat may still set its own).
     pub context_length: Option<u64>,
+    /// Whether the model names a new chat after its first reply (else the first question does).
+    pub model_titles: bool,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            theme: Theme::default(),
+            model: None,
+            system_prompt: String::new(),
+            temperature: None,
+            top_p: None,
+            max_tokens: None,
+            context_length: None,
+            model_titles: true,
+        }
+    }
 }
 
 /// The largest context length accepted: far beyond any model today, small enough to be a typo.

@@ -6,11 +6,11 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use confab_core::chat::{ChatEvent, ChatService, EventSink};
+use confab_core::chat::{ChatEvent, ChatService, EventSink, ServiceUpdate, TITLE_INSTRUCTIONS};
 use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts};
-use confab_core::store::{MessageStatus, NewConversation, Role};
+use confab_core::store::{MessageStatus, NewConversation, Role, TitleSource};
 use store_support::TestStore;
-use support::{delta, finish, Ending, FaultServer, Reply, DONE};
+use support::{completion, delta, finish, Ending, FaultServer, Reply, DONE};
 
 #[derive(Default)]
 struct Recorder(Mutex<Vec<ChatEvent>>);
@@ -367,5 +367,155 @@ async fn reasoning_is_kept_beside_the_reply_and_never_sent_back() {
     assert!(
         !sent.contains("Seven is prime"),
         "its reasoning is not: {sent}"
+    );
+}
+
+async fn new_chat(t: &TestStore) -> confab_core::store::Conversation {
+    t.store
+        .create_conversation(NewConversation::default())
+        .await
+        .unwrap()
+}
+
+fn sse_answer(text: &str) -> Reply {
+    Reply::sse([delta(text), finish("stop"), DONE.to_owned()])
+}
+
+#[tokio::test]
+async fn the_model_names_a_chat_after_its_first_reply() {
+    let t = TestStore::new().await;
+    let chat = new_chat(&t).await;
+    let server = FaultServer::start().await;
+    server.chat([sse_answer("Take the night train."), sse_answer("In May.")]);
+    server.titles([completion("Title: \"Night Train to Oslo.\"")]);
+    let svc = service(&t, &server.url());
+    let mut updates = svc.updates();
+
+    svc.send(chat.id, "How do I get to Oslo from Berlin?", &())
+        .await
+        .unwrap();
+    svc.background_idle().await;
+    let named = t.store.get_conversation(chat.id).await.unwrap();
+    assert_eq!(named.title, "Night Train to Oslo");
+    assert_eq!(named.title_source, TitleSource::Model);
+    match updates.try_recv().unwrap() {
+        ServiceUpdate::Retitled { conversation } => assert_eq!(*conversation, named),
+    }
+
+    // The request carried the first question and answer, and nothing of it reached the chat's
+    // own script.
+    let asked = server.title_requests();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0]["messages"][0]["content"], TITLE_INSTRUCTIONS);
+    let prompt = asked[0]["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        prompt.contains("How do I get to Oslo from Berlin?"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("Take the night train."), "{prompt}");
+    assert!(asked[0]["max_tokens"].as_u64().unwrap() <= 64);
+    assert_eq!(asked[0]["stream"], false);
+
+    // Later replies leave the model's title alone and ask nothing more.
+    svc.send(chat.id, "When?", &()).await.unwrap();
+    svc.background_idle().await;
+    assert_eq!(server.title_requests().len(), 1);
+    assert_eq!(server.chat_requests().len(), 2);
+    assert_eq!(
+        t.store.get_conversation(chat.id).await.unwrap().title,
+        "Night Train to Oslo"
+    );
+}
+
+#[tokio::test]
+async fn the_users_title_wins_over_a_late_model_title() {
+    let t = TestStore::new().await;
+    let chat = new_chat(&t).await;
+    let server = FaultServer::start().await;
+    server.chat([sse_answer("Sure.")]);
+    server.titles([completion("Model Title").paced(Duration::from_millis(400))]);
+    let svc = service(&t, &server.url());
+    svc.send(chat.id, "Plan a trip", &()).await.unwrap();
+    // Once the title request is on its way, the user renames the chat.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while server.title_requests().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no title request");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    t.store
+        .rename_conversation(chat.id, "My trip")
+        .await
+        .unwrap();
+    svc.background_idle().await;
+    assert_eq!(server.title_requests().len(), 1);
+    let chat = t.store.get_conversation(chat.id).await.unwrap();
+    assert_eq!(
+        (chat.title.as_str(), chat.title_source),
+        ("My trip", TitleSource::User)
+    );
+}
+
+#[tokio::test]
+async fn a_failing_title_keeps_the_first_question_and_is_asked_twice_at_most() {
+    let t = TestStore::new().await;
+    let chat = new_chat(&t).await;
+    let server = FaultServer::start().await;
+    server.chat([sse_answer("One.")]);
+    // Title requests are not scripted: the server answers 404.
+    let svc = service(&t, &server.url());
+    for question in ["Count with me", "Again", "And again"] {
+        svc.send(chat.id, question, &()).await.unwrap();
+        svc.background_idle().await;
+    }
+    assert_eq!(server.title_requests().len(), 2);
+    let chat = t.store.get_conversation(chat.id).await.unwrap();
+    assert_eq!(
+        (chat.title.as_str(), chat.title_source),
+        ("Count with me", TitleSource::FirstMessage)
+    );
+
+    // An answer with no usable title is a failure too.
+    let other = new_chat(&t).await;
+    server.titles([completion("<think>Hmm, the user wants")]);
+    assert!(matches!(
+        svc.name_by_model(other.id).await,
+        Ok(None) // no first answer yet: nothing asked
+    ));
+    svc.send(other.id, "Hello there", &()).await.unwrap();
+    svc.background_idle().await;
+    assert_eq!(
+        t.store.get_conversation(other.id).await.unwrap().title,
+        "Hello there"
+    );
+}
+
+#[tokio::test]
+async fn no_title_is_asked_for_after_a_failed_reply_or_when_turned_off() {
+    let t = TestStore::new().await;
+    let server = FaultServer::start().await;
+    server.chat([Reply::sse([delta("Half")]).ending(Ending::Drop)]);
+    server.titles([completion("Never")]);
+    let svc = service(&t, &server.url());
+    let chat = new_chat(&t).await;
+    let reply = svc.send(chat.id, "Tell me", &()).await.unwrap();
+    assert_eq!(reply.status, MessageStatus::Interrupted);
+    svc.background_idle().await;
+    assert!(server.title_requests().is_empty());
+
+    confab_core::config::AppSettings {
+        model_titles: false,
+        ..Default::default()
+    }
+    .save(&t.store)
+    .await
+    .unwrap();
+    server.chat([sse_answer("Fine.")]);
+    let chat = new_chat(&t).await;
+    svc.send(chat.id, "Keep my title", &()).await.unwrap();
+    svc.background_idle().await;
+    assert!(server.title_requests().is_empty());
+    assert_eq!(
+        t.store.get_conversation(chat.id).await.unwrap().title,
+        "Keep my title"
     );
 }

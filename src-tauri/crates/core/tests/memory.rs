@@ -17,7 +17,7 @@ use confab_core::store::{
 };
 use serde_json::json;
 use store_support::TestStore;
-use support::{delta, FaultServer, Reply, DONE};
+use support::{completion, delta, FaultServer, Reply, DONE};
 
 #[derive(Default)]
 struct Recorder(Mutex<Vec<ChatEvent>>);
@@ -98,14 +98,6 @@ fn sse_reply(text: &str, prompt_tokens: u64) -> Reply {
         ),
         DONE.to_owned(),
     ])
-}
-
-fn completion(text: &str) -> Reply {
-    Reply::json(
-        200,
-        &json!({"choices":[{"index":0,"message":{"role":"assistant","content":text},"finish_reason":"stop"}]})
-            .to_string(),
-    )
 }
 
 #[tokio::test]

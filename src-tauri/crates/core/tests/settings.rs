@@ -21,6 +21,7 @@ async fn app_settings_default_then_round_trip() {
         top_p: Some(0.9),
         max_tokens: Some(512),
         context_length: Some(8192),
+        model_titles: false,
     }
     .save(&t.store)
     .await
@@ -172,4 +173,19 @@ async fn chat_options_round_trip_and_keep_other_params() {
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), "not_found");
+}
+
+#[tokio::test]
+async fn settings_saved_before_model_titles_existed_keep_them_on() {
+    let t = TestStore::new().await;
+    t.store
+        .set_setting(
+            "app",
+            &serde_json::json!({"theme": "dark", "temperature": 0.5}),
+        )
+        .await
+        .unwrap();
+    let loaded = AppSettings::load(&t.store).await;
+    assert_eq!(loaded.theme, Theme::Dark);
+    assert!(loaded.model_titles);
 }

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use confab_core::store::{
     ConversationId, ConversationSettings, ListConversations, NewConversation, StoreError,
-    DEFAULT_TITLE, MAX_SYSTEM_PROMPT_BYTES, MAX_TITLE_CHARS,
+    TitleSource, DEFAULT_TITLE, MAX_SYSTEM_PROMPT_BYTES, MAX_TITLE_CHARS,
 };
 use serde_json::json;
 use store_support::TestStore;
@@ -347,4 +347,77 @@ async fn unknown_ids_are_not_found() {
     let err = t.store.get_conversation(ghost).await.unwrap_err();
     assert_eq!(err.code(), "not_found");
     assert!(err.to_string().contains("4242"), "{err}");
+}
+
+#[tokio::test]
+async fn automatic_titles_never_replace_a_better_claim() {
+    let t = TestStore::new().await;
+    let unnamed = t
+        .store
+        .create_conversation(NewConversation::default())
+        .await
+        .unwrap();
+    assert_eq!(unnamed.title_source, TitleSource::Default);
+    assert_eq!(t.chat("typed").await.title_source, TitleSource::User);
+
+    // The model cannot name a chat nobody has asked anything in yet.
+    let id = unnamed.id;
+    let auto = |title: &'static str, source| {
+        let store = t.store.clone();
+        async move { store.set_automatic_title(id, title, source).await }
+    };
+    assert_eq!(auto("Model", TitleSource::Model).await.unwrap(), None);
+    t.tick();
+    let first = auto("First question", TitleSource::FirstMessage)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first.title.as_str(), first.title_source),
+        ("First question", TitleSource::FirstMessage)
+    );
+    assert_eq!(
+        first.updated_at, unnamed.updated_at,
+        "a title is not activity"
+    );
+    // A second first question does not rename it.
+    assert_eq!(
+        auto("Again", TitleSource::FirstMessage).await.unwrap(),
+        None
+    );
+    let named = auto("  Trip  to Oslo ", TitleSource::Model)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (named.title.as_str(), named.title_source),
+        ("Trip to Oslo", TitleSource::Model)
+    );
+    assert_eq!(auto("Later", TitleSource::Model).await.unwrap(), None);
+
+    // The user's title stands.
+    let renamed = t
+        .store
+        .rename_conversation(unnamed.id, "Mine")
+        .await
+        .unwrap();
+    assert_eq!(renamed.title_source, TitleSource::User);
+    assert_eq!(auto("Model", TitleSource::Model).await.unwrap(), None);
+    assert_eq!(
+        t.store.get_conversation(unnamed.id).await.unwrap().title,
+        "Mine"
+    );
+
+    // Bad input changes nothing.
+    for source in [TitleSource::User, TitleSource::Default] {
+        assert_eq!(auto("x", source).await.unwrap_err().code(), "invalid_input");
+    }
+    assert_eq!(
+        t.store
+            .set_automatic_title(ConversationId(999), "x", TitleSource::Model)
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
 }

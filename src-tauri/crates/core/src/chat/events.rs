@@ -49,6 +49,15 @@ pub enum ChatEvent {
     },
 }
 
+/// A change the service made on its own, outside any turn a front end is following: the front
+/// ends listen through [`ChatService::updates`](super::ChatService::updates).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServiceUpdate {
+    /// The model named a chat (its title replaced the one from the first question).
+    Retitled { conversation: Box<Conversation> },
+}
+
 /// Where a reply's events go. Called on the streaming task: return quickly, never block.
 pub trait EventSink: Send + Sync {
     fn send(&self, event: ChatEvent);

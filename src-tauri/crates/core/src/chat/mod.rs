@@ -13,6 +13,7 @@
 
 mod events;
 mod prefill;
+pub mod title;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -22,14 +23,15 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use events::{ChatEvent, EventSink};
+pub use events::{ChatEvent, EventSink, ServiceUpdate};
 use prefill::EchoFilter;
+pub use title::TITLE_INSTRUCTIONS;
 
 use crate::llm::{FinishReason, LlmClient, LlmError, StreamEvent};
 use crate::memory::{self, summarize, BuiltContext, MemoryCache, MemoryError};
 use crate::store::{
-    ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage, Store, StoreError,
-    Summary, DEFAULT_TITLE,
+    Conversation, ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage, Store,
+    StoreError, Summary, TitleSource,
 };
 
 /// How often a growing reply is written to the database.
@@ -76,6 +78,30 @@ pub struct ChatService {
     tasks: TaskTracker,
     /// Cancels background work at shutdown.
     shutdown: CancellationToken,
+    /// Title requests made in this process, per conversation (a failing server is asked twice at
+    /// most), and whether one is running.
+    titling: Mutex<HashMap<ConversationId, TitleAttempts>>,
+    updates: tokio::sync::broadcast::Sender<ServiceUpdate>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct TitleAttempts {
+    made: u8,
+    running: bool,
+}
+
+/// How many times one process asks for a chat's title before leaving the first question's.
+const TITLE_ATTEMPTS: u8 = 2;
+
+/// Why a chat could not be named by the model.
+#[derive(Debug, thiserror::Error)]
+pub enum TitleError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    #[error("the model's answer held no usable title")]
+    Empty,
 }
 
 impl std::fmt::Debug for ChatService {
@@ -94,7 +120,87 @@ impl ChatService {
             folding: Mutex::new(Default::default()),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
+            titling: Mutex::new(HashMap::new()),
+            updates: tokio::sync::broadcast::channel(64).0,
         }
+    }
+
+    /// Changes the service makes on its own (a model-written title), for a front end to show.
+    /// A receiver that falls far behind misses the oldest ones (`Lagged`): reload the list then.
+    pub fn updates(&self) -> tokio::sync::broadcast::Receiver<ServiceUpdate> {
+        self.updates.subscribe()
+    }
+
+    /// Asks the model for a title for a chat still named after its first question, and gives it
+    /// that title unless the user renames it first. `Ok(None)` when there is nothing to do: the
+    /// chat is named already, it has no complete first answer yet, or model titles are off in the
+    /// settings.
+    pub async fn name_by_model(
+        &self,
+        conversation_id: ConversationId,
+    ) -> Result<Option<Conversation>, TitleError> {
+        let conversation = self.store.get_conversation(conversation_id).await?;
+        if conversation.title_source != TitleSource::FirstMessage {
+            return Ok(None);
+        }
+        let settings = crate::config::AppSettings::load(&self.store).await;
+        if !settings.model_titles {
+            return Ok(None);
+        }
+        let first = self.store.first_messages(conversation_id, 8).await?;
+        let model = conversation.model.clone().or(settings.model);
+        let Some(request) = title::request(model, &first) else {
+            return Ok(None);
+        };
+        let completion = self.client().complete(&request, &self.shutdown).await?;
+        let title = title::tidy(&completion.content).ok_or(TitleError::Empty)?;
+        let renamed = self
+            .store
+            .set_automatic_title(conversation_id, &title, TitleSource::Model)
+            .await?;
+        if let Some(conversation) = &renamed {
+            // Nobody listening is fine.
+            let _ = self.updates.send(ServiceUpdate::Retitled {
+                conversation: Box::new(conversation.clone()),
+            });
+        }
+        Ok(renamed)
+    }
+
+    /// Names the chat by the model in the background, after a complete reply, when it still
+    /// carries its first question's title (checked in the task). Never delays a reply.
+    pub fn name_in_background(self: &Arc<Self>, conversation_id: ConversationId) {
+        {
+            let mut titling = self.titling.lock().unwrap_or_else(|e| e.into_inner());
+            let attempts = titling.entry(conversation_id).or_default();
+            if attempts.running || attempts.made >= TITLE_ATTEMPTS {
+                return;
+            }
+            attempts.running = true;
+        }
+        let service = self.clone();
+        self.tasks.spawn(async move {
+            let result = service.name_by_model(conversation_id).await;
+            {
+                let mut titling = service.titling.lock().unwrap_or_else(|e| e.into_inner());
+                let attempts = titling.entry(conversation_id).or_default();
+                attempts.running = false;
+                match &result {
+                    // Named, or nothing to name: no need to ask again in this process.
+                    Ok(_) => attempts.made = TITLE_ATTEMPTS,
+                    Err(_) => attempts.made += 1,
+                }
+            }
+            match result {
+                Ok(Some(c)) => {
+                    tracing::info!(conversation = %conversation_id, title = %c.title, "the model named the chat")
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::warn!(conversation = %conversation_id, %err, "the model could not name the chat")
+                }
+            }
+        });
     }
 
     /// What the memory layer remembers about servers in this process.
@@ -290,11 +396,11 @@ impl ChatService {
                 .append_message(conversation_id, NewMessage::user(text))
                 .await?;
             let conversation = self.store.get_conversation(conversation_id).await?;
-            if conversation.title == DEFAULT_TITLE {
+            if conversation.title_source == TitleSource::Default {
                 let title = title_from(text);
                 if !title.is_empty() {
                     self.store
-                        .rename_conversation(conversation_id, &title)
+                        .set_automatic_title(conversation_id, &title, TitleSource::FirstMessage)
                         .await?;
                 }
             }
@@ -759,6 +865,9 @@ impl Turn {
             .await?;
         if fold {
             self.service.fold_in_background(self.conversation_id);
+        }
+        if message.status == MessageStatus::Complete {
+            self.service.name_in_background(self.conversation_id);
         }
         Ok(message)
     }

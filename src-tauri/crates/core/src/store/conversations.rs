@@ -23,6 +23,44 @@ pub struct Conversation {
     pub updated_at: DateTime<Utc>,
     pub pinned: bool,
     pub archived: bool,
+    /// Who named the chat; only the user's (or an imported) title is never replaced.
+    #[serde(default)]
+    pub title_source: TitleSource,
+}
+
+/// Who named a conversation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TitleSource {
+    /// Nobody yet: the title is [`DEFAULT_TITLE`].
+    Default,
+    /// Taken from the first question, until the model names the chat.
+    FirstMessage,
+    /// Written by the model after the first reply.
+    Model,
+    /// Typed by the user, or imported.
+    #[default]
+    User,
+}
+
+impl TitleSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::FirstMessage => "first_message",
+            Self::Model => "model",
+            Self::User => "user",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "default" => Self::Default,
+            "first_message" => Self::FirstMessage,
+            "model" => Self::Model,
+            _ => Self::User,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -90,6 +128,7 @@ struct ConversationRow {
     updated_at: i64,
     pinned: bool,
     archived: bool,
+    title_source: String,
 }
 
 impl From<ConversationRow> for Conversation {
@@ -106,12 +145,13 @@ impl From<ConversationRow> for Conversation {
             updated_at: from_ms(row.updated_at),
             pinned: row.pinned,
             archived: row.archived,
+            title_source: TitleSource::parse(&row.title_source),
         }
     }
 }
 
-const COLUMNS: &str =
-    "id, title, system_prompt, model, params, created_at, updated_at, pinned, archived";
+const COLUMNS: &str = "id, title, system_prompt, model, params, created_at, updated_at, pinned, \
+                       archived, title_source";
 
 pub(super) fn clean_title(title: &str) -> Result<String> {
     let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -157,17 +197,18 @@ fn not_found(id: ConversationId) -> StoreError {
 
 impl Store {
     pub async fn create_conversation(&self, new: NewConversation) -> Result<Conversation> {
-        let title = if new.title.trim().is_empty() {
-            DEFAULT_TITLE.to_owned()
+        let (title, source) = if new.title.trim().is_empty() {
+            (DEFAULT_TITLE.to_owned(), TitleSource::Default)
         } else {
-            clean_title(&new.title)?
+            (clean_title(&new.title)?, TitleSource::User)
         };
         check_system_prompt(&new.system_prompt)?;
         let params = params_json(&new.params)?;
         let now = self.now_ms();
         let row: ConversationRow = sqlx::query_as(&format!(
-            "INSERT INTO conversations (title, system_prompt, model, params, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+            "INSERT INTO conversations (title, system_prompt, model, params, created_at, updated_at,
+                                        title_source)
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
         ))
         .bind(title)
         .bind(new.system_prompt)
@@ -175,6 +216,7 @@ impl Store {
         .bind(params)
         .bind(now)
         .bind(now)
+        .bind(source.as_str())
         .fetch_one(&self.pool)
         .await?;
         Ok(row.into())
@@ -189,7 +231,8 @@ impl Store {
         row.map(Into::into).ok_or_else(|| not_found(id))
     }
 
-    /// Renames a conversation; counts as activity.
+    /// Renames a conversation (the user's title: never replaced automatically); counts as
+    /// activity.
     pub async fn rename_conversation(
         &self,
         id: ConversationId,
@@ -197,7 +240,8 @@ impl Store {
     ) -> Result<Conversation> {
         let title = clean_title(title)?;
         let row: Option<ConversationRow> = sqlx::query_as(&format!(
-            "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ? RETURNING {COLUMNS}"
+            "UPDATE conversations SET title = ?, title_source = 'user', updated_at = ? WHERE id = ?
+             RETURNING {COLUMNS}"
         ))
         .bind(title)
         .bind(self.now_ms())
@@ -205,6 +249,44 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(Into::into).ok_or_else(|| not_found(id))
+    }
+
+    /// Gives the conversation an automatic title from `source` (the first question, or the
+    /// model), unless someone with a better claim named it first: the first question names only
+    /// an unnamed chat, the model only a chat named after its first question, and nothing
+    /// replaces the user's title. Returns the conversation when the title changed. Not activity:
+    /// the list's order stays.
+    pub async fn set_automatic_title(
+        &self,
+        id: ConversationId,
+        title: &str,
+        source: TitleSource,
+    ) -> Result<Option<Conversation>> {
+        let replaces = match source {
+            TitleSource::FirstMessage => TitleSource::Default,
+            TitleSource::Model => TitleSource::FirstMessage,
+            TitleSource::Default | TitleSource::User => {
+                return Err(StoreError::invalid(
+                    "an automatic title comes from the first question or the model",
+                ))
+            }
+        };
+        let title = clean_title(title)?;
+        let row: Option<ConversationRow> = sqlx::query_as(&format!(
+            "UPDATE conversations SET title = ?, title_source = ? WHERE id = ? AND title_source = ?
+             RETURNING {COLUMNS}"
+        ))
+        .bind(title)
+        .bind(source.as_str())
+        .bind(id.0)
+        .bind(replaces.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => Ok(Some(row.into())),
+            // Tell an unknown id from a title that was not ours to change.
+            None => self.get_conversation(id).await.map(|_| None),
+        }
     }
 
     /// Changes the system prompt, model or parameters; does not reorder the list.

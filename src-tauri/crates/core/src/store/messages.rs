@@ -361,6 +361,27 @@ impl Store {
         Ok(rows.into_iter().rev().map(Into::into).collect())
     }
 
+    /// The first `limit` visible messages, oldest first: how the conversation began.
+    pub async fn first_messages(
+        &self,
+        conversation_id: ConversationId,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM messages
+             WHERE conversation_id = ? AND hidden = 0
+             ORDER BY id LIMIT ?"
+        ))
+        .bind(conversation_id.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            self.ensure_conversation(conversation_id).await?;
+        }
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// The newest `limit` messages, oldest first.
     pub async fn tail_messages(
         &self,

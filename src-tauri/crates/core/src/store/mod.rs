@@ -35,7 +35,7 @@ use crate::clock::{Clock, SystemClock};
 pub(crate) use conversations::check_system_prompt;
 pub use conversations::{
     Conversation, ConversationCursor, ConversationSettings, ListConversations, NewConversation,
-    Page, DEFAULT_TITLE,
+    Page, TitleSource, DEFAULT_TITLE,
 };
 pub use import::{ImportConversation, ImportMessage, ImportProgress, ImportSummary};
 pub use memory::{

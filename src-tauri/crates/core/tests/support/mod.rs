@@ -108,6 +108,25 @@ pub fn finish(reason: &str) -> String {
 
 pub const DONE: &str = "data: [DONE]\n\n";
 
+/// A whole (non-streamed) chat completion, as summaries and titles ask for.
+pub fn completion(text: &str) -> Reply {
+    Reply::json(
+        200,
+        &serde_json::json!({"choices":[{"index":0,"message":{"role":"assistant","content":text},"finish_reason":"stop"}]})
+            .to_string(),
+    )
+}
+
+/// Where title requests are recorded and scripted: apart from the chat's own requests, so a
+/// background title never takes a scripted reply. Unscripted, they get a 404 (the chat keeps the
+/// title from its first question).
+const TITLE_ROUTE: &str = "#title";
+
+/// Whether a request body asks for a chat's title.
+fn is_title_request(body: &serde_json::Value) -> bool {
+    body["messages"][0]["content"].as_str() == Some(confab_core::chat::TITLE_INSTRUCTIONS)
+}
+
 #[derive(Default)]
 struct Shared {
     /// Per path prefix: scripted replies, used in order; the last one repeats.
@@ -155,6 +174,20 @@ impl FaultServer {
     /// Scripts `/v1/chat/completions`.
     pub fn chat(&self, replies: impl IntoIterator<Item = Reply>) {
         self.script("/v1/chat/completions", replies);
+    }
+
+    /// Scripts the answers to title requests (see [`is_title_request`]).
+    pub fn titles(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.script(TITLE_ROUTE, replies);
+    }
+
+    /// The title requests received, oldest first.
+    pub fn title_requests(&self) -> Vec<serde_json::Value> {
+        self.requests()
+            .into_iter()
+            .filter(|(path, _)| path == TITLE_ROUTE)
+            .map(|(_, body)| body)
+            .collect()
     }
 
     pub fn request_count(&self) -> usize {
@@ -219,6 +252,11 @@ async fn handle(State(shared): State<Arc<Shared>>, req: axum::extract::Request) 
         .await
         .unwrap_or_default();
     let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let path = if is_title_request(&json) {
+        TITLE_ROUTE.to_owned()
+    } else {
+        path
+    };
     shared.requests.lock().unwrap().push((path.clone(), json));
     let reply = {
         let mut script = shared.script.lock().unwrap();

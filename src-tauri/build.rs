@@ -34,6 +34,7 @@ fn main() {
         "cancel_import",
         "get_context",
         "edit_summary",
+        "watch_updates",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use confab_core::chat::{ChatEvent, Turn};
+use confab_core::chat::{ChatEvent, ServiceUpdate, Turn};
 use confab_core::config::{AppSettings, ChatOptions, Theme};
 use confab_core::llm::discovery::{probe_local_servers, FoundServer, ModelInfo, USUAL_LOCAL_PORTS};
 use confab_core::secrets::KeyStorage;
@@ -223,6 +223,37 @@ pub fn stop_reply(state: State<'_, AppState>, conversation_id: i64) -> bool {
 #[tauri::command]
 pub fn streaming_conversations(state: State<'_, AppState>) -> Vec<i64> {
     state.chat.streaming().into_iter().map(|id| id.0).collect()
+}
+
+/// Sends the changes the app makes on its own (a chat the model has just named) to `on_update`,
+/// from now until the page asks again (after a reload) or the app quits.
+#[tauri::command]
+pub fn watch_updates(state: State<'_, AppState>, on_update: Channel<ServiceUpdate>) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut updates = state.chat.updates();
+    let task = tauri::async_runtime::spawn(async move {
+        loop {
+            match updates.recv().await {
+                Ok(update) => {
+                    if on_update.send(update).is_err() {
+                        break;
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "the page missed some updates")
+                }
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+    let old = state
+        .update_watch
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .replace(task);
+    if let Some(old) = old {
+        old.abort();
+    }
 }
 
 /// The reply streams on its own task: it outlives the command and whatever the UI does next.

@@ -70,6 +70,7 @@ pub fn run() {
                 chat,
                 keys,
                 pending_imports: Default::default(),
+                update_watch: Default::default(),
             });
             Ok(())
         })
@@ -107,6 +108,7 @@ pub fn run() {
             commands::cancel_import,
             commands::get_context,
             commands::edit_summary,
+            commands::watch_updates,
         ])
         .run(tauri::generate_context!())
         .expect("Confab could not start its window");

@@ -16,4 +16,6 @@ pub struct AppState {
     /// Import files read and previewed, waiting for the user's yes: keyed by a random token, so
     /// the webview confirms an import without ever naming a file path.
     pub pending_imports: Mutex<HashMap<String, ImportPlan>>,
+    /// The task forwarding the service's own changes to the page (see `watch_updates`).
+    pub update_watch: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
 }

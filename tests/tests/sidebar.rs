@@ -1,9 +1,14 @@
 //! Managing saved chats in the sidebar: rename, pin, filter as you type, delete with
-//! confirmation — and all of it still there after a restart.
+//! confirmation — and all of it still there after a restart. A new chat is named after its first
+//! question at once, then by the model in the background.
+
+#[path = "../../src-tauri/crates/core/tests/support/mod.rs"]
+mod support;
 
 use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
 use confab_tests::{App, DataDir, Result};
+use support::{completion, delta, finish, FaultServer, Reply, DONE};
 
 async fn titles(app: &App) -> Result<Vec<String>> {
     app.texts("[data-testid=conversation-item] .title").await
@@ -106,6 +111,85 @@ async fn rename_pin_filter_and_delete_chats() -> Result<()> {
 
     let app = App::launch(&data).await?;
     wait_titles(&app, &["New chat", "Groceries"]).await?;
+    app.quit().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_names_a_new_chat_after_its_first_reply() -> Result<()> {
+    let server = FaultServer::start().await;
+    server.chat([Reply::sse([
+        delta("Take the night train from Berlin."),
+        finish("stop"),
+        DONE.to_owned(),
+    ])]);
+    // The title takes a moment, so the first question's title shows first.
+    server.titles([
+        completion("\"Night Train to Oslo\"").paced(std::time::Duration::from_millis(1500))
+    ]);
+    let data = DataDir::new()?;
+    let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url())]).await?;
+    app.wait_for(Locator::Css("[data-testid=new-chat]"))
+        .await?
+        .click()
+        .await?;
+    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
+    composer
+        .send_keys("How do I get from Berlin to Oslo by train?")
+        .await?;
+    composer.send_keys(&Key::Enter.to_string()).await?;
+    wait_titles(&app, &["How do I get from Berlin to Oslo by train?"]).await?;
+
+    wait_titles(&app, &["Night Train to Oslo"]).await?;
+    app.eventually("the header to show the new title", || async {
+        let header = app.texts("[data-testid=conversation-title]").await?;
+        Ok((header == ["Night Train to Oslo"]).then_some(()))
+    })
+    .await?;
+    assert_eq!(server.title_requests().len(), 1);
+    assert_eq!(server.chat_requests().len(), 1);
+
+    // Turned off in the settings, a new chat keeps its first question's title.
+    app.wait_for(Locator::Css("[data-testid=open-server-settings]"))
+        .await?
+        .click()
+        .await?;
+    let toggle = app
+        .wait_for(Locator::Css("[data-testid=default-model-titles]"))
+        .await?;
+    assert_eq!(toggle.prop("checked").await?.as_deref(), Some("true"));
+    // The settings load after the dialog opens; the checkbox is bound once they are in.
+    toggle.click().await?;
+    app.wait_for(Locator::Css("[data-testid=save-server]"))
+        .await?
+        .click()
+        .await?;
+    app.eventually("the settings to close", || async {
+        Ok(app
+            .texts("[data-testid=default-model-titles]")
+            .await?
+            .is_empty()
+            .then_some(()))
+    })
+    .await?;
+    app.wait_for(Locator::Css("[data-testid=new-chat]"))
+        .await?
+        .click()
+        .await?;
+    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
+    composer.send_keys("Keep this title").await?;
+    composer.send_keys(&Key::Enter.to_string()).await?;
+    wait_titles(&app, &["Keep this title", "Night Train to Oslo"]).await?;
+    app.eventually("the second reply", || async {
+        Ok((server.chat_requests().len() == 2).then_some(()))
+    })
+    .await?;
+    app.quit().await?;
+    assert_eq!(server.title_requests().len(), 1, "no title asked for");
+
+    // Both titles are saved.
+    let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url())]).await?;
+    wait_titles(&app, &["Keep this title", "Night Train to Oslo"]).await?;
     app.quit().await?;
     Ok(())
 }

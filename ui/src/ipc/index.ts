@@ -20,6 +20,7 @@ import type {
   SettingsView,
   KeyStorage,
   ChatOptions,
+  ServiceUpdate,
 } from "./types";
 
 export type * from "./types";
@@ -238,6 +239,16 @@ export function confirmImport(
   const ch = new Channel<ImportProgress>();
   ch.onmessage = onProgress;
   return call("confirm_import", { token, onProgress: ch });
+}
+
+/**
+ * Hands the app's own changes (a chat the model has just named) to `onUpdate` from now on; a
+ * second call replaces the first.
+ */
+export function watchUpdates(onUpdate: (update: ServiceUpdate) => void): Promise<void> {
+  const ch = new Channel<ServiceUpdate>();
+  ch.onmessage = onUpdate;
+  return call("watch_updates", { onUpdate: ch });
 }
 
 /** Forgets a previewed import. */

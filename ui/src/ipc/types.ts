@@ -13,7 +13,12 @@ export interface Conversation {
   updated_at: Timestamp;
   pinned: boolean;
   archived: boolean;
+  /** Who named the chat: nobody yet, its first question, the model, or the user (or an import). */
+  title_source: "default" | "first_message" | "model" | "user";
 }
+
+/** Something the app changed on its own, outside a reply the page follows. */
+export type ServiceUpdate = { type: "retitled"; conversation: Conversation };
 
 /** Opaque keyset cursor: hand it back to get the next page. */
 export type ConversationCursor = unknown;
@@ -200,6 +205,8 @@ export interface AppSettings {
   top_p: number | null;
   max_tokens: number | null;
   context_length: number | null;
+  /** Whether the model names a new chat after its first reply (else its first question does). */
+  model_titles: boolean;
 }
 
 /** Where an API key is kept: the OS keyring, or only this session (with why). */

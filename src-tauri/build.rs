@@ -35,6 +35,7 @@ fn main() {
         "get_context",
         "edit_summary",
         "watch_updates",
+        "load_image",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -265,6 +265,14 @@ fn stream_in_background(turn: Turn, on_event: Channel<ChatEvent>) {
     });
 }
 
+/// Fetches an image from a reply that the user asked to see (never on its own: loading tells its
+/// server you read the reply). Only raster images come back, as a `data:` URL.
+#[tauri::command]
+#[tracing::instrument(err)]
+pub async fn load_image(url: String) -> Result<confab_core::links::RemoteImage, IpcError> {
+    Ok(confab_core::links::fetch_image(&url).await?)
+}
+
 /// Opens a link from a message in the system browser (or mail client). Only http, https and
 /// mailto links are opened; anything else is refused.
 #[tauri::command]

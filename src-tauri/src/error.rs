@@ -52,3 +52,12 @@ impl From<confab_core::secrets::SecretError> for IpcError {
         }
     }
 }
+
+impl From<confab_core::links::ImageError> for IpcError {
+    fn from(err: confab_core::links::ImageError) -> Self {
+        Self {
+            code: err.code(),
+            message: err.to_string(),
+        }
+    }
+}

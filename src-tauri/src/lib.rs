@@ -109,6 +109,7 @@ pub fn run() {
             commands::get_context,
             commands::edit_summary,
             commands::watch_updates,
+            commands::load_image,
         ])
         .run(tauri::generate_context!())
         .expect("Confab could not start its window");

@@ -21,6 +21,7 @@ import type {
   KeyStorage,
   ChatOptions,
   ServiceUpdate,
+  RemoteImage,
 } from "./types";
 
 export type * from "./types";
@@ -175,6 +176,11 @@ export function streamingConversations(): Promise<number[]> {
 /** Opens an http(s) or mailto link in the system browser or mail client. */
 export function openLink(url: string): Promise<void> {
   return call("open_link", { url });
+}
+
+/** Fetches an image from a reply that the user asked to see; resolves with a `data:` URL. */
+export function loadImage(url: string): Promise<RemoteImage> {
+  return call("load_image", { url });
 }
 
 /** The server replies come from, e.g. `http://localhost:1234/v1`. */

@@ -230,3 +230,10 @@ export interface ChatOptions {
   context_length: number | null;
   memory: MemoryStrategy;
 }
+
+/** An image fetched for a reply on the user's request. */
+export interface RemoteImage {
+  mime: string;
+  bytes: number;
+  data_url: string;
+}

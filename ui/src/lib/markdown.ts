@@ -7,6 +7,8 @@ import { highlightCode } from "./highlight";
 
 /** Link schemes a person may follow (opened in the system browser, never in the app). */
 const SAFE_LINK = /^(?:https?:|mailto:)/i;
+/** Where an image may be loaded from, on request. */
+const WEB_IMAGE = /^https?:\/\//i;
 
 const ALLOWED_TAGS = [
   "p", "br", "hr", "em", "strong", "del", "code", "pre", "blockquote",
@@ -33,10 +35,13 @@ const marked = new Marked({
     html({ text }: Tokens.HTML | Tokens.Tag) {
       return escapeHtml(text);
     },
-    // Images would load remote URLs (and leak that you read this): show them as links instead.
+    // Images would load remote URLs by themselves (and tell their server you read this): they
+    // become links the app offers to load on a click (lib/remoteImages.ts).
     image({ href, text }: Tokens.Image) {
       const label = escapeHtml(text || "image");
-      return SAFE_LINK.test(href) ? `<a href="${escapeHtml(href)}" class="image-link">🖼 ${label}</a>` : label;
+      return WEB_IMAGE.test(href.trim())
+        ? `<a href="${escapeHtml(href.trim())}" class="image-link">${label}</a>`
+        : label;
     },
     link({ href, title, tokens }: Tokens.Link) {
       const inner = this.parser.parseInline(tokens);

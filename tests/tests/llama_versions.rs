@@ -61,6 +61,7 @@ async fn continue_goes_on_from_the_partial_reply_in_the_same_message() -> Result
         .finish_message(
             cut.id,
             Finish {
+                finish_reason: None,
                 status: MessageStatus::Interrupted,
                 content: partial.into(),
                 error: Some("stopped".into()),

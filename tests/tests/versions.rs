@@ -270,3 +270,33 @@ async fn the_last_question_is_edited_and_resent() -> Result<()> {
     app.quit().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_that_hit_its_length_limit_continues() -> Result<()> {
+    let server = FaultServer::start().await;
+    server.chat([
+        Reply::sse([delta("Roses are red,"), finish("length"), DONE.to_owned()]),
+        answer(" violets are blue."),
+    ]);
+    let data = DataDir::new()?;
+    let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url())]).await?;
+    new_chat_and_ask(&app, "A poem, please").await?;
+    wait_replies(&app, "the cut reply", &[("Roses are red,", "complete")]).await?;
+    let badge = app
+        .wait_for(Locator::Css("[data-testid=length-badge]"))
+        .await?;
+    assert_eq!(badge.text().await?, "hit the length limit");
+    let continue_button = app.wait_for(Locator::Css("[data-testid=continue]")).await?;
+    assert_eq!(continue_button.text().await?, "Continue");
+    continue_button.click().await?;
+    wait_replies(
+        &app,
+        "the continued reply",
+        &[("Roses are red, violets are blue.", "complete")],
+    )
+    .await?;
+    assert!(app.texts("[data-testid=length-badge]").await?.is_empty());
+    assert_eq!(saved(&data).await?.len(), 2, "the same message grew");
+    app.quit().await?;
+    Ok(())
+}

@@ -51,6 +51,8 @@ export interface Message {
   hidden: boolean;
   /** The model's reasoning that came with a reply ("" when none); never sent back to it. */
   reasoning: string;
+  /** Why the model stopped a finished reply ("stop", "length", …); null when it did not say. */
+  finish_reason: string | null;
 }
 
 /** One version of a reply, for the version switcher. */

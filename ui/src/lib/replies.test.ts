@@ -18,6 +18,7 @@ const msg = (id: number, content: string, status: Message["status"] = "complete"
   version_of: null,
   hidden: false,
   reasoning: "",
+  finish_reason: null,
 });
 
 describe("withLive", () => {

@@ -46,6 +46,7 @@ async fn sample(t: &TestStore) -> Conversation {
         .finish_message(
             reply.id,
             Finish {
+                finish_reason: Some("length".into()),
                 status: MessageStatus::Complete,
                 content: "Day 1: the old town.\n\n```python\nprint(\"<b>hi</b>\")\n```\n\n| day | plan |\n|---|---|\n| 1 | walk |".into(),
                 error: None,
@@ -67,6 +68,7 @@ async fn sample(t: &TestStore) -> Conversation {
         .finish_message(
             failed.id,
             Finish {
+                finish_reason: None,
                 status: MessageStatus::Error,
                 content: String::new(),
                 error: Some("no server at http://localhost:1234".into()),
@@ -84,6 +86,7 @@ async fn sample(t: &TestStore) -> Conversation {
         .finish_message(
             partial.id,
             Finish {
+                finish_reason: None,
                 status: MessageStatus::Interrupted,
                 content: "Day 2: the la".into(),
                 error: Some("stopped".into()),
@@ -179,6 +182,7 @@ async fn json_round_trips_to_an_identical_conversation() {
     assert_eq!(doc["version"], 1);
     assert_eq!(doc["messages"].as_array().unwrap().len(), 6);
     assert_eq!(doc["summaries"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["messages"][1]["finish_reason"], "length");
 
     // Into another database: a fresh conversation id, identical content.
     let other = TestStore::new().await;
@@ -507,6 +511,7 @@ async fn with_versions(t: &TestStore) -> Conversation {
     t.tick();
     let first = t.start_reply(&chat).await;
     let done = |content: &str| Finish {
+        finish_reason: None,
         status: MessageStatus::Complete,
         content: content.into(),
         error: None,
@@ -731,6 +736,7 @@ async fn reasoning_survives_the_json_round_trip() {
         .finish_message(
             reply.id,
             Finish {
+                finish_reason: None,
                 status: MessageStatus::Complete,
                 content: "Because blue light scatters most.".into(),
                 error: None,

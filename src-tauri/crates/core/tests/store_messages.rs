@@ -8,6 +8,7 @@ use store_support::TestStore;
 
 fn finish(status: MessageStatus, content: &str) -> Finish {
     Finish {
+        finish_reason: None,
         status,
         content: content.into(),
         error: None,
@@ -100,6 +101,7 @@ async fn a_failed_reply_keeps_its_error() {
         .finish_message(
             reply.id,
             Finish {
+                finish_reason: None,
                 error: Some("no server at http://localhost:1234".into()),
                 ..finish(MessageStatus::Error, "")
             },

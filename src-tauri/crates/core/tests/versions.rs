@@ -70,6 +70,7 @@ async fn reply(
         .finish_message(
             m.id,
             Finish {
+                finish_reason: None,
                 status,
                 content: content.into(),
                 error: (status != MessageStatus::Complete).then(|| "stopped".into()),
@@ -158,6 +159,7 @@ async fn a_regenerated_reply_keeps_its_earlier_version_out_of_sight() {
         .finish_message(
             second.id,
             Finish {
+                finish_reason: None,
                 status: MessageStatus::Complete,
                 content: "Blue".into(),
                 error: None,
@@ -226,6 +228,7 @@ async fn a_version_is_switched_only_on_the_last_reply() {
         .finish_message(
             a2.id,
             Finish {
+                finish_reason: None,
                 status: MessageStatus::Complete,
                 content: "A2".into(),
                 error: None,
@@ -845,4 +848,44 @@ async fn a_server_that_echoes_the_answer_so_far_does_not_double_it() {
         " three, four, five.",
         "the UI gets only the new text"
     );
+}
+
+#[tokio::test]
+async fn a_reply_cut_at_its_token_limit_can_be_continued() {
+    let t = TestStore::new().await;
+    let chat = t.chat("length").await;
+    let server = FaultServer::start().await;
+    let svc = service(&t, &server.url());
+    server.chat([Reply::sse([
+        delta("The first half"),
+        finish("length"),
+        DONE.to_owned(),
+    ])]);
+    let cut = svc.send(chat.id, "Write a long poem", &()).await.unwrap();
+    assert_eq!(cut.status, MessageStatus::Complete);
+    assert_eq!(cut.finish_reason.as_deref(), Some("length"));
+    assert!(cut.hit_length_limit());
+    assert_eq!(
+        t.store
+            .get_message(cut.id)
+            .await
+            .unwrap()
+            .finish_reason
+            .as_deref(),
+        Some("length"),
+        "saved"
+    );
+
+    server.chat([Reply::sse([
+        delta(" and the second."),
+        finish("stop"),
+        DONE.to_owned(),
+    ])]);
+    let whole = svc.continue_reply(chat.id, &()).await.unwrap();
+    assert_eq!(whole.id, cut.id);
+    assert_eq!(whole.content, "The first half and the second.");
+    assert_eq!(whole.finish_reason.as_deref(), Some("stop"));
+    // Now it ended by itself: nothing more to continue.
+    let err = svc.continue_reply(chat.id, &()).await.unwrap_err();
+    assert_eq!(err.code(), "nothing_to_continue");
 }

@@ -595,6 +595,12 @@ impl ChatService {
                         None => state.completion_tokens,
                     },
                     model: state.model,
+                    // Only a finished reply has a reason to keep.
+                    finish_reason: state
+                        .finish_reason
+                        .as_ref()
+                        .filter(|_| status == MessageStatus::Complete)
+                        .map(|r| r.as_str().to_owned()),
                 },
             )
             .await?;

@@ -140,6 +140,7 @@ pub(super) fn parse(value: serde_json::Value) -> Result<ImportPlan, ImportError>
                 version_of: None,
                 hidden: false,
                 reasoning: String::new(),
+                finish_reason: None,
             });
         }
         if messages.is_empty() {

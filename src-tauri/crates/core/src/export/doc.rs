@@ -6,7 +6,7 @@
 //!                     "pinned", "archived", "id" },
 //!   "messages": [ { "id", "role", "content", "status", "error", "model", "prompt_tokens",
 //!                   "completion_tokens", "created_at", "completed_at", "pinned",
-//!                   "version_of", "hidden" } ],
+//!                   "version_of", "hidden", "reasoning", "finish_reason" } ],
 //!   "summaries": [ { "content", "covers_through_message_id", "token_count", "model",
 //!                    "created_at", "edited_by_user" } ] }
 //! ```
@@ -15,8 +15,9 @@
 //! every conversation and message gets a fresh one, and summaries follow their messages.
 //!
 //! `messages` holds every version of every reply: `version_of` is the id of the first version of
-//! the reply (its own id for that one) and `hidden` marks the versions not shown. Both came after
-//! the first files of version 1 and are optional: a file without them imports as it always did.
+//! the reply (its own id for that one) and `hidden` marks the versions not shown. These, the
+//! reasoning and the finish reason came after the first files of version 1 and are optional: a
+//! file without them imports as it always did.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -168,6 +169,8 @@ struct MessageDoc {
     hidden: bool,
     #[serde(default)]
     reasoning: String,
+    #[serde(default)]
+    finish_reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -302,6 +305,7 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
                 version_of,
                 hidden: m.hidden,
                 reasoning: m.reasoning,
+                finish_reason: m.finish_reason,
             })
             .collect(),
         summaries,

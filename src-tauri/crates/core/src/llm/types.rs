@@ -131,6 +131,17 @@ impl FinishReason {
             other => Self::Other(other.to_owned()),
         }
     }
+
+    /// The reason as OpenAI names it (and as it is stored).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Stop => "stop",
+            Self::Length => "length",
+            Self::ContentFilter => "content_filter",
+            Self::ToolCalls => "tool_calls",
+            Self::Other(other) => other,
+        }
+    }
 }
 
 /// What a stream yields, in order of arrival.

@@ -208,6 +208,7 @@ mod tests {
             version_of: None,
             hidden: false,
             reasoning: String::new(),
+            finish_reason: None,
         }
     }
 

@@ -40,6 +40,8 @@ pub struct ImportMessage {
     pub hidden: bool,
     /// The reasoning that came with a reply (empty when none).
     pub reasoning: String,
+    /// Why the model stopped a finished reply.
+    pub finish_reason: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -127,8 +129,8 @@ impl Store {
                 let (mid,): (i64,) = sqlx::query_as(
                     "INSERT INTO messages (conversation_id, role, content, status, error, model,
                          prompt_tokens, completion_tokens, created_at, completed_at, pinned,
-                         hidden, reasoning)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                         hidden, reasoning, finish_reason)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 )
                 .bind(id)
                 .bind(m.role.as_str())
@@ -143,6 +145,11 @@ impl Store {
                 .bind(m.pinned)
                 .bind(m.hidden)
                 .bind(&m.reasoning)
+                .bind(
+                    m.finish_reason
+                        .as_ref()
+                        .filter(|_| status == MessageStatus::Complete),
+                )
                 .fetch_one(&mut *tx)
                 .await?;
                 message_ids.push(mid);
@@ -196,6 +203,9 @@ fn check_import(c: &ImportConversation) -> Result<()> {
         check_content("message", &m.content)
             .map_err(|e| StoreError::invalid(format!("message {}: {e}", i + 1)))?;
         let bad = |what: &str| StoreError::invalid(format!("message {}: {what}", i + 1));
+        if m.finish_reason.as_ref().is_some_and(|r| r.len() > 64) {
+            return Err(bad("its finish reason is longer than 64 bytes"));
+        }
         match m.version_of {
             None if m.hidden => return Err(bad("a hidden message must be a version of a reply")),
             None => {}

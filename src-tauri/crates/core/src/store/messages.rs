@@ -87,6 +87,17 @@ pub struct Message {
     /// The model's reasoning that came with a reply (empty when none): shown, never sent back.
     #[serde(default)]
     pub reasoning: String,
+    /// Why the model stopped a finished reply, as the server said ("stop", "length", …); `None`
+    /// when it did not say or the reply did not finish.
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+impl Message {
+    /// Whether the reply stopped at its token limit (it can be continued).
+    pub fn hit_length_limit(&self) -> bool {
+        self.finish_reason.as_deref() == Some("length")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +141,8 @@ pub struct Finish {
     pub completion_tokens: Option<i64>,
     /// The model that answered, when the server said; `None` keeps the one recorded at the start.
     pub model: Option<String>,
+    /// Why the model stopped, as the server said ("stop", "length", …).
+    pub finish_reason: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -149,6 +162,7 @@ pub(super) struct MessageRow {
     version_of: Option<i64>,
     hidden: bool,
     reasoning: String,
+    finish_reason: Option<String>,
 }
 
 impl From<MessageRow> for Message {
@@ -169,13 +183,15 @@ impl From<MessageRow> for Message {
             version_of: row.version_of.map(MessageId),
             hidden: row.hidden,
             reasoning: row.reasoning,
+            finish_reason: row.finish_reason,
         }
     }
 }
 
 pub(super) const COLUMNS: &str =
     "id, conversation_id, role, content, status, error, model, prompt_tokens, \
-                       completion_tokens, created_at, completed_at, pinned, version_of, hidden, reasoning";
+                       completion_tokens, created_at, completed_at, pinned, version_of, hidden, reasoning, \
+                       finish_reason";
 
 /// The text a message left streaming by a crash is marked with.
 pub(crate) const INTERRUPTED_BY_EXIT: &str =
@@ -297,7 +313,8 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let row: Option<MessageRow> = sqlx::query_as(&format!(
             "UPDATE messages SET status = ?, content = ?, error = ?, prompt_tokens = ?,
-                 completion_tokens = ?, model = coalesce(?, model), completed_at = ?
+                 completion_tokens = ?, model = coalesce(?, model), completed_at = ?,
+                 finish_reason = ?
              WHERE id = ? AND status = 'streaming' RETURNING {COLUMNS}"
         ))
         .bind(finish.status.as_str())
@@ -307,6 +324,7 @@ impl Store {
         .bind(finish.completion_tokens)
         .bind(finish.model)
         .bind(now)
+        .bind(finish.finish_reason)
         .bind(id.0)
         .fetch_optional(&mut *tx)
         .await?;

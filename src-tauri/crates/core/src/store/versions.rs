@@ -95,7 +95,7 @@ fn check_continuable(last: Option<&Message>) -> Result<(), VersionError> {
         Some(m) if m.content.trim().is_empty() => {
             "it has no text to go on from — retry or regenerate it instead"
         }
-        Some(m) if m.status == MessageStatus::Complete => {
+        Some(m) if m.status == MessageStatus::Complete && !m.hit_length_limit() => {
             "it is complete — regenerate it for another version"
         }
         Some(_) => return Ok(()),
@@ -235,7 +235,8 @@ impl Store {
         };
         check_continuable(Some(&last))?;
         let row: MessageRow = sqlx::query_as(&format!(
-            "UPDATE messages SET status = 'streaming', error = NULL, completed_at = NULL
+            "UPDATE messages SET status = 'streaming', error = NULL, completed_at = NULL,
+                 finish_reason = NULL
              WHERE id = ? RETURNING {COLUMNS}"
         ))
         .bind(last.id.0)

@@ -179,7 +179,7 @@ async fn json_round_trips_to_an_identical_conversation() {
     let first = export_string(&t.store, &chat, Format::Json, false).await;
     let doc: Value = serde_json::from_str(&first).unwrap();
     assert_eq!(doc["format"], "confab.conversation");
-    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["version"], 2);
     assert_eq!(doc["messages"].as_array().unwrap().len(), 6);
     assert_eq!(doc["summaries"].as_array().unwrap().len(), 2);
     assert_eq!(doc["messages"][1]["finish_reason"], "length");
@@ -476,11 +476,14 @@ async fn bad_and_truncated_files_import_nothing() {
     }
     // A newer version, a summary pointing nowhere, an oversized message.
     let mut doc: Value = serde_json::from_str(&json).unwrap();
-    doc["version"] = json!(99);
-    assert_eq!(
-        parse_import(doc.to_string().as_bytes()).unwrap_err().code(),
-        "unsupported_version"
-    );
+    for version in [0, 3, 99] {
+        doc["version"] = json!(version);
+        assert_eq!(
+            parse_import(doc.to_string().as_bytes()).unwrap_err().code(),
+            "unsupported_version",
+            "version {version}"
+        );
+    }
     let mut doc: Value = serde_json::from_str(&json).unwrap();
     doc["summaries"][0]["covers_through_message_id"] = json!(999_999);
     assert_eq!(

@@ -1,7 +1,7 @@
 //! Confab's lossless JSON: one conversation, or a backup of all of them.
 //!
 //! ```json
-//! { "format": "confab.conversation", "version": 1, "exported_at": "…",
+//! { "format": "confab.conversation", "version": 2, "exported_at": "…",
 //!   "conversation": { "title", "system_prompt", "model", "params", "created_at", "updated_at",
 //!                     "pinned", "archived", "id" },
 //!   "messages": [ { "id", "role", "content", "status", "error", "model", "prompt_tokens",
@@ -10,14 +10,14 @@
 //!   "summaries": [ { "content", "covers_through_message_id", "token_count", "model",
 //!                    "created_at", "edited_by_user" } ] }
 //! ```
-//! A backup is `{ "format": "confab.backup", "version": 1, "exported_at", "conversations": [ {
+//! A backup is `{ "format": "confab.backup", "version": 2, "exported_at", "conversations": [ {
 //! "conversation", "messages", "summaries" } ] }`. Ids are the exporting database's: on import
 //! every conversation and message gets a fresh one, and summaries follow their messages.
 //!
 //! `messages` holds every version of every reply: `version_of` is the id of the first version of
 //! the reply (its own id for that one) and `hidden` marks the versions not shown. These, the
-//! reasoning and the finish reason came after the first files of version 1 and are optional: a
-//! file without them imports as it always did.
+//! reasoning and the finish reason are new in version 2 and optional: a version 1 file, without
+//! them, imports as it always did.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -32,7 +32,12 @@ use crate::store::{
 
 pub const CONVERSATION_FORMAT: &str = "confab.conversation";
 pub const BACKUP_FORMAT: &str = "confab.backup";
-pub const VERSION: u64 = 1;
+/// The version written. Version 2 added reply versions (`version_of`, `hidden`), reasoning and
+/// the finish reason; a Confab that reads only version 1 refuses these files rather than showing
+/// hidden versions as messages.
+pub const VERSION: u64 = 2;
+/// The oldest version read: version 1 files import as they always did.
+pub const OLDEST_READ: u64 = 1;
 
 pub(super) fn write_file_start(
     out: &mut (dyn Write + Send),
@@ -189,7 +194,7 @@ struct SummaryDoc {
 pub(super) fn parse(value: serde_json::Value) -> Result<ImportPlan, ImportError> {
     let file: FileDoc =
         serde_json::from_value(value).map_err(|e| ImportError::Malformed(e.to_string()))?;
-    if file.version != VERSION {
+    if !(OLDEST_READ..=VERSION).contains(&file.version) {
         return Err(ImportError::UnsupportedVersion(file.version));
     }
     let (source, bodies) = match file.format.as_str() {
@@ -269,7 +274,8 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
                 .map(|root| {
                     index.get(&root).copied().ok_or_else(|| {
                         ImportError::Invalid(format!(
-                            "message {} of {:?} is a version of message {root}, which the file                              does not have",
+                            "message {} of {:?} is a version of message {root}, which the file does \
+                             not have",
                             m.id, body.conversation.title
                         ))
                     })

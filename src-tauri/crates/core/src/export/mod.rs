@@ -28,7 +28,7 @@ use crate::store::{
 };
 
 pub use crate::store::ImportProgress;
-pub use doc::{BACKUP_FORMAT, CONVERSATION_FORMAT, VERSION};
+pub use doc::{BACKUP_FORMAT, CONVERSATION_FORMAT, OLDEST_READ, VERSION};
 
 /// Messages read per step while exporting.
 const BATCH: u32 = 1000;
@@ -99,7 +99,7 @@ pub enum ImportError {
          ChatGPT's conversations.json"
     )]
     UnknownFormat,
-    #[error("this export is version {0}; this Confab reads version {VERSION} — update Confab")]
+    #[error("this export is version {0}; this Confab reads versions {OLDEST_READ} to {VERSION} — update Confab")]
     UnsupportedVersion(u64),
     #[error("{0}")]
     Invalid(String),

@@ -188,6 +188,28 @@ impl App {
             .await?)
     }
 
+    /// Waits for the element with this `data-testid`, then clicks it.
+    pub async fn click(&self, testid: &str) -> Result<()> {
+        self.wait_for(Locator::Css(&format!("[data-testid={testid}]")))
+            .await?
+            .click()
+            .await?;
+        Ok(())
+    }
+
+    /// Starts a new chat and sends `question` from the composer (Enter).
+    pub async fn new_chat_and_ask(&self, question: &str) -> Result<()> {
+        self.click("new-chat").await?;
+        let composer = self
+            .wait_for(Locator::Css("[data-testid=composer]"))
+            .await?;
+        composer.send_keys(question).await?;
+        composer
+            .send_keys(&fantoccini::key::Key::Enter.to_string())
+            .await?;
+        Ok(())
+    }
+
     /// Polls `probe` until it returns `Some`, or fails after [`UI_TIMEOUT`] with `what`.
     pub async fn eventually<T, F, Fut>(&self, what: &str, mut probe: F) -> Result<T>
     where

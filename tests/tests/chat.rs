@@ -38,23 +38,13 @@ async fn saved_reply(data: &DataDir) -> Result<(String, String)> {
     Err("no saved reply".into())
 }
 
-async fn new_chat_and_ask(app: &App, question: &str) -> Result<()> {
-    app.wait_for(Locator::Css("[data-testid=new-chat]"))
-        .await?
-        .click()
-        .await?;
-    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
-    composer.send_keys(question).await?;
-    composer.send_keys(&Key::Enter.to_string()).await?;
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_streams_in_stops_and_survives_a_restart() -> Result<()> {
     let server = LlamaServer::start(2048, 1)?;
     let data = DataDir::new()?;
     let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url)]).await?;
-    new_chat_and_ask(&app, "Tell me a long story about a lighthouse keeper.").await?;
+    app.new_chat_and_ask("Tell me a long story about a lighthouse keeper.")
+        .await?;
 
     // The question is saved and shown, the chat is named after it, and the reply grows.
     let (question, _) = app
@@ -163,7 +153,7 @@ async fn with_no_server_the_error_says_what_to_do() -> Result<()> {
         &[("CONFAB_ENDPOINT", &url), ("GTK_THEME", "Adwaita:dark")],
     )
     .await?;
-    new_chat_and_ask(&app, "Hello?").await?;
+    app.new_chat_and_ask("Hello?").await?;
     let error = app
         .eventually("the error under the reply", || async {
             let errors = app.texts("[data-testid=message-error]").await?;
@@ -203,7 +193,8 @@ async fn a_crash_mid_reply_keeps_the_partial_reply_marked_interrupted() -> Resul
     let server = LlamaServer::start(2048, 1)?;
     let data = DataDir::new()?;
     let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url)]).await?;
-    new_chat_and_ask(&app, "Write a long poem about the sea.").await?;
+    app.new_chat_and_ask("Write a long poem about the sea.")
+        .await?;
     // Wait until part of the reply has reached the database, then kill the app outright.
     let saved = app
         .eventually("part of the reply to be saved", || async {
@@ -248,7 +239,8 @@ async fn pointing_the_app_at_a_running_server_from_the_failed_reply() -> Result<
     drop(closed);
     let data = DataDir::new()?;
     let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &dead)]).await?;
-    new_chat_and_ask(&app, "What is the capital of France?").await?;
+    app.new_chat_and_ask("What is the capital of France?")
+        .await?;
 
     // The failed reply offers a way forward: change the server, check it, save it, retry.
     app.wait_for(Locator::Css("[data-testid=change-server]"))

@@ -88,17 +88,6 @@ async fn wait_for_clipboard(app: &App, expected: &str) -> Result<()> {
     .await
 }
 
-async fn ask(app: &App, question: &str) -> Result<()> {
-    app.wait_for(Locator::Css("[data-testid=new-chat]"))
-        .await?
-        .click()
-        .await?;
-    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
-    composer.send_keys(question).await?;
-    composer.send_keys(&Key::Enter.to_string()).await?;
-    Ok(())
-}
-
 /// The last assistant message's status.
 async fn reply_status(app: &App) -> Result<Option<String>> {
     let value = app
@@ -142,7 +131,7 @@ async fn code_blocks_are_highlighted_and_copy_exactly() -> Result<()> {
     // Tall enough for the whole reply: the view does not scroll under the pointer mid-stream.
     app.resize(1280, 800).await?;
     set_clipboard("nothing copied yet")?;
-    ask(&app, "Show me some Rust").await?;
+    app.new_chat_and_ask("Show me some Rust").await?;
 
     // While the reply still streams (and re-renders on every piece), the first block already has
     // its header, and its Copy button is the same element from one render to the next.
@@ -271,7 +260,7 @@ async fn screenshots_of_code_blocks_in_light_and_dark() -> Result<()> {
             &[("CONFAB_ENDPOINT", &server.url()), ("GTK_THEME", gtk_theme)],
         )
         .await?;
-        ask(&app, "How do I read a file?").await?;
+        app.new_chat_and_ask("How do I read a file?").await?;
         app.eventually("the reply to finish", || async {
             Ok((reply_status(&app).await?.as_deref() == Some("complete")).then_some(()))
         })

@@ -5,7 +5,6 @@
 #[path = "../../src-tauri/crates/core/tests/support/mod.rs"]
 mod support;
 
-use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
 use confab_tests::{App, DataDir, Result};
 use std::time::Duration;
@@ -42,13 +41,7 @@ async fn hostile_markup_in_a_reply_executes_nothing() -> Result<()> {
     server.chat([Reply::sse(chunks)]);
     let data = DataDir::new()?;
     let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url())]).await?;
-    app.wait_for(Locator::Css("[data-testid=new-chat]"))
-        .await?
-        .click()
-        .await?;
-    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
-    composer.send_keys("Show me some HTML").await?;
-    composer.send_keys(&Key::Enter.to_string()).await?;
+    app.new_chat_and_ask("Show me some HTML").await?;
 
     app.eventually("the hostile reply to finish", || async {
         let done = app
@@ -149,13 +142,7 @@ async fn an_image_in_a_reply_loads_only_when_asked() -> Result<()> {
     };
     let data = DataDir::new()?;
     let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url())]).await?;
-    app.wait_for(Locator::Css("[data-testid=new-chat]"))
-        .await?
-        .click()
-        .await?;
-    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
-    composer.send_keys("Draw me a dot").await?;
-    composer.send_keys(&Key::Enter.to_string()).await?;
+    app.new_chat_and_ask("Draw me a dot").await?;
     let buttons = app
         .eventually("two Load image buttons", || async {
             let found = app

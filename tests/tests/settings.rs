@@ -18,14 +18,6 @@ async fn fill(app: &App, testid: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
-async fn click(app: &App, testid: &str) -> Result<()> {
-    app.wait_for(Locator::Css(&format!("[data-testid={testid}]")))
-        .await?
-        .click()
-        .await?;
-    Ok(())
-}
-
 async fn theme(app: &App) -> Result<String> {
     let value = app
         .client
@@ -84,23 +76,23 @@ async fn settings_and_chat_options_shape_the_request_and_persist() -> Result<()>
     let app = App::launch_with_env(&data, &env).await?;
 
     // App-wide defaults and the dark theme.
-    click(&app, "open-server-settings").await?;
+    app.click("open-server-settings").await?;
     fill(&app, "default-system-prompt", "You are a pirate.").await?;
     fill(&app, "default-temperature", "0.25").await?;
     fill(&app, "api-key", "sk-test-123").await?;
-    click(&app, "theme-dark").await?;
+    app.click("theme-dark").await?;
     assert_eq!(theme(&app).await?, "dark", "the theme previews at once");
     app.resize(1280, 800).await?;
     app.screenshot("settings-dark-1280x800").await?;
     app.resize(800, 600).await?;
     app.screenshot("settings-dark-800x600").await?;
-    click(&app, "save-server").await?;
+    app.click("save-server").await?;
     gone(&app, "server-settings").await?;
 
     // A bad value is refused with a clear message, and changes nothing.
-    click(&app, "open-server-settings").await?;
+    app.click("open-server-settings").await?;
     fill(&app, "default-temperature", "7").await?;
-    click(&app, "save-server").await?;
+    app.click("save-server").await?;
     let error = app
         .eventually("the refusal", || async {
             let text = app.texts("[data-testid=server-error]").await?.join(" ");
@@ -124,7 +116,7 @@ async fn settings_and_chat_options_shape_the_request_and_persist() -> Result<()>
     })
     .await?;
 
-    click(&app, "new-chat").await?;
+    app.click("new-chat").await?;
     ask_and_wait(&app, "Hello", 1).await?;
     let first = server.chat_requests().pop().unwrap();
     assert_eq!(first["messages"][0]["role"], "system");
@@ -137,12 +129,12 @@ async fn settings_and_chat_options_shape_the_request_and_persist() -> Result<()>
     );
 
     // This chat's own options win over the defaults.
-    click(&app, "open-chat-options").await?;
+    app.click("open-chat-options").await?;
     fill(&app, "chat-system-prompt", "You are a poet.").await?;
     fill(&app, "chat-temperature", "1.5").await?;
-    click(&app, "memory-sliding_window").await?;
+    app.click("memory-sliding_window").await?;
     app.screenshot("chat-options-800x600").await?;
-    click(&app, "save-chat-options").await?;
+    app.click("save-chat-options").await?;
     gone(&app, "chat-options").await?;
     ask_and_wait(&app, "Again", 2).await?;
     let second = server.chat_requests().pop().unwrap();
@@ -156,7 +148,7 @@ async fn settings_and_chat_options_shape_the_request_and_persist() -> Result<()>
         Ok((theme(&app).await? == "dark").then_some(()))
     })
     .await?;
-    click(&app, "open-chat-options").await?;
+    app.click("open-chat-options").await?;
     let prompt = app
         .eventually("the chat's saved options", || async {
             let v = app

@@ -129,15 +129,8 @@ async fn the_model_names_a_new_chat_after_its_first_reply() -> Result<()> {
     ]);
     let data = DataDir::new()?;
     let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url())]).await?;
-    app.wait_for(Locator::Css("[data-testid=new-chat]"))
-        .await?
-        .click()
+    app.new_chat_and_ask("How do I get from Berlin to Oslo by train?")
         .await?;
-    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
-    composer
-        .send_keys("How do I get from Berlin to Oslo by train?")
-        .await?;
-    composer.send_keys(&Key::Enter.to_string()).await?;
     wait_titles(&app, &["How do I get from Berlin to Oslo by train?"]).await?;
 
     wait_titles(&app, &["Night Train to Oslo"]).await?;
@@ -172,13 +165,7 @@ async fn the_model_names_a_new_chat_after_its_first_reply() -> Result<()> {
             .then_some(()))
     })
     .await?;
-    app.wait_for(Locator::Css("[data-testid=new-chat]"))
-        .await?
-        .click()
-        .await?;
-    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
-    composer.send_keys("Keep this title").await?;
-    composer.send_keys(&Key::Enter.to_string()).await?;
+    app.new_chat_and_ask("Keep this title").await?;
     wait_titles(&app, &["Keep this title", "Night Train to Oslo"]).await?;
     app.eventually("the second reply", || async {
         Ok((server.chat_requests().len() == 2).then_some(()))

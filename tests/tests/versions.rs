@@ -7,7 +7,6 @@ mod support;
 
 use std::time::Duration;
 
-use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
 use confab_tests::{App, DataDir, Result};
 use support::{delta, finish, Ending, FaultServer, Reply, DONE};
@@ -59,22 +58,6 @@ async fn wait_label(app: &App, label: &str) -> Result<()> {
     .await
 }
 
-async fn click(app: &App, testid: &str) -> Result<()> {
-    app.wait_for(Locator::Css(&format!("[data-testid={testid}]")))
-        .await?
-        .click()
-        .await?;
-    Ok(())
-}
-
-async fn new_chat_and_ask(app: &App, question: &str) -> Result<()> {
-    click(app, "new-chat").await?;
-    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
-    composer.send_keys(question).await?;
-    composer.send_keys(&Key::Enter.to_string()).await?;
-    Ok(())
-}
-
 /// The visible messages as saved, read from the database the app writes.
 async fn saved(data: &DataDir) -> Result<Vec<(i64, String, String)>> {
     use confab_core::store::{ListConversations, Store};
@@ -97,7 +80,7 @@ async fn regenerate_then_switch_between_the_versions() -> Result<()> {
     server.chat([answer("The first answer."), answer("The second answer.")]);
     let data = DataDir::new()?;
     let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url())]).await?;
-    new_chat_and_ask(&app, "Say something").await?;
+    app.new_chat_and_ask("Say something").await?;
     wait_replies(
         &app,
         "the first reply",
@@ -106,7 +89,7 @@ async fn regenerate_then_switch_between_the_versions() -> Result<()> {
     .await?;
     assert_eq!(version_label(&app).await?, None, "one version: no switcher");
 
-    click(&app, "regenerate").await?;
+    app.click("regenerate").await?;
     wait_replies(
         &app,
         "the new version",
@@ -117,7 +100,7 @@ async fn regenerate_then_switch_between_the_versions() -> Result<()> {
     app.resize(1280, 800).await?;
     app.screenshot("versions-2-of-2-1280x800").await?;
 
-    click(&app, "version-prev").await?;
+    app.click("version-prev").await?;
     wait_label(&app, "1 / 2").await?;
     wait_replies(
         &app,
@@ -129,7 +112,7 @@ async fn regenerate_then_switch_between_the_versions() -> Result<()> {
     assert_eq!(shown.len(), 2);
     assert_eq!(shown[1].1, "The first answer.", "the choice is saved");
 
-    click(&app, "version-next").await?;
+    app.click("version-next").await?;
     wait_label(&app, "2 / 2").await?;
     wait_replies(
         &app,
@@ -139,7 +122,7 @@ async fn regenerate_then_switch_between_the_versions() -> Result<()> {
     .await?;
 
     // The choice survives a restart.
-    click(&app, "version-prev").await?;
+    app.click("version-prev").await?;
     wait_label(&app, "1 / 2").await?;
     app.quit().await?;
     let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url())]).await?;
@@ -172,7 +155,7 @@ async fn a_stopped_reply_continues_in_the_same_message() -> Result<()> {
     let data = DataDir::new()?;
     let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url())]).await?;
     app.resize(1280, 800).await?;
-    new_chat_and_ask(&app, "Tell me a long story").await?;
+    app.new_chat_and_ask("Tell me a long story").await?;
     app.eventually("the reply to stream", || async {
         let now = replies(&app).await?;
         Ok(now
@@ -181,7 +164,7 @@ async fn a_stopped_reply_continues_in_the_same_message() -> Result<()> {
             .map(|_| ()))
     })
     .await?;
-    click(&app, "stop").await?;
+    app.click("stop").await?;
     let (partial, _) = app
         .eventually("the reply to stop", || async {
             Ok(replies(&app)
@@ -219,10 +202,10 @@ async fn the_last_question_is_edited_and_resent() -> Result<()> {
     server.chat([answer("Berlin."), answer("Paris.")]);
     let data = DataDir::new()?;
     let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url())]).await?;
-    new_chat_and_ask(&app, "Capital of Germany?").await?;
+    app.new_chat_and_ask("Capital of Germany?").await?;
     wait_replies(&app, "the first reply", &[("Berlin.", "complete")]).await?;
 
-    click(&app, "edit").await?;
+    app.click("edit").await?;
     let editor = app
         .wait_for(Locator::Css("[data-testid=edit-text]"))
         .await?;
@@ -234,7 +217,7 @@ async fn the_last_question_is_edited_and_resent() -> Result<()> {
     editor.send_keys("Capital of France?").await?;
     app.resize(1280, 800).await?;
     app.screenshot("versions-edit-1280x800").await?;
-    click(&app, "save-edit").await?;
+    app.click("save-edit").await?;
     wait_replies(
         &app,
         "the reply to the edited question",
@@ -254,10 +237,10 @@ async fn the_last_question_is_edited_and_resent() -> Result<()> {
     );
 
     // Cancel leaves everything as it was.
-    click(&app, "edit").await?;
+    app.click("edit").await?;
     app.wait_for(Locator::Css("[data-testid=edit-text]"))
         .await?;
-    click(&app, "cancel-edit").await?;
+    app.click("cancel-edit").await?;
     app.eventually("the editor to close", || async {
         Ok(app
             .texts("[data-testid=edit-text]")
@@ -280,7 +263,7 @@ async fn a_reply_that_hit_its_length_limit_continues() -> Result<()> {
     ]);
     let data = DataDir::new()?;
     let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url())]).await?;
-    new_chat_and_ask(&app, "A poem, please").await?;
+    app.new_chat_and_ask("A poem, please").await?;
     wait_replies(&app, "the cut reply", &[("Roses are red,", "complete")]).await?;
     let badge = app
         .wait_for(Locator::Css("[data-testid=length-badge]"))

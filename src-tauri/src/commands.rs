@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use confab_core::chat::{ChatEvent, ServiceUpdate, Turn};
 use confab_core::config::{AppSettings, ChatOptions, Theme};
-use confab_core::llm::discovery::{probe_local_servers, FoundServer, ModelInfo, USUAL_LOCAL_PORTS};
+use confab_core::llm::discovery::{local_ports, probe_local_servers, FoundServer, ModelInfo};
 use confab_core::secrets::KeyStorage;
 use confab_core::store::{
     Conversation, ConversationCursor, ConversationId, ListConversations, Message, MessageId,
@@ -328,7 +328,7 @@ pub async fn list_models(
 /// OpenAI-compatible servers answering on the usual local ports.
 #[tauri::command]
 pub async fn find_servers() -> Vec<FoundServer> {
-    probe_local_servers("127.0.0.1", &USUAL_LOCAL_PORTS, Duration::from_millis(800)).await
+    probe_local_servers("127.0.0.1", &local_ports(), Duration::from_millis(800)).await
 }
 
 /// Pins a message (always sent to the model, however old) or unpins it.

@@ -1,5 +1,9 @@
 //! Chatting in the real window: a reply streams in from llama.cpp's real server, Stop keeps the
-//! partial reply, and it is all there after a restart; with no server, the error says what to do.
+//! partial reply, and it is all there after a restart; with no server, the error says what to do
+//! and offers the servers found running.
+
+#[path = "../../src-tauri/crates/core/tests/support/mod.rs"]
+mod support;
 
 use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
@@ -227,6 +231,62 @@ async fn a_crash_mid_reply_keeps_the_partial_reply_marked_interrupted() -> Resul
         "nothing saved before the crash is lost"
     );
     app.wait_for(Locator::Css("[data-testid=continue]")).await?;
+    app.quit().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_reply_offers_the_server_found_running() -> Result<()> {
+    use support::{delta, finish, FaultServer, Reply, DONE};
+    let running = FaultServer::start().await;
+    running.script(
+        "/v1/models",
+        [Reply::json(200, r#"{"data":[{"id":"found-model"}]}"#)],
+    );
+    running.chat([Reply::sse([
+        delta("Paris."),
+        finish("stop"),
+        DONE.to_owned(),
+    ])]);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let dead = format!("http://{}", closed.local_addr()?);
+    drop(closed);
+    let data = DataDir::new()?;
+    let app = App::launch_with_env(
+        &data,
+        &[
+            ("CONFAB_ENDPOINT", &dead),
+            // Look for servers on the fault server's port, as on LM Studio's or llama.cpp's.
+            ("CONFAB_PROBE_PORTS", &running.addr.port().to_string()),
+        ],
+    )
+    .await?;
+    app.new_chat_and_ask("What is the capital of France?")
+        .await?;
+    app.resize(800, 600).await?;
+    let want = format!("Use {}/v1 (found-model)", running.url());
+    app.eventually("the failed reply to offer the server found", || async {
+        let offers = app.texts("[data-testid=use-server]").await?;
+        Ok((offers == [want.as_str()]).then_some(()))
+    })
+    .await?;
+    app.screenshot("chat-found-server-800x600").await?;
+    let offer = app
+        .wait_for(Locator::Css("[data-testid=use-server]"))
+        .await?;
+    offer.click().await?;
+    app.eventually("the reply from the server found", || async {
+        Ok(last_message(&app, "assistant")
+            .await?
+            .filter(|(text, status)| text.trim() == "Paris." && status == "complete"))
+    })
+    .await?;
+    let footer = app
+        .texts("[data-testid=open-server-settings] .server-url")
+        .await?;
+    assert_eq!(footer, [format!("{}/v1", running.url())]);
+    assert!(app.texts("[data-testid=found-servers]").await?.is_empty());
+    assert_eq!(running.chat_requests().len(), 1);
     app.quit().await?;
     Ok(())
 }

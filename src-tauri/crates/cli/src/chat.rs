@@ -225,10 +225,10 @@ struct Sent {
 
 /// When nothing answers at the endpoint, name the local servers that do.
 async fn suggest_running_servers() {
-    use confab_core::llm::discovery::{probe_local_servers, USUAL_LOCAL_PORTS};
+    use confab_core::llm::discovery::{local_ports, probe_local_servers};
     let found = probe_local_servers(
         "127.0.0.1",
-        &USUAL_LOCAL_PORTS,
+        &local_ports(),
         std::time::Duration::from_millis(800),
     )
     .await;

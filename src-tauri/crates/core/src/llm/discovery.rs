@@ -15,6 +15,23 @@ use super::types::{RetryPolicy, Timeouts};
 /// The ports local model servers listen on by default: LM Studio, llama.cpp, Ollama, vLLM, Jan.
 pub const USUAL_LOCAL_PORTS: [u16; 5] = [1234, 8080, 11434, 8000, 1337];
 
+/// The ports to look for local servers on: `CONFAB_PROBE_PORTS` (comma-separated, for servers
+/// on other ports) when it is set and valid, else [`USUAL_LOCAL_PORTS`].
+pub fn local_ports() -> Vec<u16> {
+    std::env::var("CONFAB_PROBE_PORTS")
+        .ok()
+        .and_then(|list| parse_ports(&list))
+        .unwrap_or_else(|| USUAL_LOCAL_PORTS.to_vec())
+}
+
+fn parse_ports(list: &str) -> Option<Vec<u16>> {
+    let ports = list
+        .split(',')
+        .map(|p| p.trim().parse::<u16>().ok().filter(|&p| p != 0))
+        .collect::<Option<Vec<_>>>()?;
+    (!ports.is_empty()).then_some(ports)
+}
+
 /// How long a discovery request may take: these are local and should answer at once.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -236,6 +253,20 @@ pub async fn probe_local_servers(host: &str, ports: &[u16], timeout: Duration) -
         .into_iter()
         .flatten()
         .collect()
+}
+
+#[cfg(test)]
+mod port_tests {
+    use super::parse_ports;
+
+    #[test]
+    fn probe_ports_parse_or_fall_back() {
+        assert_eq!(parse_ports("8080"), Some(vec![8080]));
+        assert_eq!(parse_ports(" 1234, 5678 "), Some(vec![1234, 5678]));
+        for bad in ["", "x", "80,", "0", "70000"] {
+            assert_eq!(parse_ports(bad), None, "{bad:?}");
+        }
+    }
 }
 
 #[cfg(test)]

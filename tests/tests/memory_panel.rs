@@ -1,5 +1,11 @@
 //! The memory panel in the real window: exactly what the next request carries, the budget, what
-//! is left out, and an editable summary that is saved as the user's edit.
+//! is left out, and an editable summary that is saved as the user's edit; a summary the model
+//! folds while the panel is open shows up in it.
+
+#[path = "../../src-tauri/crates/core/tests/support/mod.rs"]
+mod support;
+
+use std::time::Duration;
 
 use confab_core::paths::DATABASE_FILE;
 use confab_core::store::{MessageStatus, NewConversation, NewMessage, NewSummary, Role, Store};
@@ -128,5 +134,80 @@ async fn the_memory_panel_shows_what_is_sent_and_saves_an_edited_summary() -> Re
         "Ada plans a trip to Oslo in May; budget 1200 EUR."
     );
     assert_eq!(summaries[1].covers_through_message_id, ids[1]);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_summary_folded_while_the_panel_is_open_shows_up() -> Result<()> {
+    use support::{completion, delta, FaultServer, Reply, DONE};
+    let data = DataDir::new()?;
+    let db = data.path().join(DATABASE_FILE);
+    let store = Store::open(&db).await?;
+    // Forty messages of about 100 bytes in a 900-token context: the next reply folds the oldest.
+    let chat = store
+        .create_conversation(NewConversation {
+            title: "Long chat".into(),
+            params: serde_json::json!({"context_length": 900, "max_tokens": 100}),
+            ..Default::default()
+        })
+        .await?;
+    for i in 0..40 {
+        let (role, word) = if i % 2 == 0 {
+            (Role::User, "question")
+        } else {
+            (Role::Assistant, "answer")
+        };
+        store
+            .append_message(
+                chat.id,
+                NewMessage {
+                    role,
+                    content: format!("{word} {} {}", i / 2, "x".repeat(80)),
+                    status: MessageStatus::Complete,
+                    model: None,
+                },
+            )
+            .await?;
+    }
+    store.close().await;
+
+    let server = FaultServer::start().await;
+    let mut words: Vec<String> = (0..12).map(|i| delta(&format!("w{i} "))).collect();
+    words.push(DONE.to_owned());
+    server.chat([
+        // The reply takes a moment, so the panel is open when the fold lands.
+        Reply::sse(words).paced(Duration::from_millis(150)),
+        completion("Summary: the user asked twenty numbered questions."),
+    ]);
+    let app = App::launch_with_env(&data, &[("CONFAB_ENDPOINT", &server.url())]).await?;
+    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
+    composer.send_keys("Anything else?").await?;
+    composer.send_keys(&Key::Enter.to_string()).await?;
+    app.click("open-memory").await?;
+    app.wait_for(Locator::Css("[data-testid=memory-items]"))
+        .await?;
+    app.eventually("the new summary in the open panel", || async {
+        let value = app
+            .client
+            .execute(
+                "return document.querySelector('[data-testid=summary-text]')?.value ?? ''",
+                vec![],
+            )
+            .await?;
+        // Tidied ("Summary:" goes), and the fact check may append key facts the model left out.
+        let text = value.as_str().unwrap_or_default();
+        Ok(text
+            .starts_with("the user asked twenty numbered questions.")
+            .then_some(()))
+    })
+    .await?;
+    let items = squash(app.texts("[data-testid=memory-items] li b").await?);
+    assert!(items.starts_with("Summary You"), "{items}");
+    assert_eq!(
+        server.chat_requests().len(),
+        2,
+        "the reply, then the summary"
+    );
+    app.quit().await?;
     Ok(())
 }

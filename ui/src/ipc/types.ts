@@ -18,7 +18,9 @@ export interface Conversation {
 }
 
 /** Something the app changed on its own, outside a reply the page follows. */
-export type ServiceUpdate = { type: "retitled"; conversation: Conversation };
+export type ServiceUpdate =
+  | { type: "retitled"; conversation: Conversation }
+  | { type: "summary_folded"; conversation_id: number };
 
 /** Opaque keyset cursor: hand it back to get the next page. */
 export type ConversationCursor = unknown;

@@ -398,9 +398,12 @@ async fn the_model_names_a_chat_after_its_first_reply() {
     let named = t.store.get_conversation(chat.id).await.unwrap();
     assert_eq!(named.title, "Night Train to Oslo");
     assert_eq!(named.title_source, TitleSource::Model);
-    match updates.try_recv().unwrap() {
-        ServiceUpdate::Retitled { conversation } => assert_eq!(*conversation, named),
-    }
+    assert_eq!(
+        updates.try_recv().unwrap(),
+        ServiceUpdate::Retitled {
+            conversation: Box::new(named.clone())
+        }
+    );
 
     // The request carried the first question and answer, and nothing of it reached the chat's
     // own script.

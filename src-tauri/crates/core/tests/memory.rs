@@ -400,11 +400,19 @@ async fn older_turns_fold_into_a_summary_that_keeps_the_facts() {
         sse_reply("It ships on 2027-03-14.", 300),
     ]);
     let service = service(&t, &server.url());
+    let mut updates = service.updates();
     service
         .send(chat.id, "Anything else?", &Recorder::default())
         .await
         .unwrap();
     service.background_idle().await;
+    // Front ends hear of it (the memory panel reloads).
+    assert_eq!(
+        updates.try_recv().unwrap(),
+        confab_core::chat::ServiceUpdate::SummaryFolded {
+            conversation_id: chat.id
+        }
+    );
 
     let summary = t
         .store

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::llm::{FinishReason, Usage};
-use crate::store::{Conversation, Message, MessageId};
+use crate::store::{Conversation, ConversationId, Message, MessageId};
 
 /// One step of a reply, in order: `Started`, then deltas, then exactly one of `Done`, `Error`
 /// or `Cancelled`. Serialised with a `type` tag for the UI.
@@ -56,6 +56,8 @@ pub enum ChatEvent {
 pub enum ServiceUpdate {
     /// The model named a chat (its title replaced the one from the first question).
     Retitled { conversation: Box<Conversation> },
+    /// Older turns of a chat were folded into its summary: what its next request carries changed.
+    SummaryFolded { conversation_id: ConversationId },
 }
 
 /// Where a reply's events go. Called on the streaming task: return quickly, never block.

@@ -255,11 +255,17 @@ impl ChatService {
         let service = self.clone();
         self.tasks.spawn(async move {
             match service.fold_summary(conversation_id).await {
-                Ok(Some(summary)) => tracing::info!(
-                    conversation = %conversation_id,
-                    through = %summary.covers_through_message_id,
-                    "folded older turns into the summary"
-                ),
+                Ok(Some(summary)) => {
+                    tracing::info!(
+                        conversation = %conversation_id,
+                        through = %summary.covers_through_message_id,
+                        "folded older turns into the summary"
+                    );
+                    // Nobody listening is fine.
+                    let _ = service
+                        .updates
+                        .send(ServiceUpdate::SummaryFolded { conversation_id });
+                }
                 Ok(None) => {}
                 Err(err) => {
                     tracing::warn!(conversation = %conversation_id, %err, "summary fold failed")

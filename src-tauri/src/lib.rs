@@ -3,6 +3,7 @@
 mod commands;
 mod error;
 mod sink;
+mod startup;
 mod state;
 
 use std::path::PathBuf;
@@ -48,33 +49,14 @@ pub fn run() {
             }
         })
         .setup(|app| {
-            let dir = data_dir(app.handle())?;
-            let path = dir.join(DATABASE_FILE);
-            tracing::info!(path = %path.display(), "opening the database");
-            let store = tauri::async_runtime::block_on(open_store(path))?;
-            let url =
-                tauri::async_runtime::block_on(confab_core::config::endpoint_url(&store, None))?;
-            tracing::info!(%url, "model server");
-            let keys = ApiKeys::default();
-            let client = confab_core::config::client_for(&url, None)?;
-            let key = keys.get(client.endpoint().root());
-            let client = confab_core::config::client_for(&url, key)?;
-            let chat = Arc::new(ChatService::new(store.clone(), client));
-            let settings = tauri::async_runtime::block_on(AppSettings::load(&store));
-            // "System" leaves GTK's own preference alone.
-            if settings.theme != confab_core::config::Theme::System {
-                commands::apply_theme(app.handle(), settings.theme);
-            }
-            app.manage(AppState {
-                store,
-                chat,
-                keys,
-                pending_imports: Default::default(),
-                update_watch: Default::default(),
-            });
+            // The window is already loading its page: open everything beside it, off the main
+            // thread. Commands wait for this (see `startup`); a failure is logged and given to
+            // every command, so the page shows it.
+            let handle = app.handle().clone();
+            startup::begin(app, async move { open_state(&handle).await });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
+        .invoke_handler(startup::until_ready(tauri::generate_handler![
             commands::list_conversations,
             commands::create_conversation,
             commands::get_conversation,
@@ -110,7 +92,7 @@ pub fn run() {
             commands::edit_summary,
             commands::watch_updates,
             commands::load_image,
-        ])
+        ]))
         .run(tauri::generate_context!())
         .expect("Confab could not start its window");
 }
@@ -137,6 +119,40 @@ fn save_window_state_soon(app: &tauri::AppHandle) {
             }
         });
     });
+}
+
+/// Opens the database and reads what every command needs, then hands it to the app.
+async fn open_state(app: &tauri::AppHandle) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = data_dir(app)?;
+    let path = dir.join(DATABASE_FILE);
+    tracing::info!(path = %path.display(), "opening the database");
+    let store = open_store(path).await?;
+    let url = confab_core::config::endpoint_url(&store, None).await?;
+    tracing::info!(%url, "model server");
+    // The keyring answers over D-Bus, synchronously.
+    let (keys, client) = tokio::task::spawn_blocking(move || {
+        let keys = ApiKeys::default();
+        let client = confab_core::config::client_for(&url, None)?;
+        let key = keys.get(client.endpoint().root());
+        let client = confab_core::config::client_for(&url, key)?;
+        Ok::<_, confab_core::llm::LlmError>((keys, client))
+    })
+    .await??;
+    let chat = Arc::new(ChatService::new(store.clone(), client));
+    let settings = AppSettings::load(&store).await;
+    // "System" leaves GTK's own preference alone.
+    if settings.theme != confab_core::config::Theme::System {
+        let handle = app.clone();
+        app.run_on_main_thread(move || commands::apply_theme(&handle, settings.theme))?;
+    }
+    app.manage(AppState {
+        store,
+        chat,
+        keys,
+        pending_imports: Default::default(),
+        update_watch: Default::default(),
+    });
+    Ok(())
 }
 
 /// `CONFAB_DATA_DIR` if set, else the OS app-data dir (`~/.local/share/app.confab.desktop` on Linux).

@@ -114,3 +114,28 @@ async fn item_ids(app: &App) -> Result<Vec<String>> {
     }
     Ok(ids)
 }
+
+/// The database opens beside the window, not before it: one that cannot be opened still reaches
+/// the person, as the reason in the window, rather than a window that never comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_cannot_open_is_reported_in_the_window() -> Result<()> {
+    let data = DataDir::new()?;
+    // A directory where the database file should be: SQLite cannot open it.
+    std::fs::create_dir(data.path().join("confab.db"))?;
+
+    let app = App::launch(&data).await?;
+    let alerts = app
+        .eventually("the reason in the window", || async {
+            let alerts = app.texts("[role=alert] .text").await?;
+            Ok((!alerts.is_empty()).then_some(alerts))
+        })
+        .await?;
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.contains("Confab could not start") && a.contains("database")),
+        "the alert says what failed: {alerts:?}"
+    );
+    app.quit().await?;
+    Ok(())
+}

@@ -2,11 +2,12 @@
 // attacker-controlled (prompt injection, pasted pages). Raw HTML never renders; DOMPurify then
 // enforces a strict allowlist on what Markdown produced, as a second line of defence.
 import DOMPurify from "dompurify";
-import { Marked, type Tokens } from "marked";
+import { Marked, type Token, type Tokens, type TokensList } from "marked";
 import { highlightCode } from "./highlight";
+import { SAFE_LINK } from "./links";
 
-/** Link schemes a person may follow (opened in the system browser, never in the app). */
-const SAFE_LINK = /^(?:https?:|mailto:)/i;
+export { linkTarget } from "./links";
+
 /** Where an image may be loaded from, on request. */
 const WEB_IMAGE = /^https?:\/\//i;
 
@@ -88,9 +89,70 @@ export function renderMarkdown(text: string): string {
   }
 }
 
-/** The URL a click on rendered Markdown should open, if it is a safe link. */
-export function linkTarget(target: EventTarget | null): string | null {
-  const anchor = (target as Element | null)?.closest?.("a[href]");
-  const href = anchor?.getAttribute("href") ?? null;
-  return href && SAFE_LINK.test(href) ? href : null;
+
+/** A link reference definition (`[name]: url`): it changes links anywhere in the text, before it
+ * too, so a reply that has one is rendered whole. */
+const LINK_DEFINITION = /^ {0,3}\[[^\]\n]+\]:/m;
+
+function renderTokens(tokens: Token[], links: TokensList["links"]): string {
+  const list = Object.assign([...tokens], { links }) as TokensList;
+  try {
+    return purify(marked.parser(list));
+  } catch {
+    return `<p>${escapeHtml(tokens.map((t) => t.raw).join(""))}</p>`;
+  }
+}
+
+/**
+ * A streaming reply's Markdown, rendered block by block: the top-level blocks that are finished
+ * (another block has begun after them) are rendered once and kept; each update renders only the
+ * last, growing block. Every piece is sanitised on its own, so each is safe HTML by itself.
+ *
+ * A block counts as finished only once the lexer has started another one after it, so a code
+ * fence, list, table or quote that is still growing is always the last block and re-rendered as a
+ * whole. The joined pieces are the HTML that {@link renderMarkdown} makes of the whole text.
+ */
+export class StreamingMarkdown {
+  /** The text of the finished blocks: a prefix of every text this has been given. */
+  private done = "";
+  private finished: string[] = [];
+  /** Rendering piecewise would differ (a link definition, carriage returns): render whole. */
+  private whole = false;
+
+  /** The safe HTML of `text`: the finished blocks' (kept from earlier calls) and the last one's. */
+  update(text: string): { blocks: string[]; tail: string } {
+    if (!text.startsWith(this.done)) this.reset();
+    if (this.whole) return { blocks: [], tail: renderMarkdown(text) };
+    const rest = text.slice(this.done.length);
+    if (rest.includes("\r") || LINK_DEFINITION.test(rest)) {
+      this.reset();
+      this.whole = true;
+      return { blocks: [], tail: renderMarkdown(text) };
+    }
+    let tokens: TokensList;
+    try {
+      tokens = marked.lexer(rest);
+    } catch {
+      return { blocks: [...this.finished], tail: `<p>${escapeHtml(rest)}</p>` };
+    }
+    // The open block is the last one that is not blank lines; everything before it is finished.
+    let open = tokens.length - 1;
+    while (open > 0 && tokens[open]!.type === "space") open--;
+    let length = 0;
+    for (let i = 0; i < open; i++) length += tokens[i]!.raw.length;
+    const closed = rest.slice(0, length);
+    if (open > 0 && tokens.slice(0, open).map((t) => t.raw).join("") === closed) {
+      const html = renderTokens(tokens.slice(0, open), tokens.links);
+      if (html !== "") this.finished.push(html);
+      this.done += closed;
+      return { blocks: [...this.finished], tail: renderMarkdown(rest.slice(length)) };
+    }
+    return { blocks: [...this.finished], tail: renderMarkdown(rest) };
+  }
+
+  private reset() {
+    this.done = "";
+    this.finished = [];
+    this.whole = false;
+  }
 }

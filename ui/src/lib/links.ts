@@ -1,5 +1,5 @@
 // Which links in rendered replies may be followed. Kept apart from the Markdown renderer (which
-// loads after the first paint) so a click can be checked without it.
+// loads when first needed) so a click can be checked without it.
 
 /** Link schemes a person may follow (opened in the system browser, never in the app). */
 export const SAFE_LINK = /^(?:https?:|mailto:)/i;

@@ -60,6 +60,8 @@ const marked = new Marked({
 });
 
 let hooked = false;
+/** Where HTML is sanitised: no script runs and nothing loads in a document without a window. */
+let scratch: HTMLElement | null = null;
 function purify(html: string): string {
   if (!hooked) {
     // Only allowlisted hrefs survive, whatever their spelling (entities, case, whitespace).
@@ -72,12 +74,22 @@ function purify(html: string): string {
     });
     hooked = true;
   }
-  return DOMPurify.sanitize(html, {
-    ALLOWED_TAGS,
-    ALLOWED_ATTR,
-    ALLOW_DATA_ATTR: false,
-    ALLOWED_URI_REGEXP: SAFE_LINK,
-  });
+  // Parsed into an element of one inert document, kept for every call: given a string, DOMPurify
+  // would parse each into a new document, and a streaming reply is sanitised on every frame.
+  scratch ??= document.implementation.createHTMLDocument("").createElement("span");
+  scratch.innerHTML = html;
+  try {
+    DOMPurify.sanitize(scratch, {
+      ALLOWED_TAGS,
+      ALLOWED_ATTR,
+      ALLOW_DATA_ATTR: false,
+      ALLOWED_URI_REGEXP: SAFE_LINK,
+      IN_PLACE: true,
+    });
+    return scratch.innerHTML;
+  } finally {
+    scratch.replaceChildren();
+  }
 }
 
 /** Safe HTML for `text`; on any failure, the text escaped as a plain paragraph. */

@@ -1161,7 +1161,7 @@ fn report(f: &Figures) {
     println!(
         "| idle memory at the end, after the sends and the stream below too | {} | | {:.2}× of start | |",
         both(&f.app_end),
-        f.app_end.total() as f64 / f.app_idle.total() as f64
+        of_start(&f.app_end)
     );
     println!("| … by process | {} | | | |", by_process(&f.app_end));
     println!();

@@ -3,8 +3,8 @@
 
 mod store_support;
 
-use confab_core::config::{AppSettings, ChatOptions, Theme};
-use confab_core::memory::{self, ContextSource, MemoryCache, Strategy};
+use confab_core::memory::{self, ContextSource, ServerReports};
+use confab_core::settings::{AppSettings, ChatOptions, Strategy, Theme};
 use confab_core::store::ConversationSettings;
 use serde_json::json;
 use store_support::TestStore;
@@ -85,9 +85,15 @@ async fn the_request_uses_the_app_defaults_where_the_chat_sets_nothing() {
     .await
     .unwrap();
 
-    let built = memory::build(&t.store, None, &MemoryCache::new(), &chat)
-        .await
-        .unwrap();
+    let built = memory::build(
+        &t.store,
+        None,
+        &ServerReports::new(),
+        &AppSettings::load(&t.store).await,
+        &chat,
+    )
+    .await
+    .unwrap();
     assert_eq!(built.request.model.as_deref(), Some("default-model"));
     assert_eq!(built.request.temperature, Some(0.2));
     assert_eq!(built.request.max_tokens, Some(300));
@@ -106,9 +112,15 @@ async fn the_request_uses_the_app_defaults_where_the_chat_sets_nothing() {
     .save(&t.store, chat.id)
     .await
     .unwrap();
-    let built = memory::build(&t.store, None, &MemoryCache::new(), &chat)
-        .await
-        .unwrap();
+    let built = memory::build(
+        &t.store,
+        None,
+        &ServerReports::new(),
+        &AppSettings::load(&t.store).await,
+        &chat,
+    )
+    .await
+    .unwrap();
     assert_eq!(built.request.model.as_deref(), Some("chat-model"));
     assert_eq!(built.request.temperature, Some(1.1));
     assert_eq!(

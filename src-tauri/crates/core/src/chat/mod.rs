@@ -28,7 +28,8 @@ use prefill::EchoFilter;
 pub use title::TITLE_INSTRUCTIONS;
 
 use crate::llm::{FinishReason, LlmClient, LlmError, StreamEvent};
-use crate::memory::{self, summarize, BuiltContext, MemoryCache, MemoryError};
+use crate::memory::{self, summarize, BuiltContext, MemoryError, ServerReports};
+use crate::settings::AppSettings;
 use crate::store::{
     Conversation, ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage, Store,
     StoreError, Summary, TitleSource,
@@ -71,7 +72,7 @@ pub struct ChatService {
     store: Store,
     client: RwLock<LlmClient>,
     active: Mutex<HashMap<ConversationId, CancellationToken>>,
-    memory: MemoryCache,
+    servers: ServerReports,
     /// Conversations whose summary is being folded right now.
     folding: Mutex<std::collections::HashSet<ConversationId>>,
     /// Background work (summary folds), so a front end can let it finish before exiting.
@@ -116,7 +117,7 @@ impl ChatService {
             store,
             client: RwLock::new(client),
             active: Mutex::new(HashMap::new()),
-            memory: MemoryCache::new(),
+            servers: ServerReports::new(),
             folding: Mutex::new(Default::default()),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
@@ -143,7 +144,7 @@ impl ChatService {
         if conversation.title_source != TitleSource::FirstMessage {
             return Ok(None);
         }
-        let settings = crate::config::AppSettings::load(&self.store).await;
+        let settings = AppSettings::load(&self.store).await;
         if !settings.model_titles {
             return Ok(None);
         }
@@ -203,9 +204,9 @@ impl ChatService {
         });
     }
 
-    /// What the memory layer remembers about servers in this process.
-    pub fn memory(&self) -> &MemoryCache {
-        &self.memory
+    /// What servers reported about themselves in this process (context length, tokenizer).
+    pub fn server_reports(&self) -> &ServerReports {
+        &self.servers
     }
 
     /// The request the next reply in `conversation_id` would send, and the report of what it
@@ -216,7 +217,15 @@ impl ChatService {
     ) -> Result<BuiltContext, ChatError> {
         let conversation = self.store.get_conversation(conversation_id).await?;
         let client = self.client();
-        Ok(memory::build(&self.store, Some(&client), &self.memory, &conversation).await?)
+        let defaults = AppSettings::load(&self.store).await;
+        Ok(memory::build(
+            &self.store,
+            Some(&client),
+            &self.servers,
+            &defaults,
+            &conversation,
+        )
+        .await?)
     }
 
     /// Folds the conversation's older turns into its summary now, if it needs it. Used by the
@@ -234,10 +243,12 @@ impl ChatService {
             return Ok(None);
         }
         let client = self.client();
+        let defaults = AppSettings::load(&self.store).await;
         let result = summarize::fold(
             &self.store,
             &client,
-            &self.memory,
+            &self.servers,
+            &defaults,
             conversation_id,
             &self.shutdown,
         )
@@ -510,7 +521,16 @@ impl ChatService {
         let mut hidden = Vec::new();
         let mut continuing = false;
         let mut earlier_completion_tokens = None;
-        let build = || memory::build(&self.store, Some(&client), &self.memory, &conversation);
+        let defaults = AppSettings::load(&self.store).await;
+        let build = || {
+            memory::build(
+                &self.store,
+                Some(&client),
+                &self.servers,
+                &defaults,
+                &conversation,
+            )
+        };
         // A new reply's context is built before the reply exists: it is not part of its own
         // prompt. The others are built once the earlier version is set aside; a new version is
         // still empty and so not sent, and a continued reply is sent last, as the text to go on
@@ -661,7 +681,15 @@ impl ChatService {
                             self.store.get_conversation(reply.conversation_id).await?;
                         // No text has arrived yet: the reply stands as it did when the first
                         // request was built.
-                        memory::build(&self.store, Some(client), &self.memory, &conversation).await
+                        let defaults = AppSettings::load(&self.store).await;
+                        memory::build(
+                            &self.store,
+                            Some(client),
+                            &self.servers,
+                            &defaults,
+                            &conversation,
+                        )
+                        .await
                     }
                     .await;
                     match rebuilt {

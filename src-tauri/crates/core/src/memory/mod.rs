@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::llm::{ChatMessage, ChatRequest, LlmClient, WireRole};
+use crate::settings::{AppSettings, Strategy};
 use crate::store::{
     Conversation, ConversationId, Message, MessageId, ModelProfile, Store, StoreError, SummaryId,
 };
@@ -46,49 +47,6 @@ const READ_BATCH: u32 = 64;
 pub const SUMMARY_HEADING: &str = "Summary of the earlier conversation:";
 /// How long what a server said about itself (context length, tokenizer) is trusted.
 const SERVER_INFO_TTL: Duration = Duration::from_secs(30);
-
-/// How a conversation remembers: stored as `params.memory` (`"summary"`, `"window"`, `"full"`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Strategy {
-    /// Every message; an error once the history no longer fits.
-    FullHistory,
-    /// The newest messages that fit; older ones are left out.
-    SlidingWindow,
-    /// A rolling summary of older turns, then the newest messages (the default).
-    #[default]
-    SummaryWindow,
-}
-
-impl Strategy {
-    /// The name stored in a conversation's params.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::FullHistory => "full",
-            Self::SlidingWindow => "window",
-            Self::SummaryWindow => "summary",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "full" | "full_history" => Some(Self::FullHistory),
-            "window" | "sliding_window" => Some(Self::SlidingWindow),
-            "summary" | "summary_window" => Some(Self::SummaryWindow),
-            _ => None,
-        }
-    }
-
-    /// The conversation's strategy (the default when unset or unknown).
-    pub fn of(conversation: &Conversation) -> Self {
-        conversation
-            .params
-            .get("memory")
-            .and_then(|v| v.as_str())
-            .and_then(Self::parse)
-            .unwrap_or_default()
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum MemoryError {
@@ -282,12 +240,12 @@ struct ServerInfo {
 /// What the builder remembers between requests in one process: what servers said about
 /// themselves, and token counts of texts that are not messages (system prompts, summaries).
 #[derive(Debug, Default)]
-pub struct MemoryCache {
+pub struct ServerReports {
     servers: Mutex<HashMap<String, ServerInfo>>,
     texts: Mutex<HashMap<(String, i64), u64>>,
 }
 
-impl MemoryCache {
+impl ServerReports {
     pub fn new() -> Self {
         Self::default()
     }
@@ -338,11 +296,11 @@ pub fn tokenizer_key(client: &LlmClient, model: Option<&str>) -> String {
 pub async fn build(
     store: &Store,
     client: Option<&LlmClient>,
-    cache: &MemoryCache,
+    servers: &ServerReports,
+    defaults: &AppSettings,
     conversation: &Conversation,
 ) -> Result<BuiltContext, MemoryError> {
-    let settings = crate::config::AppSettings::load(store).await;
-    let conversation = &with_defaults(conversation, &settings);
+    let conversation = &defaults.apply_defaults(conversation);
     let model = conversation.model.as_deref();
     let tokenizer = match client {
         Some(c) => tokenizer_key(c, model),
@@ -350,12 +308,12 @@ pub async fn build(
     };
     let profile = store.model_profile(&tokenizer).await?;
     let server = match client {
-        Some(c) => Some(cache.server_info(c, model).await),
+        Some(c) => Some(servers.server_info(c, model).await),
         None => None,
     };
     let (context_length, context_source) = context_length(
         conversation,
-        settings.context_length,
+        defaults.context_length,
         server.and_then(|s| s.context_length),
         &profile,
     );
@@ -374,7 +332,7 @@ pub async fn build(
     let counter = tokens::Counter {
         store,
         client: client.filter(|_| server.is_some_and(|s| s.tokenize)),
-        cache,
+        servers,
         tokenizer: &tokenizer,
         bytes_per_token: profile.bytes_per_token,
     };
@@ -685,40 +643,6 @@ fn to_wire(m: &Message) -> ChatMessage {
     }
 }
 
-/// The chat as the request sees it: the app's defaults fill in the model, system prompt and
-/// generation parameters it does not set itself.
-fn with_defaults(
-    conversation: &Conversation,
-    settings: &crate::config::AppSettings,
-) -> Conversation {
-    let mut c = conversation.clone();
-    if c.model.is_none() {
-        c.model = settings.model.clone();
-    }
-    if c.system_prompt.trim().is_empty() {
-        c.system_prompt = settings.system_prompt.clone();
-    }
-    if let serde_json::Value::Object(params) = &mut c.params {
-        let defaults = [
-            (
-                "temperature",
-                settings.temperature.map(serde_json::Value::from),
-            ),
-            ("top_p", settings.top_p.map(serde_json::Value::from)),
-            (
-                "max_tokens",
-                settings.max_tokens.map(serde_json::Value::from),
-            ),
-        ];
-        for (key, value) in defaults {
-            if let Some(value) = value {
-                params.entry(key).or_insert(value);
-            }
-        }
-    }
-    c
-}
-
 /// The context length and where it came from: the chat's own setting, else the app's setting,
 /// else what the server says, else the user's setting for the model, else
 /// [`DEFAULT_CONTEXT_LENGTH`] — capped by what a "context exceeded" answer revealed.
@@ -794,18 +718,6 @@ pub async fn calibrate(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strategies_round_trip_their_names() {
-        for s in [
-            Strategy::FullHistory,
-            Strategy::SlidingWindow,
-            Strategy::SummaryWindow,
-        ] {
-            assert_eq!(Strategy::parse(s.as_str()), Some(s));
-        }
-        assert_eq!(Strategy::parse("bogus"), None);
-    }
 
     #[test]
     fn reply_reserve_is_a_share_of_the_context() {

@@ -124,10 +124,16 @@ fn role(role: WireRole) -> &'static str {
     }
 }
 
+/// How much of an item's text a row of the report shows.
+const PREVIEW_CHARS: usize = 60;
+
 fn preview(text: &str) -> String {
     let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > 60 {
-        format!("\"{}…\"", line.chars().take(59).collect::<String>())
+    if line.chars().count() > PREVIEW_CHARS {
+        format!(
+            "\"{}…\"",
+            line.chars().take(PREVIEW_CHARS - 1).collect::<String>()
+        )
     } else {
         format!("\"{line}\"")
     }

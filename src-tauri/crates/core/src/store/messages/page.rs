@@ -1,4 +1,5 @@
-//! The conversation as it reads, a page at a time: what the front ends show.
+//! The conversation as it reads, a page at a time, older or newer than any message: what the
+//! front ends show.
 
 use super::{Message, MessageRow, COLUMNS};
 use crate::store::{ConversationId, MessageId, Result, Store};
@@ -30,6 +31,31 @@ impl Store {
             self.ensure_conversation(conversation_id).await?;
         }
         Ok(rows.into_iter().rev().map(Into::into).collect())
+    }
+
+    /// Up to `limit` visible messages newer than `after`, oldest first: the mirror of
+    /// [`Store::messages_before`], so that a chat opened at any message can page both ways. Like
+    /// it, the versions not chosen are left out.
+    pub async fn messages_after(
+        &self,
+        conversation_id: ConversationId,
+        after: MessageId,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM messages
+             WHERE conversation_id = ? AND hidden = 0 AND id > ?
+             ORDER BY id LIMIT ?"
+        ))
+        .bind(conversation_id.0)
+        .bind(after.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            self.ensure_conversation(conversation_id).await?;
+        }
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// The first `limit` visible messages, oldest first: how the conversation began.

@@ -100,8 +100,8 @@ export function getConversation(id: number): Promise<Conversation> {
 }
 
 /**
- * A page of messages, oldest first: the newest ones, or those older than `before`, or with
- * `after` those newer than it (from the one right after it on).
+ * A page of at most `limit` messages, oldest first: the newest, or the ones just before `before`,
+ * or the ones just after `after`.
  */
 export function listMessages(
   conversationId: number,

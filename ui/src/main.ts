@@ -1,7 +1,7 @@
 import { mount } from "svelte";
 import App from "./App.svelte";
 import "./app.css";
-import "./lib/theme";
+import "./lib/settings/theme";
 
 const target = document.getElementById("app");
 if (!target) throw new Error("missing #app");

@@ -99,13 +99,17 @@ export function getConversation(id: number): Promise<Conversation> {
   return call("get_conversation", { id });
 }
 
-/** A page of messages older than `before` (or the newest page), oldest first. */
+/**
+ * A page of at most `limit` messages, oldest first: the newest, or the ones just before `before`,
+ * or the ones just after `after`.
+ */
 export function listMessages(
   conversationId: number,
   limit: number,
   before: number | null = null,
+  after: number | null = null,
 ): Promise<Message[]> {
-  return call("list_messages", { conversationId, limit, before });
+  return call("list_messages", { conversationId, limit, before, after });
 }
 
 function channel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {

@@ -2,13 +2,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 const loadImage = vi.fn();
-vi.mock("../ipc", () => ({
+vi.mock("../../ipc", () => ({
   loadImage: (url: string) => loadImage(url),
   AppError: { from: (e: unknown) => e as { code: string; message: string } },
 }));
 
 const notify = vi.fn();
-vi.mock("./notices.svelte", () => ({ notify: (text: string, kind: string) => notify(text, kind) }));
+vi.mock("../shared/notices.svelte", () => ({ notify: (text: string, kind: string) => notify(text, kind) }));
 
 const { remoteImages } = await import("./remoteImages");
 const { renderMarkdown } = await import("./markdown");

@@ -1,6 +1,6 @@
 // The app's own changes (a chat the model named, a summary folded), from the one `watchUpdates`
 // channel App.svelte opens, to whichever part of the page cares.
-import type { ServiceUpdate } from "../ipc";
+import type { ServiceUpdate } from "../../ipc";
 
 type Listener = (update: ServiceUpdate) => void;
 

@@ -5,8 +5,8 @@
 // hands back a `data:` URL, which replaces the link. A loaded image stays loaded across re-renders
 // and chat switches for the session.
 import type { Attachment } from "svelte/attachments";
-import { AppError, loadImage } from "../ipc";
-import { notify } from "./notices.svelte";
+import { AppError, loadImage } from "../../ipc";
+import { notify } from "../shared/notices.svelte";
 import "./remote-images.css";
 
 /** Images loaded this session, by URL (the newest few: they can be megabytes each). */

@@ -6,7 +6,7 @@
 // next paint, so nothing flickers), moving the same header to the same block: its "Copied" and
 // hover carry on across renders.
 import type { Attachment } from "svelte/attachments";
-import { COPY_FEEDBACK_MS, copyText } from "./clipboard";
+import { COPY_FEEDBACK_MS, copyText } from "../shared/clipboard";
 import "./code-blocks.css";
 
 /** The fence's language as rendered (`language-rust` → `rust`), or "text". */

@@ -1,7 +1,7 @@
 // The app's theme. "system" follows the desktop's light or dark preference (and its changes);
 // "light" and "dark" override it. The page's colours hang off `data-theme` on <html>; the shell
 // also tells GTK, so native dialogs match.
-import type { Theme } from "../ipc";
+import type { Theme } from "../../ipc";
 
 const systemDark = window.matchMedia("(prefers-color-scheme: dark)");
 let chosen: Theme = "system";

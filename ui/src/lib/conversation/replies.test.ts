@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Message } from "../ipc";
+import type { Message } from "../../ipc";
 import { withLive, type LiveReply } from "./replies.svelte";
 
 const msg = (id: number, content: string, status: Message["status"] = "complete"): Message => ({

@@ -37,7 +37,7 @@ const marked = new Marked({
       return escapeHtml(text);
     },
     // Images would load remote URLs by themselves (and tell their server you read this): they
-    // become links the app offers to load on a click (lib/remoteImages.ts).
+    // become links the app offers to load on a click (remoteImages.ts).
     image({ href, text }: Tokens.Image) {
       const label = escapeHtml(text || "image");
       return WEB_IMAGE.test(href.trim())

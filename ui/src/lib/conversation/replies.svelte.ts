@@ -1,6 +1,6 @@
 // Replies streaming (or just finished) in any conversation, kept outside the views so a reply
 // keeps updating while its chat is not on screen, and shows live again when it is.
-import type { ChatEvent, Conversation, Message } from "../ipc";
+import type { ChatEvent, Conversation, Message } from "../../ipc";
 
 export interface LiveReply {
   conversationId: number;

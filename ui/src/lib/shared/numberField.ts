@@ -1,4 +1,4 @@
-import { AppError } from "../ipc";
+import { AppError } from "../../ipc";
 
 /** A number typed in a settings field: "" → null (the default), else a number in range, or an
  *  error naming the field. */

@@ -27,6 +27,7 @@ pub use events::{ChatEvent, EventSink, ServiceUpdate};
 use prefill::EchoFilter;
 pub use title::TITLE_INSTRUCTIONS;
 
+use crate::error::{Coded, ErrorCode};
 use crate::llm::{FinishReason, LlmClient, LlmError, StreamEvent};
 use crate::memory::{self, summarize, BuiltContext, MemoryCache, MemoryError};
 use crate::store::{
@@ -56,12 +57,12 @@ impl From<MemoryError> for ChatError {
     }
 }
 
-impl ChatError {
-    pub fn code(&self) -> &'static str {
+impl Coded for ChatError {
+    fn code(&self) -> ErrorCode {
         match self {
             Self::Store(e) => e.code(),
             Self::Memory(e) => e.code(),
-            Self::Busy { .. } => "busy",
+            Self::Busy { .. } => ErrorCode::Busy,
         }
     }
 }
@@ -620,7 +621,7 @@ impl ChatService {
             },
             Err(err) => ChatEvent::Error {
                 message: finished.clone(),
-                code: err.code().to_owned(),
+                code: err.code(),
                 error: err.to_string(),
             },
         });
@@ -780,8 +781,8 @@ enum Failure {
     Llm(LlmError),
 }
 
-impl Failure {
-    fn code(&self) -> &'static str {
+impl Coded for Failure {
+    fn code(&self) -> ErrorCode {
         match self {
             Self::Memory(e) => e.code(),
             Self::Llm(e) => e.code(),

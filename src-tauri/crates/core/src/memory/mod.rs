@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Coded, ErrorCode};
 use crate::llm::{ChatMessage, ChatRequest, LlmClient, WireRole};
 use crate::store::{
     Conversation, ConversationId, Message, MessageId, ModelProfile, Store, StoreError, SummaryId,
@@ -113,13 +114,13 @@ pub enum MemoryError {
     ContextTooSmall { context_length: u64, reserve: u64 },
 }
 
-impl MemoryError {
-    pub fn code(&self) -> &'static str {
+impl Coded for MemoryError {
+    fn code(&self) -> ErrorCode {
         match self {
             Self::Store(e) => e.code(),
-            Self::MessageTooLong { .. } => "message_too_long",
-            Self::HistoryTooLong { .. } => "history_too_long",
-            Self::ContextTooSmall { .. } => "context_too_small",
+            Self::MessageTooLong { .. } => ErrorCode::MessageTooLong,
+            Self::HistoryTooLong { .. } => ErrorCode::HistoryTooLong,
+            Self::ContextTooSmall { .. } => ErrorCode::ContextTooSmall,
         }
     }
 }

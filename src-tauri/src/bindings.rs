@@ -52,7 +52,7 @@ macro_rules! declare {
 
 /// The whole file.
 pub fn render() -> String {
-    use confab_core::{chat, config, export, links, llm, memory, secrets, store};
+    use confab_core::{chat, export, links, llm, memory, secrets, settings, store};
 
     let mut b = Bindings {
         // i64 ids and u64 counts are plain JSON numbers on the wire (all well below 2^53).
@@ -87,12 +87,12 @@ pub fn render() -> String {
         llm::discovery::ModelInfo,
         llm::discovery::FoundServer,
         secrets::KeyStorage,
-        config::Theme,
-        config::AppSettings,
-        config::ChatOptions,
+        settings::Theme,
+        settings::AppSettings,
+        settings::ChatOptions,
         crate::commands::settings::SettingsView,
         // The memory panel.
-        memory::Strategy,
+        settings::Strategy,
         memory::ContextSource,
         memory::Part,
         llm::WireRole,

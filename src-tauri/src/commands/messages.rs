@@ -1,5 +1,6 @@
 //! Reading a conversation's messages, pinning one, and the versions of a reply.
 
+use confab_core::error::ErrorCode;
 use confab_core::store::{ConversationId, Message, MessageId, ReplyVersion};
 use tauri::State;
 
@@ -7,6 +8,8 @@ use super::MAX_PAGE;
 use crate::error::IpcError;
 use crate::state::AppState;
 
+/// A page of the conversation as it reads, oldest first: the messages older than `before` (the
+/// newest ones when neither is given), or those newer than `after`.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn list_messages(
@@ -14,15 +17,30 @@ pub async fn list_messages(
     conversation_id: i64,
     limit: u32,
     before: Option<i64>,
+    after: Option<i64>,
 ) -> Result<Vec<Message>, IpcError> {
-    Ok(state
-        .store
-        .messages_before(
-            ConversationId(conversation_id),
-            before.map(MessageId),
-            limit.min(MAX_PAGE),
-        )
-        .await?)
+    let id = ConversationId(conversation_id);
+    let limit = limit.min(MAX_PAGE);
+    Ok(match (before, after) {
+        (before, None) => {
+            state
+                .store
+                .messages_before(id, before.map(MessageId), limit)
+                .await?
+        }
+        (None, Some(after)) => {
+            state
+                .store
+                .messages_after(id, MessageId(after), limit)
+                .await?
+        }
+        (Some(_), Some(_)) => {
+            return Err(IpcError::new(
+                ErrorCode::InvalidInput,
+                "give the messages before one message or after it, not both",
+            ))
+        }
+    })
 }
 
 /// Pins a message (always sent to the model, however old) or unpins it.

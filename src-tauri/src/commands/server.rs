@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use confab_core::config;
+use confab_core::server;
 use confab_core::llm::discovery::{local_ports, probe_local_servers, FoundServer, ModelInfo};
 use confab_core::secrets::KeyStorage;
 use tauri::State;
@@ -21,9 +21,9 @@ pub fn get_endpoint(state: State<'_, AppState>) -> String {
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn set_endpoint(state: State<'_, AppState>, url: String) -> Result<String, IpcError> {
-    let endpoint = config::save_endpoint(&state.store, &url).await?;
+    let endpoint = server::save_endpoint(&state.store, &url).await?;
     let key = state.keys.get(endpoint.root());
-    let client = config::client_for(endpoint.root(), key)?;
+    let client = server::client_for(endpoint.root(), key)?;
     let base = client.endpoint().base_url();
     state.chat.set_client(client);
     Ok(base)
@@ -36,9 +36,9 @@ pub async fn list_models(
     state: State<'_, AppState>,
     url: String,
 ) -> Result<Vec<ModelInfo>, IpcError> {
-    let bare = config::client_for(&url, None)?;
+    let bare = server::client_for(&url, None)?;
     let key = state.keys.get(bare.endpoint().root());
-    Ok(config::client_for(&url, key)?.list_models().await?)
+    Ok(server::client_for(&url, key)?.list_models().await?)
 }
 
 /// OpenAI-compatible servers answering on the usual local ports.
@@ -61,6 +61,6 @@ pub async fn set_api_key(
     let kept = state.keys.get(&root);
     state
         .chat
-        .set_client(config::client_for(&root, kept.clone())?);
+        .set_client(server::client_for(&root, kept.clone())?);
     Ok(kept.map(|_| storage))
 }

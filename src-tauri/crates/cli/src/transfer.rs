@@ -53,7 +53,7 @@ async fn write(
     Ok(match id {
         None => export::export_backup(store, out).await?,
         Some(id) => {
-            let endpoint = confab_core::config::endpoint_url(store, None).await.ok();
+            let endpoint = confab_core::server::endpoint_url(store, None).await.ok();
             let options = ExportOptions { redact, endpoint };
             export::export_conversation(store, id, format, &options, out).await?
         }

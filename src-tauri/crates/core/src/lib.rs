@@ -6,7 +6,6 @@
 
 pub mod chat;
 pub mod clock;
-pub mod config;
 pub mod error;
 pub mod export;
 pub mod links;
@@ -14,4 +13,6 @@ pub mod llm;
 pub mod memory;
 pub mod paths;
 pub mod secrets;
+pub mod server;
+pub mod settings;
 pub mod store;

@@ -3,8 +3,9 @@
 
 mod store_support;
 
-use confab_core::config::{AppSettings, ChatOptions, Theme};
-use confab_core::memory::{self, ContextSource, MemoryCache, Strategy};
+use confab_core::error::{Coded, ErrorCode};
+use confab_core::memory::{self, ContextSource, ServerReports};
+use confab_core::settings::{AppSettings, ChatOptions, Strategy, Theme};
 use confab_core::store::ConversationSettings;
 use serde_json::json;
 use store_support::TestStore;
@@ -63,7 +64,7 @@ async fn bad_settings_are_refused_and_change_nothing() {
         },
     ] {
         let err = bad.save(&t.store).await.unwrap_err();
-        assert_eq!(err.code(), "invalid_input", "{err}");
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "{err}");
     }
     assert_eq!(AppSettings::load(&t.store).await, good);
 }
@@ -85,9 +86,15 @@ async fn the_request_uses_the_app_defaults_where_the_chat_sets_nothing() {
     .await
     .unwrap();
 
-    let built = memory::build(&t.store, None, &MemoryCache::new(), &chat)
-        .await
-        .unwrap();
+    let built = memory::build(
+        &t.store,
+        None,
+        &ServerReports::new(),
+        &AppSettings::load(&t.store).await,
+        &chat,
+    )
+    .await
+    .unwrap();
     assert_eq!(built.request.model.as_deref(), Some("default-model"));
     assert_eq!(built.request.temperature, Some(0.2));
     assert_eq!(built.request.max_tokens, Some(300));
@@ -106,9 +113,15 @@ async fn the_request_uses_the_app_defaults_where_the_chat_sets_nothing() {
     .save(&t.store, chat.id)
     .await
     .unwrap();
-    let built = memory::build(&t.store, None, &MemoryCache::new(), &chat)
-        .await
-        .unwrap();
+    let built = memory::build(
+        &t.store,
+        None,
+        &ServerReports::new(),
+        &AppSettings::load(&t.store).await,
+        &chat,
+    )
+    .await
+    .unwrap();
     assert_eq!(built.request.model.as_deref(), Some("chat-model"));
     assert_eq!(built.request.temperature, Some(1.1));
     assert_eq!(
@@ -165,14 +178,14 @@ async fn chat_options_round_trip_and_keep_other_params() {
     .save(&t.store, chat.id)
     .await
     .unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
     assert_eq!(t.store.get_conversation(chat.id).await.unwrap(), saved);
 
     let unknown = ChatOptions::default()
         .save(&t.store, confab_core::store::ConversationId(9999))
         .await
         .unwrap_err();
-    assert_eq!(unknown.code(), "not_found");
+    assert_eq!(unknown.code(), ErrorCode::NotFound);
 }
 
 #[tokio::test]

@@ -169,6 +169,91 @@ async fn pages_of_older_messages_and_tails() {
 }
 
 #[tokio::test]
+async fn pages_of_newer_messages_mirror_older_ones() {
+    let t = TestStore::new().await;
+    let chat = t.chat("long").await;
+    let other = t.chat("other").await;
+    let mut ids = Vec::new();
+    for i in 0..25 {
+        ids.push(t.say(&chat, &format!("message {i:02}")).await.id);
+        t.say(&other, "noise").await;
+    }
+    let page = |after: MessageId, limit: u32| {
+        let store = t.store.clone();
+        async move {
+            let page = store.messages_after(chat.id, after, limit).await.unwrap();
+            page.iter().map(|m| m.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(page(MessageId(0), 10).await, ids[..10]);
+    assert_eq!(page(ids[0], 10).await, ids[1..11]);
+    assert_eq!(page(ids[14], 10).await, ids[15..]);
+    assert_eq!(page(ids[23], 10).await, ids[24..]);
+    assert!(page(ids[24], 10).await.is_empty());
+    let everything = t.store.messages_before(chat.id, None, 100).await.unwrap();
+    assert_eq!(
+        page(MessageId(0), 100).await,
+        everything.iter().map(|m| m.id).collect::<Vec<_>>()
+    );
+
+    let empty = t.chat("empty").await;
+    assert!(t
+        .store
+        .messages_after(empty.id, MessageId(0), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let err = t
+        .store
+        .messages_after(ConversationId(999), MessageId(0), 10)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn pages_of_newer_messages_show_the_chosen_version_only() {
+    let t = TestStore::new().await;
+    let chat = t.chat("versions").await;
+    let question = t.say(&chat, "Name a colour").await;
+    let first = t.start_reply(&chat).await;
+    let first = t
+        .store
+        .finish_message(first.id, finish(MessageStatus::Complete, "Red"))
+        .await
+        .unwrap();
+    let second = t.store.regenerate_reply(chat.id, None).await.unwrap().reply;
+    let second = t
+        .store
+        .finish_message(second.id, finish(MessageStatus::Complete, "Blue"))
+        .await
+        .unwrap();
+    let page = |after: MessageId| {
+        let store = t.store.clone();
+        async move {
+            let page = store.messages_after(chat.id, after, 10).await.unwrap();
+            page.iter().map(|m| m.content.clone()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(page(question.id).await, ["Blue"]);
+    // From the version set aside, the one shown is still newer.
+    assert_eq!(page(first.id).await, ["Blue"]);
+    assert!(page(second.id).await.is_empty());
+
+    t.store.select_version(first.id).await.unwrap();
+    assert_eq!(page(question.id).await, ["Red"]);
+    assert!(page(first.id).await.is_empty());
+    t.say(&chat, "Another").await;
+    assert_eq!(
+        page(MessageId(0)).await,
+        ["Name a colour", "Red", "Another"]
+    );
+    let newest = t.store.messages_before(chat.id, None, 10).await.unwrap();
+    let newest: Vec<_> = newest.iter().map(|m| m.content.clone()).collect();
+    assert_eq!(page(MessageId(0)).await, newest);
+}
+
+#[tokio::test]
 async fn deleting_a_conversation_removes_its_messages_summaries_and_search_entries() {
     let t = TestStore::new().await;
     let doomed = t.chat("doomed").await;

@@ -13,12 +13,13 @@
 
 mod conversations;
 mod import;
-mod memory;
 mod messages;
+mod profiles;
 mod search;
 mod settings;
 mod summaries;
 mod versions;
+mod windows;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -40,11 +41,10 @@ pub use conversations::{
     Page, TitleSource, DEFAULT_TITLE,
 };
 pub use import::{ImportConversation, ImportMessage, ImportProgress, ImportSummary};
-pub use memory::{
+pub use messages::{Finish, Message, MessageStatus, NewMessage, Role, RANGE_COUNT_LIMIT};
+pub use profiles::{
     content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,
-    RANGE_COUNT_LIMIT,
 };
-pub use messages::{Finish, Message, MessageStatus, NewMessage, Role};
 pub use search::SearchHit;
 pub use summaries::{NewSummary, Summary};
 pub use versions::{Edited, Regenerated, ReplyVersion, VersionError};

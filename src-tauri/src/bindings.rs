@@ -31,7 +31,10 @@ struct Bindings {
 impl Bindings {
     fn declare<T: TS + 'static + ?Sized>(&mut self) {
         let name = T::ident(&self.cfg);
-        assert!(self.declared.insert(name.clone()), "{name} is declared twice");
+        assert!(
+            self.declared.insert(name.clone()),
+            "{name} is declared twice"
+        );
         self.needed
             .extend(T::dependencies(&self.cfg).into_iter().map(|d| d.ts_name));
         self.out.push('\n');
@@ -167,7 +170,11 @@ mod tests {
     fn every_error_code_is_in_the_union() {
         let cfg = Config::new();
         let union = ErrorCode::inline(&cfg);
-        assert_eq!(union.matches('"').count(), 2 * ErrorCode::ALL.len(), "{union}");
+        assert_eq!(
+            union.matches('"').count(),
+            2 * ErrorCode::ALL.len(),
+            "{union}"
+        );
         for code in ErrorCode::ALL {
             assert!(union.contains(&json(code.as_str())), "{code} in {union}");
         }

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use confab_core::server;
 use confab_core::llm::discovery::{local_ports, probe_local_servers, FoundServer, ModelInfo};
 use confab_core::secrets::KeyStorage;
+use confab_core::server;
 use tauri::State;
 
 use crate::error::IpcError;

@@ -1,7 +1,7 @@
 //! The app's settings (the theme applies at once) and each chat's own options.
 
-use confab_core::settings::{AppSettings, ChatOptions, Theme};
 use confab_core::secrets::KeyStorage;
+use confab_core::settings::{AppSettings, ChatOptions, Theme};
 use confab_core::store::{Conversation, ConversationId};
 use serde::Serialize;
 use tauri::State;

@@ -46,9 +46,9 @@ pub async fn export_conversation(
     let Some(path) = rx.await.ok().flatten() else {
         return Ok(None);
     };
-    let path = path.into_path().map_err(|e| {
-        IpcError::new(ErrorCode::InvalidInput, format!("cannot save there: {e}"))
-    })?;
+    let path = path
+        .into_path()
+        .map_err(|e| IpcError::new(ErrorCode::InvalidInput, format!("cannot save there: {e}")))?;
     let options = ExportOptions {
         redact: false,
         endpoint: Some(state.chat.client().endpoint().base_url()),

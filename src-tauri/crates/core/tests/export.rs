@@ -463,7 +463,11 @@ async fn bad_and_truncated_files_import_nothing() {
     ] {
         for cut in [1, text.len() / 3, text.len() / 2, text.len() - 3] {
             let err = parse_import(&text.as_bytes()[..cut]).unwrap_err();
-            assert_eq!(err.code(), ErrorCode::Malformed, "{name} cut at {cut}: {err}");
+            assert_eq!(
+                err.code(),
+                ErrorCode::Malformed,
+                "{name} cut at {cut}: {err}"
+            );
             assert!(err.to_string().contains("truncated"));
         }
     }

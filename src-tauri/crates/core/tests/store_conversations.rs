@@ -411,7 +411,10 @@ async fn automatic_titles_never_replace_a_better_claim() {
 
     // Bad input changes nothing.
     for source in [TitleSource::User, TitleSource::Default] {
-        assert_eq!(auto("x", source).await.unwrap_err().code(), ErrorCode::InvalidInput);
+        assert_eq!(
+            auto("x", source).await.unwrap_err().code(),
+            ErrorCode::InvalidInput
+        );
     }
     assert_eq!(
         t.store

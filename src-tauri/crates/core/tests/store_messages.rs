@@ -570,7 +570,7 @@ async fn concurrent_writers_never_see_a_busy_database() {
     let path = t.dir.path().join("confab.db");
     // A second handle on the same file, as the CLI and the app would have.
     let other = Store::open(&path).await.unwrap();
-    let chat = t.chat(ErrorCode::Busy).await;
+    let chat = t.chat("busy").await;
     let mut tasks = Vec::new();
     for writer in 0..8 {
         let store = if writer % 2 == 0 {

@@ -16,7 +16,8 @@ pub enum ChatEvent {
         /// The conversation as it is now (a new chat has just been named after its question).
         conversation: Box<Conversation>,
         /// The user's message as saved, when the reply answers a new (or newly edited) one.
-        user_message: Option<Message>,
+        /// Boxed, like the conversation, so that every delta is not as large as this event.
+        user_message: Option<Box<Message>>,
         /// The reply, saved as `streaming`: empty, or when a reply is continued, with the text it
         /// had (the deltas that follow are appended to it).
         reply: Message,

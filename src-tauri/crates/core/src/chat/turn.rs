@@ -126,7 +126,7 @@ impl ChatService {
             .await?;
         sink.send(ChatEvent::Started {
             conversation: Box::new(conversation),
-            user_message,
+            user_message: user_message.map(Box::new),
             reply: reply.clone(),
             hidden,
         });

@@ -1,4 +1,5 @@
-//! The SQLite store: conversations, messages, rolling summaries, settings and full-text search.
+//! The SQLite store: conversations, messages, rolling summaries, model profiles, settings and
+//! full-text search, a module per table.
 //!
 //! - One way to open the database ([`Store::open`]): WAL, `foreign_keys=ON`, `synchronous=NORMAL`
 //!   and a busy timeout on every pooled connection, then the migrations embedded from

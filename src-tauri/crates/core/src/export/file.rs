@@ -83,3 +83,52 @@ pub fn read_import(path: &Path) -> Result<ImportPlan, ImportError> {
     })?;
     parse_import(&bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Coded, ErrorCode};
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn an_export_appears_under_its_name_only_once_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chat.md");
+        std::fs::write(&path, "old").unwrap();
+        let mut file = ExportFile::create(&path).unwrap();
+        file.writer().write_all(b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(file.finish().unwrap(), path);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(names(dir.path()), ["chat.md"]);
+    }
+
+    #[test]
+    fn an_unfinished_export_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = ExportFile::create(&dir.path().join("chat.md")).unwrap();
+        file.writer().write_all(b"half").unwrap();
+        drop(file);
+        assert!(names(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn files_that_cannot_be_written_or_read_say_which() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no such dir");
+        let err = ExportFile::create(&missing.join("chat.md")).err().unwrap();
+        assert_eq!(err.code(), ErrorCode::Io);
+        assert!(err.to_string().contains("no such dir"), "{err}");
+        let err = read_import(&missing.join("backup.json")).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Io);
+        assert!(err.to_string().contains("backup.json"), "{err}");
+    }
+}

@@ -1,5 +1,5 @@
 # One entry point. `make run` and `make test` install what is missing first.
-.PHONY: run test fmt lint bench bench-desktop
+.PHONY: run test fmt lint bindings bench bench-desktop
 
 run:
 	./scripts/run.sh
@@ -9,6 +9,10 @@ test:
 
 fmt:
 	cargo fmt --all
+
+# Rewrites ui/src/ipc/bindings.ts from the Rust types (a unit test fails while it is stale).
+bindings:
+	CONFAB_BLESS=1 cargo test --workspace --lib bindings
 
 lint:
 	cargo fmt --all --check

@@ -1,14 +1,26 @@
 //! The one error shape that crosses IPC: `{ code, message }`.
 //!
-//! The core's typed errors keep their meaning in `code` (the UI branches on it) and their
-//! person-readable explanation in `message` (the UI shows it).
+//! Every core error converts into it through [`Coded`]: its code (the UI branches on it) and its
+//! person-readable text (the UI shows it). The few errors the shell finds itself (a dialog's
+//! path it cannot use, a task that died) are built with [`IpcError::new`] from the same codes.
 
+use confab_core::error::{Coded, ErrorCode};
 use serde::Serialize;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 pub struct IpcError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
+}
+
+impl IpcError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
 }
 
 impl std::fmt::Display for IpcError {
@@ -17,47 +29,8 @@ impl std::fmt::Display for IpcError {
     }
 }
 
-impl From<confab_core::store::StoreError> for IpcError {
-    fn from(err: confab_core::store::StoreError) -> Self {
-        Self {
-            code: err.code(),
-            message: err.to_string(),
-        }
-    }
-}
-
-impl From<confab_core::chat::ChatError> for IpcError {
-    fn from(err: confab_core::chat::ChatError) -> Self {
-        Self {
-            code: err.code(),
-            message: err.to_string(),
-        }
-    }
-}
-
-impl From<confab_core::llm::LlmError> for IpcError {
-    fn from(err: confab_core::llm::LlmError) -> Self {
-        Self {
-            code: err.code(),
-            message: err.to_string(),
-        }
-    }
-}
-
-impl From<confab_core::secrets::SecretError> for IpcError {
-    fn from(err: confab_core::secrets::SecretError) -> Self {
-        Self {
-            code: err.code(),
-            message: err.to_string(),
-        }
-    }
-}
-
-impl From<confab_core::links::ImageError> for IpcError {
-    fn from(err: confab_core::links::ImageError) -> Self {
-        Self {
-            code: err.code(),
-            message: err.to_string(),
-        }
+impl<E: Coded> From<E> for IpcError {
+    fn from(err: E) -> Self {
+        Self::new(err.code(), err.to_string())
     }
 }

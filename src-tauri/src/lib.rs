@@ -1,5 +1,7 @@
 //! Confab's desktop shell: adapts `confab-core` to Tauri. No business logic lives here.
 
+#[cfg(test)]
+mod bindings;
 mod commands;
 mod error;
 mod sink;
@@ -57,41 +59,41 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(startup::until_ready(tauri::generate_handler![
-            commands::list_conversations,
-            commands::create_conversation,
-            commands::get_conversation,
-            commands::rename_conversation,
-            commands::set_pinned,
-            commands::delete_conversation,
-            commands::list_messages,
-            commands::send_message,
-            commands::respond,
-            commands::regenerate,
-            commands::continue_reply,
-            commands::edit_and_resend,
-            commands::select_version,
-            commands::list_versions,
-            commands::stop_reply,
-            commands::streaming_conversations,
-            commands::open_link,
-            commands::get_endpoint,
-            commands::set_endpoint,
-            commands::list_models,
-            commands::find_servers,
-            commands::get_settings,
-            commands::set_message_pinned,
-            commands::save_settings,
-            commands::set_api_key,
-            commands::get_chat_options,
-            commands::save_chat_options,
-            commands::export_conversation,
-            commands::choose_import,
-            commands::confirm_import,
-            commands::cancel_import,
-            commands::get_context,
-            commands::edit_summary,
-            commands::watch_updates,
-            commands::load_image,
+            commands::conversations::list_conversations,
+            commands::conversations::create_conversation,
+            commands::conversations::get_conversation,
+            commands::conversations::rename_conversation,
+            commands::conversations::set_pinned,
+            commands::conversations::delete_conversation,
+            commands::messages::list_messages,
+            commands::messages::set_message_pinned,
+            commands::messages::select_version,
+            commands::messages::list_versions,
+            commands::chat::send_message,
+            commands::chat::respond,
+            commands::chat::regenerate,
+            commands::chat::continue_reply,
+            commands::chat::edit_and_resend,
+            commands::chat::stop_reply,
+            commands::chat::streaming_conversations,
+            commands::chat::watch_updates,
+            commands::links::open_link,
+            commands::links::load_image,
+            commands::server::get_endpoint,
+            commands::server::set_endpoint,
+            commands::server::list_models,
+            commands::server::find_servers,
+            commands::server::set_api_key,
+            commands::settings::get_settings,
+            commands::settings::save_settings,
+            commands::settings::get_chat_options,
+            commands::settings::save_chat_options,
+            commands::memory::get_context,
+            commands::memory::edit_summary,
+            commands::transfer::export_conversation,
+            commands::transfer::choose_import,
+            commands::transfer::confirm_import,
+            commands::transfer::cancel_import,
         ]))
         .run(tauri::generate_context!())
         .expect("Confab could not start its window");
@@ -143,7 +145,7 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), Box<dyn std::error::Er
     // "System" leaves GTK's own preference alone.
     if settings.theme != confab_core::settings::Theme::System {
         let handle = app.clone();
-        app.run_on_main_thread(move || commands::apply_theme(&handle, settings.theme))?;
+        app.run_on_main_thread(move || commands::settings::apply_theme(&handle, settings.theme))?;
     }
     app.manage(AppState {
         store,

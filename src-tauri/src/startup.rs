@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use confab_core::error::ErrorCode;
 use tauri::ipc::Invoke;
 use tauri::{Manager, Runtime};
 use tokio::sync::watch;
@@ -28,10 +29,7 @@ where
     tauri::async_runtime::spawn(async move {
         let outcome = open.await.map_err(|err| {
             tracing::error!(%err, "Confab could not start");
-            IpcError {
-                code: "storage",
-                message: format!("Confab could not start: {err}"),
-            }
+            IpcError::new(ErrorCode::Storage, format!("Confab could not start: {err}"))
         });
         let _ = done.send(Some(outcome));
     });
@@ -72,10 +70,10 @@ pub fn until_ready<R: Runtime>(
                     }
                 }
                 Some(Err(err)) => invoke.resolver.reject(err),
-                None => invoke.resolver.reject(IpcError {
-                    code: "internal",
-                    message: "Confab stopped before it had started".into(),
-                }),
+                None => invoke.resolver.reject(IpcError::new(
+                    ErrorCode::Internal,
+                    "Confab stopped before it had started",
+                )),
             }
         });
         true

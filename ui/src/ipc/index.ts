@@ -22,25 +22,17 @@ import type {
   ChatOptions,
   ServiceUpdate,
   RemoteImage,
+  ErrorCode,
 } from "./types";
+import { ERROR_CODES } from "./types";
 
 export type * from "./types";
+export { ERROR_CODES, EXPORT_FORMATS } from "./types";
 
-/** Error codes the shell sends; the UI branches on these and shows `message`. */
-export type ErrorCode =
-  | "not_found"
-  | "invalid_input"
-  | "storage"
-  | "busy"
-  | "nothing_to_regenerate"
-  | "nothing_to_continue"
-  | "not_last_reply"
-  | "not_last_message"
-  | "unreachable"
-  | "timeout"
-  | "protocol"
-  | "unauthorized"
-  | "internal";
+/** Whether `value` is a code the shell sends (see `ErrorCode`, generated from the core's). */
+function isErrorCode(value: unknown): value is ErrorCode {
+  return ERROR_CODES.some((code) => code === value);
+}
 
 /** An error from a command, as the shell serialises it: `{ code, message }`. */
 export class AppError extends Error {
@@ -56,7 +48,7 @@ export class AppError extends Error {
     if (raw instanceof AppError) return raw;
     if (typeof raw === "object" && raw !== null && "code" in raw && "message" in raw) {
       const { code, message } = raw as { code: unknown; message: unknown };
-      return new AppError(String(code) as ErrorCode, String(message));
+      return new AppError(isErrorCode(code) ? code : "internal", String(message));
     }
     return new AppError("internal", raw instanceof Error ? raw.message : String(raw));
   }
@@ -110,6 +102,15 @@ export function listMessages(
   after: number | null = null,
 ): Promise<Message[]> {
   return call("list_messages", { conversationId, limit, before, after });
+}
+
+/** A page of messages newer than `after`, oldest first: paging forward from any message. */
+export function listMessagesAfter(
+  conversationId: number,
+  limit: number,
+  after: number,
+): Promise<Message[]> {
+  return call("list_messages", { conversationId, limit, after });
 }
 
 function channel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Result};
 use confab_core::chat::{ChatEvent, ChatService, EventSink};
+use confab_core::error::ErrorCode;
 use confab_core::llm::LlmClient;
 use confab_core::store::{
     ConversationId, ConversationSettings, Message, MessageStatus, NewConversation, Store,
@@ -15,7 +16,7 @@ use confab_core::store::{
 struct TerminalSink {
     show_reasoning: bool,
     /// The code of the error the reply ended with, if any.
-    error_code: std::sync::Mutex<Option<String>>,
+    error_code: std::sync::Mutex<Option<ErrorCode>>,
 }
 
 impl EventSink for TerminalSink {
@@ -205,12 +206,8 @@ async fn turn(
         Action::Continue => service.continue_reply(id, &sink).await,
     };
     stopper.abort();
-    let unreachable = sink
-        .error_code
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .as_deref()
-        == Some("unreachable");
+    let unreachable =
+        *sink.error_code.lock().unwrap_or_else(|e| e.into_inner()) == Some(ErrorCode::Unreachable);
     Ok(Sent {
         reply: reply?,
         unreachable,

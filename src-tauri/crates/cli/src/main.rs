@@ -194,8 +194,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn parse_format(name: &str) -> Result<confab_core::export::Format, String> {
-    confab_core::export::Format::parse(name)
-        .ok_or_else(|| format!("unknown format {name:?}: use md, json, html or jsonl"))
+    confab_core::export::Format::named(name).map_err(|e| e.to_string())
 }
 
 async fn open_store(data_dir: Option<PathBuf>) -> Result<Store> {

@@ -4,7 +4,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use confab_core::export::{self, ExportOptions, Format, ImportSource};
+use confab_core::export::{self, ExportFile, ExportOptions, ExportStats, Format, ImportSource};
 use confab_core::store::{ConversationId, Store};
 
 pub async fn export(
@@ -15,54 +15,53 @@ pub async fn export(
     redact: bool,
     output: Option<&Path>,
 ) -> Result<()> {
-    // Write to a temporary file beside the target and rename it at the end, so a failed export
-    // never leaves a half-written file under the real name.
-    let (mut out, temp): (Box<dyn Write + Send>, Option<tempfile::NamedTempFile>) = match output {
-        Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let temp = tempfile::NamedTempFile::new_in(dir)
-                .with_context(|| format!("cannot write in {}", dir.display()))?;
-            let file = temp.reopen()?;
-            (Box::new(BufWriter::new(file)), Some(temp))
-        }
-        None => (Box::new(BufWriter::new(std::io::stdout())), None),
-    };
-    let stats = if all {
-        export::export_backup(store, &mut out).await?
+    let what = if all {
+        None
     } else {
-        let id = ConversationId(id.context("which conversation? give its id, or --all")?);
-        let endpoint = confab_core::server::endpoint_url(store, None).await.ok();
-        export::export_conversation(
-            store,
-            id,
-            format,
-            &ExportOptions { redact, endpoint },
-            &mut out,
-        )
-        .await?
+        Some(ConversationId(
+            id.context("which conversation? give its id, or --all")?,
+        ))
     };
-    out.flush()?;
-    drop(out);
-    if let (Some(temp), Some(path)) = (temp, output) {
-        temp.persist(path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!(
-            "Exported {} conversation{} ({} messages) to {}",
-            stats.conversations,
-            if stats.conversations == 1 { "" } else { "s" },
-            stats.messages,
-            path.display()
-        );
-    }
+    let Some(path) = output else {
+        let mut out = BufWriter::new(std::io::stdout());
+        write(store, what, format, redact, &mut out).await?;
+        out.flush()?;
+        return Ok(());
+    };
+    // Written beside the target and renamed at the end: a failed export leaves no half file.
+    let mut file = ExportFile::create(path)?;
+    let stats = write(store, what, format, redact, file.writer()).await?;
+    file.finish()?;
+    eprintln!(
+        "Exported {} conversation{} ({} messages) to {}",
+        stats.conversations,
+        if stats.conversations == 1 { "" } else { "s" },
+        stats.messages,
+        path.display()
+    );
     Ok(())
 }
 
+/// One conversation, or every one as a backup when `id` is `None`.
+async fn write(
+    store: &Store,
+    id: Option<ConversationId>,
+    format: Format,
+    redact: bool,
+    out: &mut (dyn Write + Send),
+) -> Result<ExportStats> {
+    Ok(match id {
+        None => export::export_backup(store, out).await?,
+        Some(id) => {
+            let endpoint = confab_core::server::endpoint_url(store, None).await.ok();
+            let options = ExportOptions { redact, endpoint };
+            export::export_conversation(store, id, format, &options, out).await?
+        }
+    })
+}
+
 pub async fn import(store: &Store, file: &Path, dry_run: bool) -> Result<()> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let plan = export::parse_import(&bytes)?;
+    let plan = export::read_import(file)?;
     let preview = plan.preview();
     let source = match preview.source {
         ImportSource::ConfabConversation => "a Confab conversation export",

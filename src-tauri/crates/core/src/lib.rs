@@ -6,6 +6,7 @@
 
 pub mod chat;
 pub mod clock;
+pub mod error;
 pub mod export;
 pub mod links;
 pub mod llm;

@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use futures_util::StreamExt as _;
+use ts_rs::TS;
+
+use crate::error::{Coded, ErrorCode};
 
 /// Whether `url` is an absolute `http`, `https` or `mailto` URL: the only links Confab opens.
 /// Everything else (`javascript:`, `file:`, `data:`, custom schemes, relative paths) is refused.
@@ -24,11 +27,35 @@ pub fn is_openable(url: &str) -> bool {
     }
 }
 
+/// A link Confab will not hand to the system.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("only web (http, https) and e-mail links can be opened")]
+    NotOpenable,
+}
+
+impl Coded for LinkError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotOpenable => ErrorCode::InvalidInput,
+        }
+    }
+}
+
+/// [`is_openable`], as an error that says which links are.
+pub fn check_openable(url: &str) -> Result<(), LinkError> {
+    if is_openable(url) {
+        Ok(())
+    } else {
+        Err(LinkError::NotOpenable)
+    }
+}
+
 /// The largest image fetched.
 pub const MAX_IMAGE_BYTES: usize = 10 << 20;
 
 /// An image fetched for a reply, ready for an `<img src>`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, TS)]
 pub struct RemoteImage {
     /// What the bytes are, from the bytes themselves (never from the server's word).
     pub mime: &'static str,
@@ -51,14 +78,14 @@ pub enum ImageError {
     NotAnImage,
 }
 
-impl ImageError {
-    pub fn code(&self) -> &'static str {
+impl Coded for ImageError {
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::NotAllowed => "invalid_input",
-            Self::Network(_) => "image_unreachable",
-            Self::Status { .. } => "image_unavailable",
-            Self::TooLarge => "too_large",
-            Self::NotAnImage => "not_an_image",
+            Self::NotAllowed => ErrorCode::InvalidInput,
+            Self::Network(_) => ErrorCode::ImageUnreachable,
+            Self::Status { .. } => ErrorCode::ImageUnavailable,
+            Self::TooLarge => ErrorCode::TooLarge,
+            Self::NotAnImage => ErrorCode::NotAnImage,
         }
     }
 }

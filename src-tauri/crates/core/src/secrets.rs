@@ -4,6 +4,9 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use ts_rs::TS;
+
+use crate::error::{Coded, ErrorCode};
 
 /// The keyring "service" Confab's entries are filed under; the user name is the endpoint's URL.
 pub const KEYRING_SERVICE: &str = "app.confab.desktop";
@@ -20,17 +23,17 @@ pub enum SecretError {
     Keyring(String),
 }
 
-impl SecretError {
-    pub fn code(&self) -> &'static str {
+impl Coded for SecretError {
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::InvalidInput(_) => "invalid_input",
-            Self::Keyring(_) => "keyring",
+            Self::InvalidInput(_) => ErrorCode::InvalidInput,
+            Self::Keyring(_) => ErrorCode::Keyring,
         }
     }
 }
 
 /// Where a key was kept.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum KeyStorage {
     /// In the OS keyring: it survives restarts.

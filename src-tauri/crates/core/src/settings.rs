@@ -7,6 +7,7 @@
 //! other way round.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::store::{Conversation, ConversationId, ConversationSettings, Store, StoreError};
 
@@ -14,7 +15,7 @@ use crate::store::{Conversation, ConversationId, ConversationSettings, Store, St
 pub const APP_SETTINGS: &str = "app";
 
 /// The app's look.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Theme {
     /// Follow the desktop's light or dark preference.
@@ -25,7 +26,7 @@ pub enum Theme {
 }
 
 /// App-wide preferences and the defaults every chat uses unless it sets its own.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct AppSettings {
     pub theme: Theme,
@@ -154,7 +155,7 @@ pub fn check_generation(
 }
 
 /// One chat's own options; `None` means "use the app's default".
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct ChatOptions {
     /// Empty: the app's default system prompt.
@@ -244,8 +245,9 @@ impl ChatOptions {
 }
 
 /// How a conversation remembers: stored as `params.memory` (`"summary"`, `"window"`, `"full"`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "MemoryStrategy")]
 pub enum Strategy {
     /// Every message; an error once the history no longer fits.
     FullHistory,

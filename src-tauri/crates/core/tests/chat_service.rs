@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use confab_core::chat::{ChatEvent, ChatService, EventSink, ServiceUpdate, TITLE_INSTRUCTIONS};
+use confab_core::error::{Coded, ErrorCode};
 use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts};
 use confab_core::store::{MessageStatus, NewConversation, Role, TitleSource};
 use store_support::TestStore;
@@ -163,7 +164,7 @@ async fn the_question_is_saved_even_when_no_server_answers() {
         "a named chat keeps its name"
     );
     assert!(
-        matches!(sink.events().last(), Some(ChatEvent::Error { code, .. }) if code == "unreachable")
+        matches!(sink.events().last(), Some(ChatEvent::Error { code, .. }) if *code == ErrorCode::Unreachable)
     );
 }
 
@@ -257,7 +258,7 @@ async fn one_reply_per_chat_but_chats_stream_side_by_side() {
     .await
     .unwrap();
     let err = svc.send(a.id, "again", &()).await.unwrap_err();
-    assert_eq!(err.code(), "busy");
+    assert_eq!(err.code(), ErrorCode::Busy);
     assert_eq!(
         t.store.message_count(a.id).await.unwrap(),
         2,
@@ -324,14 +325,14 @@ async fn bad_input_changes_nothing() {
     let svc = service(&t, "http://127.0.0.1:9");
     assert_eq!(
         svc.send(chat.id, "   ", &()).await.unwrap_err().code(),
-        "invalid_input"
+        ErrorCode::InvalidInput
     );
     assert_eq!(
         svc.send(confab_core::store::ConversationId(999), "hi", &())
             .await
             .unwrap_err()
             .code(),
-        "not_found"
+        ErrorCode::NotFound
     );
     assert_eq!(t.store.message_count(chat.id).await.unwrap(), 0);
 }

@@ -3,6 +3,7 @@
 
 mod store_support;
 
+use confab_core::error::{Coded, ErrorCode};
 use confab_core::export::{
     self, export_backup, export_conversation, parse_import, ExportOptions, Format, ImportSource,
 };
@@ -462,15 +463,19 @@ async fn bad_and_truncated_files_import_nothing() {
     ] {
         for cut in [1, text.len() / 3, text.len() / 2, text.len() - 3] {
             let err = parse_import(&text.as_bytes()[..cut]).unwrap_err();
-            assert_eq!(err.code(), "malformed", "{name} cut at {cut}: {err}");
+            assert_eq!(
+                err.code(),
+                ErrorCode::Malformed,
+                "{name} cut at {cut}: {err}"
+            );
             assert!(err.to_string().contains("truncated"));
         }
     }
     for (bytes, code) in [
-        (&b"{\"hello\": 1}"[..], "unknown_format"),
-        (b"[1, 2, 3]", "unknown_format"),
-        (b"", "malformed"),
-        (b"\xff\xfe", "malformed"),
+        (&b"{\"hello\": 1}"[..], ErrorCode::UnknownFormat),
+        (b"[1, 2, 3]", ErrorCode::UnknownFormat),
+        (b"", ErrorCode::Malformed),
+        (b"\xff\xfe", ErrorCode::Malformed),
     ] {
         assert_eq!(parse_import(bytes).unwrap_err().code(), code);
     }
@@ -480,7 +485,7 @@ async fn bad_and_truncated_files_import_nothing() {
         doc["version"] = json!(version);
         assert_eq!(
             parse_import(doc.to_string().as_bytes()).unwrap_err().code(),
-            "unsupported_version",
+            ErrorCode::UnsupportedVersion,
             "version {version}"
         );
     }
@@ -488,13 +493,13 @@ async fn bad_and_truncated_files_import_nothing() {
     doc["summaries"][0]["covers_through_message_id"] = json!(999_999);
     assert_eq!(
         parse_import(doc.to_string().as_bytes()).unwrap_err().code(),
-        "invalid_input"
+        ErrorCode::InvalidInput
     );
     let mut doc: Value = serde_json::from_str(&backup).unwrap();
     doc["conversations"][0]["messages"][0]["content"] = json!("x".repeat(2 * 1024 * 1024));
     let plan = parse_import(doc.to_string().as_bytes()).unwrap();
     let err = export::import(&t.store, &plan).await.unwrap_err();
-    assert_eq!(err.code(), "invalid_input", "{err}");
+    assert_eq!(err.code(), ErrorCode::InvalidInput, "{err}");
 
     let after = t
         .store
@@ -648,7 +653,7 @@ async fn files_with_broken_versions_import_nothing() {
     let mut doc: Value = serde_json::from_str(&json_text).unwrap();
     doc["messages"][2]["version_of"] = json!(999_999);
     let err = parse_import(doc.to_string().as_bytes()).unwrap_err();
-    assert_eq!(err.code(), "invalid_input", "{err}");
+    assert_eq!(err.code(), ErrorCode::InvalidInput, "{err}");
     // Two versions of one reply both shown; a hidden message in no group; a group that does not
     // start at its root.
     let broken: [fn(&mut Value); 3] = [
@@ -661,7 +666,7 @@ async fn files_with_broken_versions_import_nothing() {
         breaks(&mut doc);
         let plan = parse_import(doc.to_string().as_bytes()).unwrap();
         let err = export::import(&t.store, &plan).await.unwrap_err();
-        assert_eq!(err.code(), "invalid_input", "case {n}: {err}");
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "case {n}: {err}");
     }
     let after = t
         .store

@@ -5,6 +5,7 @@ mod support;
 
 use std::time::Duration;
 
+use confab_core::error::{Coded, ErrorCode};
 use confab_core::llm::{
     ChatMessage, ChatRequest, Endpoint, FinishReason, LlmClient, LlmError, RetryPolicy,
     StreamEvent, Timeouts, Usage,
@@ -157,7 +158,7 @@ async fn a_stream_without_done_is_interrupted_not_complete() {
     server.chat([Reply::sse([delta("partial"), finish("stop")])]);
     let (events, end) = drain(&quick(&server)).await;
     assert_eq!(text(&events), "partial");
-    assert_eq!(end.unwrap_err().code(), "interrupted");
+    assert_eq!(end.unwrap_err().code(), ErrorCode::Interrupted);
 }
 
 #[tokio::test]
@@ -212,38 +213,38 @@ async fn an_error_event_in_the_stream_is_typed() {
 
 #[tokio::test]
 async fn error_statuses_become_typed_errors() {
-    let cases: Vec<(Reply, &str)> = vec![
+    let cases: Vec<(Reply, ErrorCode)> = vec![
         (
             Reply::json(
                 400,
                 r#"{"error":{"code":400,"message":"the request exceeds the available context size","type":"exceed_context_size_error","n_prompt_tokens":4100,"n_ctx":2048}}"#,
             ),
-            "context_overflow",
+            ErrorCode::ContextOverflow,
         ),
         (
             Reply::json(
                 400,
                 r#"{"error":{"message":"too long","code":"context_length_exceeded"}}"#,
             ),
-            "context_overflow",
+            ErrorCode::ContextOverflow,
         ),
         (
             Reply::json(
                 404,
                 r#"{"error":{"message":"model 'x' not found","code":"model_not_found"}}"#,
             ),
-            "model_not_found",
+            ErrorCode::ModelNotFound,
         ),
         (
             Reply::json(401, r#"{"error":{"message":"Invalid API Key"}}"#),
-            "unauthorized",
+            ErrorCode::Unauthorized,
         ),
         (
             Reply::json(
                 400,
                 r#"{"error":{"message":"temperature must be positive"}}"#,
             ),
-            "server_error",
+            ErrorCode::ServerError,
         ),
     ];
     for (reply, code) in cases {

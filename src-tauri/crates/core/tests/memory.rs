@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use confab_core::chat::{ChatEvent, ChatService, EventSink};
+use confab_core::error::{Coded, ErrorCode};
 use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts, WireRole};
 use confab_core::memory::{self, summarize, LeftOutReason, MemoryError, Part, ServerReports};
 use confab_core::settings::{AppSettings, Strategy};
@@ -249,7 +250,7 @@ async fn a_message_too_long_for_the_context_is_refused_with_a_way_forward() {
         .lock()
         .unwrap()
         .iter()
-        .any(|e| matches!(e, ChatEvent::Error { code, .. } if code == "message_too_long")));
+        .any(|e| matches!(e, ChatEvent::Error { code, .. } if *code == ErrorCode::MessageTooLong)));
     assert!(server.chat_requests().is_empty(), "nothing was sent");
     // The user's message is kept.
     let messages = t.store.tail_messages(chat.id, 10).await.unwrap();
@@ -290,7 +291,7 @@ async fn full_history_refuses_once_the_chat_no_longer_fits() {
     let err = memory::build(&t.store, None, &servers, &defaults, &chat)
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "history_too_long");
+    assert_eq!(err.code(), ErrorCode::HistoryTooLong);
     assert!(err.to_string().contains("summary + window"));
 }
 

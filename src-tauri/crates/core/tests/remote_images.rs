@@ -6,6 +6,7 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
+use confab_core::error::{Coded, ErrorCode};
 use confab_core::links::{fetch_image, ImageError, MAX_IMAGE_BYTES};
 use support::{Ending, FaultServer, Reply};
 
@@ -54,7 +55,7 @@ async fn the_bytes_decide_not_the_servers_word() {
             .await
             .unwrap_err();
         assert!(matches!(err, ImageError::NotAnImage), "{path}: {err}");
-        assert_eq!(err.code(), "not_an_image");
+        assert_eq!(err.code(), ErrorCode::NotAnImage);
     }
 }
 
@@ -89,5 +90,5 @@ async fn failures_are_typed_and_bounded() {
     }
     // Nothing listens on port 9.
     let err = fetch_image("http://127.0.0.1:9/x.png").await.unwrap_err();
-    assert_eq!(err.code(), "image_unreachable", "{err}");
+    assert_eq!(err.code(), ErrorCode::ImageUnreachable, "{err}");
 }

@@ -3,6 +3,7 @@
 
 mod store_support;
 
+use confab_core::error::{Coded, ErrorCode};
 use confab_core::memory::{self, ContextSource, ServerReports};
 use confab_core::settings::{AppSettings, ChatOptions, Strategy, Theme};
 use confab_core::store::ConversationSettings;
@@ -63,7 +64,7 @@ async fn bad_settings_are_refused_and_change_nothing() {
         },
     ] {
         let err = bad.save(&t.store).await.unwrap_err();
-        assert_eq!(err.code(), "invalid_input", "{err}");
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "{err}");
     }
     assert_eq!(AppSettings::load(&t.store).await, good);
 }
@@ -177,14 +178,14 @@ async fn chat_options_round_trip_and_keep_other_params() {
     .save(&t.store, chat.id)
     .await
     .unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
     assert_eq!(t.store.get_conversation(chat.id).await.unwrap(), saved);
 
     let unknown = ChatOptions::default()
         .save(&t.store, confab_core::store::ConversationId(9999))
         .await
         .unwrap_err();
-    assert_eq!(unknown.code(), "not_found");
+    assert_eq!(unknown.code(), ErrorCode::NotFound);
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@ mod store_support;
 
 use std::collections::HashSet;
 
+use confab_core::error::{Coded, ErrorCode};
 use confab_core::store::{
     ConversationId, ConversationSettings, ListConversations, NewConversation, StoreError,
     TitleSource, DEFAULT_TITLE, MAX_SYSTEM_PROMPT_BYTES, MAX_TITLE_CHARS,
@@ -259,7 +260,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
             .rename_conversation(chat.id, title)
             .await
             .unwrap_err();
-        assert_eq!(err.code(), "invalid_input");
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
     }
     let long = "x".repeat(MAX_TITLE_CHARS + 1);
     assert!(matches!(
@@ -299,7 +300,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
 
     assert_eq!(t.store.get_conversation(chat.id).await.unwrap(), before);
     let all = t
@@ -345,7 +346,7 @@ async fn unknown_ids_are_not_found() {
             .unwrap_err()
     ));
     let err = t.store.get_conversation(ghost).await.unwrap_err();
-    assert_eq!(err.code(), "not_found");
+    assert_eq!(err.code(), ErrorCode::NotFound);
     assert!(err.to_string().contains("4242"), "{err}");
 }
 
@@ -410,7 +411,10 @@ async fn automatic_titles_never_replace_a_better_claim() {
 
     // Bad input changes nothing.
     for source in [TitleSource::User, TitleSource::Default] {
-        assert_eq!(auto("x", source).await.unwrap_err().code(), "invalid_input");
+        assert_eq!(
+            auto("x", source).await.unwrap_err().code(),
+            ErrorCode::InvalidInput
+        );
     }
     assert_eq!(
         t.store
@@ -418,6 +422,6 @@ async fn automatic_titles_never_replace_a_better_claim() {
             .await
             .unwrap_err()
             .code(),
-        "not_found"
+        ErrorCode::NotFound
     );
 }

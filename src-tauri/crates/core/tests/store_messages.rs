@@ -1,5 +1,6 @@
 mod store_support;
 
+use confab_core::error::{Coded, ErrorCode};
 use confab_core::store::{
     ConversationId, Finish, MessageId, MessageStatus, NewMessage, NewSummary, Role, Store,
     StoreError, MAX_CONTENT_BYTES,
@@ -80,7 +81,7 @@ async fn a_reply_streams_then_finishes() {
         .update_streaming_content(reply.id, "late")
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
     let err = t
         .store
         .finish_message(reply.id, finish(MessageStatus::Error, "x"))
@@ -118,7 +119,7 @@ async fn a_failed_reply_keeps_its_error() {
         .finish_message(reply.id, finish(MessageStatus::Streaming, ""))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
 }
 
 #[tokio::test]
@@ -347,7 +348,7 @@ async fn full_text_search_finds_words_in_any_script_with_snippets() {
     for empty in ["", "   "] {
         assert_eq!(
             t.store.search(empty, 10).await.unwrap_err().code(),
-            "invalid_input"
+            ErrorCode::InvalidInput
         );
     }
 }
@@ -387,7 +388,7 @@ async fn bad_messages_are_refused_and_change_nothing() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
 
     let reply = t.start_reply(&chat).await;
     let err = t
@@ -395,7 +396,7 @@ async fn bad_messages_are_refused_and_change_nothing() {
         .update_streaming_content(reply.id, &huge)
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
     assert_eq!(t.store.get_message(reply.id).await.unwrap().content, "");
     assert_eq!(t.store.message_count(chat.id).await.unwrap(), 1);
     // Only the valid append moved the conversation.
@@ -437,7 +438,7 @@ async fn a_failed_multi_step_write_leaves_nothing_behind() {
         })
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
     assert!(t.store.summaries(a.id).await.unwrap().is_empty());
 }
 
@@ -446,7 +447,7 @@ async fn unknown_message_and_conversation_ids_are_not_found() {
     let t = TestStore::new().await;
     let ghost = ConversationId(99);
     let no_msg = MessageId(77);
-    let nf = |r: Result<(), StoreError>| assert_eq!(r.unwrap_err().code(), "not_found");
+    let nf = |r: Result<(), StoreError>| assert_eq!(r.unwrap_err().code(), ErrorCode::NotFound);
     nf(t.store.get_message(no_msg).await.map(drop));
     nf(t.store.update_streaming_content(no_msg, "x").await);
     nf(t.store
@@ -523,7 +524,7 @@ async fn summaries_keep_their_history() {
         .save_summary(new("  ", m2.id, false))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
 }
 
 #[tokio::test]
@@ -555,11 +556,11 @@ async fn settings_round_trip() {
             .await
             .unwrap_err()
             .code(),
-        "invalid_input"
+        ErrorCode::InvalidInput
     );
     assert_eq!(
         t.store.set_setting(" ", &1).await.unwrap_err().code(),
-        "invalid_input"
+        ErrorCode::InvalidInput
     );
 }
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use confab_core::chat::{ChatEvent, ChatService, EventSink};
+use confab_core::error::{Coded, ErrorCode};
 use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts};
 use confab_core::store::{Conversation, Finish, Message, MessageId, MessageStatus, Store};
 use store_support::TestStore;
@@ -188,17 +189,17 @@ async fn only_a_reply_is_regenerated_and_never_while_it_streams() {
     let code = |e: confab_core::store::StoreError| e.code();
     assert_eq!(
         code(t.store.regenerate_reply(chat.id, None).await.unwrap_err()),
-        "nothing_to_regenerate"
+        ErrorCode::NothingToRegenerate
     );
     t.say(&chat, "Hello").await;
     assert_eq!(
         code(t.store.regenerate_reply(chat.id, None).await.unwrap_err()),
-        "nothing_to_regenerate"
+        ErrorCode::NothingToRegenerate
     );
     t.start_reply(&chat).await;
     assert_eq!(
         code(t.store.regenerate_reply(chat.id, None).await.unwrap_err()),
-        "busy"
+        ErrorCode::Busy
     );
     assert_eq!(
         code(
@@ -207,7 +208,7 @@ async fn only_a_reply_is_regenerated_and_never_while_it_streams() {
                 .await
                 .unwrap_err()
         ),
-        "not_found"
+        ErrorCode::NotFound
     );
     assert_eq!(
         t.store.message_count(chat.id).await.unwrap(),
@@ -254,14 +255,14 @@ async fn a_version_is_switched_only_on_the_last_reply() {
     t.say(&chat, "Q2").await;
     reply(&t, &chat, MessageStatus::Complete, "B1").await;
     let err = t.store.select_version(a1.id).await.unwrap_err();
-    assert_eq!(err.code(), "not_last_reply");
+    assert_eq!(err.code(), ErrorCode::NotLastReply);
     assert!(err.to_string().contains("only the last reply"), "{err}");
     assert_eq!(visible(&t.store, &chat).await, ["Q1", "A2", "Q2", "B1"]);
     // A user message is never the last reply.
     let q2 = t.store.messages_before(chat.id, None, 10).await.unwrap()[2].clone();
     assert_eq!(
         t.store.select_version(q2.id).await.unwrap_err().code(),
-        "not_last_reply"
+        ErrorCode::NotLastReply
     );
 }
 
@@ -293,12 +294,12 @@ async fn a_reply_cut_short_is_resumed_in_place() {
     let chat = t.chat("resume").await;
     assert_eq!(
         t.store.resume_reply(chat.id).await.unwrap_err().code(),
-        "nothing_to_continue"
+        ErrorCode::NothingToContinue
     );
     t.say(&chat, "Count").await;
     assert_eq!(
         t.store.resume_reply(chat.id).await.unwrap_err().code(),
-        "nothing_to_continue"
+        ErrorCode::NothingToContinue
     );
     let cut = reply(&t, &chat, MessageStatus::Interrupted, "one two").await;
     let resumed = t.store.resume_reply(chat.id).await.unwrap();
@@ -308,7 +309,7 @@ async fn a_reply_cut_short_is_resumed_in_place() {
     assert_eq!((resumed.error, resumed.completed_at), (None, None));
     assert_eq!(
         t.store.resume_reply(chat.id).await.unwrap_err().code(),
-        "busy",
+        ErrorCode::Busy,
         "already streaming"
     );
 
@@ -322,7 +323,7 @@ async fn a_reply_cut_short_is_resumed_in_place() {
     reply(&t, &chat, MessageStatus::Error, "").await;
     assert_eq!(
         t.store.resume_reply(chat.id).await.unwrap_err().code(),
-        "nothing_to_continue"
+        ErrorCode::NothingToContinue
     );
     t.say(&chat, "Q3").await;
     let failed = reply(&t, &chat, MessageStatus::Error, "half of it").await;
@@ -345,7 +346,7 @@ async fn editing_the_last_question_sets_its_replies_aside() {
             .await
             .unwrap_err()
             .code(),
-        "not_last_message"
+        ErrorCode::NotLastMessage
     );
     assert_eq!(
         t.store
@@ -353,7 +354,7 @@ async fn editing_the_last_question_sets_its_replies_aside() {
             .await
             .unwrap_err()
             .code(),
-        "not_last_message"
+        ErrorCode::NotLastMessage
     );
     assert_eq!(
         t.store
@@ -361,7 +362,7 @@ async fn editing_the_last_question_sets_its_replies_aside() {
             .await
             .unwrap_err()
             .code(),
-        "invalid_input"
+        ErrorCode::InvalidInput
     );
 
     let edited = t
@@ -399,7 +400,7 @@ async fn editing_the_last_question_sets_its_replies_aside() {
             .await
             .unwrap_err()
             .code(),
-        "busy",
+        ErrorCode::Busy,
         "not while its reply streams"
     );
 
@@ -471,7 +472,7 @@ async fn deleting_a_chat_removes_every_version() {
     for id in [a1.id, a2.id] {
         assert_eq!(
             t.store.get_message(id).await.unwrap_err().code(),
-            "not_found"
+            ErrorCode::NotFound
         );
     }
 }
@@ -552,7 +553,7 @@ async fn select_version_switches_what_the_next_request_carries_and_refuses_older
         ["Question?", "First answer.", "More?"]
     );
     let err = svc.select_version(second.id).await.unwrap_err();
-    assert_eq!(err.code(), "not_last_reply");
+    assert_eq!(err.code(), ErrorCode::NotLastReply);
 }
 
 #[tokio::test]
@@ -581,15 +582,15 @@ async fn nothing_is_switched_or_regenerated_while_a_reply_streams() {
     .unwrap();
     assert_eq!(
         svc.select_version(first.id).await.unwrap_err().code(),
-        "busy"
+        ErrorCode::Busy
     );
     assert_eq!(
         svc.regenerate(chat.id, &()).await.unwrap_err().code(),
-        "busy"
+        ErrorCode::Busy
     );
     assert_eq!(
         svc.continue_reply(chat.id, &()).await.unwrap_err().code(),
-        "busy"
+        ErrorCode::Busy
     );
     svc.stop(chat.id);
     let cut = task.await.unwrap().unwrap();
@@ -696,7 +697,7 @@ async fn continue_after_a_dropped_connection_and_after_a_failure_part_way() {
     assert_eq!(contents(&body), ["A story?", "Once upon a time"]);
 
     let err = svc.continue_reply(chat.id, &()).await.unwrap_err();
-    assert_eq!(err.code(), "nothing_to_continue");
+    assert_eq!(err.code(), ErrorCode::NothingToContinue);
 }
 
 #[tokio::test]
@@ -746,13 +747,13 @@ async fn edit_and_resend_replaces_the_question_and_keeps_the_old_answer_as_a_ver
         .edit_and_resend(question.id, "Changed", &())
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "not_last_message");
+    assert_eq!(err.code(), ErrorCode::NotLastMessage);
     let last_question = t.store.messages_before(chat.id, None, 10).await.unwrap()[2].clone();
     let err = svc
         .edit_and_resend(last_question.id, " ", &())
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
     assert_eq!(
         visible(&t.store, &chat).await,
         ["Capital of France?", "Paris.", "Second city?", "Lyon."]
@@ -766,7 +767,7 @@ async fn edit_and_resend_replaces_the_question_and_keeps_the_old_answer_as_a_ver
             .await
             .unwrap_err()
             .code(),
-        "not_found"
+        ErrorCode::NotFound
     );
 }
 
@@ -777,7 +778,7 @@ async fn a_regenerate_of_a_failed_reply_and_of_an_empty_chat() {
     let svc = service(&t, "http://127.0.0.1:9");
     assert_eq!(
         svc.regenerate(chat.id, &()).await.unwrap_err().code(),
-        "nothing_to_regenerate"
+        ErrorCode::NothingToRegenerate
     );
     assert!(!svc.is_streaming(chat.id));
     let failed = svc.send(chat.id, "Hi", &()).await.unwrap();
@@ -887,5 +888,5 @@ async fn a_reply_cut_at_its_token_limit_can_be_continued() {
     assert_eq!(whole.finish_reason.as_deref(), Some("stop"));
     // Now it ended by itself: nothing more to continue.
     let err = svc.continue_reply(chat.id, &()).await.unwrap_err();
-    assert_eq!(err.code(), "nothing_to_continue");
+    assert_eq!(err.code(), ErrorCode::NothingToContinue);
 }

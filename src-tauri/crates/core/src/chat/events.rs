@@ -1,20 +1,23 @@
 //! What the chat service tells a front end while a reply streams.
 
 use serde::Serialize;
+use ts_rs::TS;
 
+use crate::error::ErrorCode;
 use crate::llm::{FinishReason, Usage};
 use crate::store::{Conversation, ConversationId, Message, MessageId};
 
 /// One step of a reply, in order: `Started`, then deltas, then exactly one of `Done`, `Error`
 /// or `Cancelled`. Serialised with a `type` tag for the UI.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ChatEvent {
     Started {
         /// The conversation as it is now (a new chat has just been named after its question).
         conversation: Box<Conversation>,
         /// The user's message as saved, when the reply answers a new (or newly edited) one.
-        user_message: Option<Message>,
+        /// Boxed, like the conversation, so that every delta is not as large as this event.
+        user_message: Option<Box<Message>>,
         /// The reply, saved as `streaming`: empty, or when a reply is continued, with the text it
         /// had (the deltas that follow are appended to it).
         reply: Message,
@@ -41,7 +44,7 @@ pub enum ChatEvent {
     Error {
         /// The reply as saved: `error` (or `interrupted`, when text had arrived).
         message: Message,
-        code: String,
+        code: ErrorCode,
         error: String,
     },
     Cancelled {
@@ -51,7 +54,7 @@ pub enum ChatEvent {
 
 /// A change the service made on its own, outside any turn a front end is following: the front
 /// ends listen through [`ChatService::updates`](super::ChatService::updates).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServiceUpdate {
     /// The model named a chat (its title replaced the one from the first question).

@@ -32,6 +32,7 @@ pub use title::{title_from, TitleError, AUTO_TITLE_CHARS, TITLE_INSTRUCTIONS};
 use turn::Pending;
 pub use turn::{Turn, SAVE_INTERVAL};
 
+use crate::error::{Coded, ErrorCode};
 use crate::llm::LlmClient;
 use crate::memory::{self, summarize, BuiltContext, MemoryError, ServerReports};
 use crate::settings::AppSettings;
@@ -56,12 +57,12 @@ impl From<MemoryError> for ChatError {
     }
 }
 
-impl ChatError {
-    pub fn code(&self) -> &'static str {
+impl Coded for ChatError {
+    fn code(&self) -> ErrorCode {
         match self {
             Self::Store(e) => e.code(),
             Self::Memory(e) => e.code(),
-            Self::Busy { .. } => "busy",
+            Self::Busy { .. } => ErrorCode::Busy,
         }
     }
 }

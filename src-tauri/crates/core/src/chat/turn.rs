@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::prefill::EchoFilter;
 use super::{ChatError, ChatEvent, ChatService, EventSink};
+use crate::error::{Coded, ErrorCode};
 use crate::llm::{ChatStream, FinishReason, LlmClient, LlmError, StreamEvent};
 use crate::memory::{self, BuiltContext, ContextReport, MemoryError};
 use crate::settings::AppSettings;
@@ -125,7 +126,7 @@ impl ChatService {
             .await?;
         sink.send(ChatEvent::Started {
             conversation: Box::new(conversation),
-            user_message,
+            user_message: user_message.map(Box::new),
             reply: reply.clone(),
             hidden,
         });
@@ -267,7 +268,7 @@ impl ChatService {
             },
             Err(err) => ChatEvent::Error {
                 message: finished.clone(),
-                code: err.code().to_owned(),
+                code: err.code(),
                 error: err.to_string(),
             },
         });
@@ -435,8 +436,8 @@ enum Failure {
     Llm(LlmError),
 }
 
-impl Failure {
-    fn code(&self) -> &'static str {
+impl Coded for Failure {
+    fn code(&self) -> ErrorCode {
         match self {
             Self::Memory(e) => e.code(),
             Self::Llm(e) => e.code(),

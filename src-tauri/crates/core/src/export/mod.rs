@@ -9,10 +9,12 @@
 //! Exports stream to the writer in batches of messages: no whole-history string is built.
 //! Imports ([`parse_import`], then [`import`]) read Confab's JSON (one conversation or a backup)
 //! and ChatGPT's `conversations.json`, preview what they hold, and land in one transaction.
+//! [`ExportFile`] and [`read_import`] are the files on disk every front end writes and reads.
 
 mod audit;
 mod chatgpt;
 mod doc;
+mod file;
 mod html;
 mod markdown;
 pub mod redact;
@@ -21,7 +23,9 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use ts_rs::TS;
 
+use crate::error::{Coded, ErrorCode};
 use crate::store::{
     Conversation, ConversationId, ImportConversation, ListConversations, Message, Store,
     StoreError, Summary,
@@ -29,6 +33,7 @@ use crate::store::{
 
 pub use crate::store::ImportProgress;
 pub use doc::{BACKUP_FORMAT, CONVERSATION_FORMAT, OLDEST_READ, VERSION};
+pub use file::{export_conversation_to, read_import, ExportFile};
 
 /// Messages read per step while exporting.
 const BATCH: u32 = 1000;
@@ -43,6 +48,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order a front end offers them.
+    pub const ALL: [Self; 4] = [Self::Markdown, Self::Html, Self::Json, Self::Jsonl];
+
     pub fn parse(name: &str) -> Option<Self> {
         match name.to_ascii_lowercase().as_str() {
             "md" | "markdown" => Some(Self::Markdown),
@@ -50,6 +58,31 @@ impl Format {
             "html" | "htm" => Some(Self::Html),
             "jsonl" | "audit" => Some(Self::Jsonl),
             _ => None,
+        }
+    }
+
+    /// [`Format::parse`], or an error that lists the names there are.
+    pub fn named(name: &str) -> Result<Self, ExportError> {
+        Self::parse(name).ok_or_else(|| ExportError::UnknownFormat(name.to_owned()))
+    }
+
+    /// What a person calls the format, e.g. in a menu or a save dialog's file filter.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Markdown => "Markdown",
+            Self::Json => "Confab JSON",
+            Self::Html => "Web page",
+            Self::Jsonl => "Audit log",
+        }
+    }
+
+    /// What the format is good for, in a few words beside its label.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Self::Markdown => "a readable log",
+            Self::Json => "lossless, re-importable",
+            Self::Html => "standalone, printable",
+            Self::Jsonl => "JSON Lines, one line per message",
         }
     }
 
@@ -79,13 +112,22 @@ pub enum ExportError {
     Store(#[from] StoreError),
     #[error("could not write the export: {0}")]
     Io(#[from] std::io::Error),
+    #[error("could not write {}: {source}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("unknown export format {0:?}: use md, json, html or jsonl")]
+    UnknownFormat(String),
 }
 
-impl ExportError {
-    pub fn code(&self) -> &'static str {
+impl Coded for ExportError {
+    fn code(&self) -> ErrorCode {
         match self {
             Self::Store(e) => e.code(),
-            Self::Io(_) => "io",
+            Self::Io(_) | Self::Write { .. } => ErrorCode::Io,
+            Self::UnknownFormat(_) => ErrorCode::InvalidInput,
         }
     }
 }
@@ -105,16 +147,23 @@ pub enum ImportError {
     Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("could not read {}: {source}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
-impl ImportError {
-    pub fn code(&self) -> &'static str {
+impl Coded for ImportError {
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::Malformed(_) => "malformed",
-            Self::UnknownFormat => "unknown_format",
-            Self::UnsupportedVersion(_) => "unsupported_version",
-            Self::Invalid(_) => "invalid_input",
+            Self::Malformed(_) => ErrorCode::Malformed,
+            Self::UnknownFormat => ErrorCode::UnknownFormat,
+            Self::UnsupportedVersion(_) => ErrorCode::UnsupportedVersion,
+            Self::Invalid(_) => ErrorCode::InvalidInput,
             Self::Store(e) => e.code(),
+            Self::Read { .. } => ErrorCode::Io,
         }
     }
 }
@@ -214,7 +263,7 @@ pub struct ImportPlan {
     pub skipped_parts: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportSource {
     ConfabConversation,
@@ -223,7 +272,7 @@ pub enum ImportSource {
 }
 
 /// The preview a person confirms before importing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ImportPreview {
     pub source: ImportSource,
     pub conversations: u64,

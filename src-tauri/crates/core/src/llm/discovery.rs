@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::client::{Endpoint, LlmClient};
 use super::error::LlmError;
@@ -35,7 +36,7 @@ fn parse_ports(list: &str) -> Option<Vec<u16>> {
 /// How long a discovery request may take: these are local and should answer at once.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ModelInfo {
     pub id: String,
     /// The context the server runs the model with, or the model's trained context, when known.
@@ -51,7 +52,7 @@ pub struct ServerProps {
 }
 
 /// A server found running on a local port.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct FoundServer {
     pub base_url: String,
     pub models: Vec<String>,

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use crate::error::{Coded, ErrorCode};
+
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum LlmError {
     #[error(
@@ -67,26 +69,27 @@ fn rate_limited_message(retry_after: Option<Duration>) -> String {
     }
 }
 
-impl LlmError {
-    /// A stable code for front ends to branch on.
-    pub fn code(&self) -> &'static str {
+impl Coded for LlmError {
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::Unreachable { .. } => "unreachable",
+            Self::Unreachable { .. } => ErrorCode::Unreachable,
             Self::ConnectTimeout { .. }
             | Self::FirstTokenTimeout { .. }
-            | Self::IdleTimeout { .. } => "timeout",
-            Self::ContextOverflow { .. } => "context_overflow",
-            Self::ModelNotFound { .. } => "model_not_found",
-            Self::Unauthorized { .. } => "unauthorized",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::ModelLoading => "model_loading",
-            Self::Server { .. } => "server_error",
-            Self::Protocol { .. } => "protocol",
-            Self::Interrupted { .. } => "interrupted",
-            Self::Cancelled => "cancelled",
+            | Self::IdleTimeout { .. } => ErrorCode::Timeout,
+            Self::ContextOverflow { .. } => ErrorCode::ContextOverflow,
+            Self::ModelNotFound { .. } => ErrorCode::ModelNotFound,
+            Self::Unauthorized { .. } => ErrorCode::Unauthorized,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::ModelLoading => ErrorCode::ModelLoading,
+            Self::Server { .. } => ErrorCode::ServerError,
+            Self::Protocol { .. } => ErrorCode::Protocol,
+            Self::Interrupted { .. } => ErrorCode::Interrupted,
+            Self::Cancelled => ErrorCode::Cancelled,
         }
     }
+}
 
+impl LlmError {
     /// Whether sending the same request again may work — asked only before any output arrived.
     pub fn is_retryable_before_first_token(&self) -> bool {
         match self {
@@ -212,7 +215,7 @@ mod tests {
             }
         );
         assert!(err.to_string().contains("5000 tokens"));
-        assert_eq!(err.code(), "context_overflow");
+        assert_eq!(err.code(), ErrorCode::ContextOverflow);
     }
 
     #[test]

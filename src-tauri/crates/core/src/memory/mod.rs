@@ -33,6 +33,7 @@ mod servers;
 pub mod summarize;
 mod tokens;
 
+use crate::error::{Coded, ErrorCode};
 use crate::store::StoreError;
 
 pub use builder::{build, default_reply_reserve, summary_message};
@@ -72,13 +73,13 @@ pub enum MemoryError {
     ContextTooSmall { context_length: u64, reserve: u64 },
 }
 
-impl MemoryError {
-    pub fn code(&self) -> &'static str {
+impl Coded for MemoryError {
+    fn code(&self) -> ErrorCode {
         match self {
             Self::Store(e) => e.code(),
-            Self::MessageTooLong { .. } => "message_too_long",
-            Self::HistoryTooLong { .. } => "history_too_long",
-            Self::ContextTooSmall { .. } => "context_too_small",
+            Self::MessageTooLong { .. } => ErrorCode::MessageTooLong,
+            Self::HistoryTooLong { .. } => ErrorCode::HistoryTooLong,
+            Self::ContextTooSmall { .. } => ErrorCode::ContextTooSmall,
         }
     }
 }

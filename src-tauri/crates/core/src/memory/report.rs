@@ -2,6 +2,7 @@
 //! it, and the chat service learns from it after each answer.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::SUMMARY_HEADING;
 use crate::llm::{ChatRequest, WireRole};
@@ -9,7 +10,7 @@ use crate::settings::Strategy;
 use crate::store::{ConversationId, MessageId, SummaryId};
 
 /// Where the context length came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ContextSource {
     /// The chat's own `params.context_length`.
@@ -27,8 +28,9 @@ pub enum ContextSource {
 }
 
 /// One part of the request, in the order it is sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(rename = "ContextPart")]
 pub enum Part {
     SystemPrompt,
     Summary {
@@ -44,7 +46,8 @@ pub enum Part {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(rename = "ContextItem")]
 pub struct Included {
     pub part: Part,
     pub role: WireRole,
@@ -58,7 +61,7 @@ pub struct Included {
 }
 
 /// Why messages were left out of the request.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum LeftOutReason {
     /// Folded into the rolling summary that is sent instead.
@@ -77,7 +80,7 @@ pub enum LeftOutReason {
 }
 
 /// A run of consecutive messages left out for one reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct LeftOut {
     pub first: MessageId,
     pub last: MessageId,
@@ -87,7 +90,7 @@ pub struct LeftOut {
 }
 
 /// What a request carries and why: the context inspector's model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ContextReport {
     pub conversation_id: ConversationId,
     pub strategy: Strategy,

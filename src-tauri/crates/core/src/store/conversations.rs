@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::{
     from_ms, ConversationId, Result, Store, StoreError, MAX_SYSTEM_PROMPT_BYTES, MAX_TITLE_CHARS,
@@ -10,13 +11,14 @@ use super::{
 /// The title of a conversation nobody has named yet.
 pub const DEFAULT_TITLE: &str = "New chat";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Conversation {
     pub id: ConversationId,
     pub title: String,
     pub system_prompt: String,
     pub model: Option<String>,
     /// Generation parameters and per-chat options (temperature, memory strategy, …) as JSON.
+    #[ts(type = "Record<string, unknown>")]
     pub params: serde_json::Value,
     pub created_at: DateTime<Utc>,
     /// Last activity: creation, a message, a rename.
@@ -29,7 +31,7 @@ pub struct Conversation {
 }
 
 /// Who named a conversation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TitleSource {
     /// Nobody yet: the title is [`DEFAULT_TITLE`].
@@ -83,7 +85,9 @@ pub struct ConversationSettings {
 }
 
 /// Where a page of the conversation list ended; pass it back for the next page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+// Opaque to front ends: they hand it back as they got it.
+#[ts(type = "unknown")]
 pub struct ConversationCursor {
     pinned: bool,
     updated_at: i64,
@@ -110,7 +114,7 @@ impl Default for ListConversations {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Page<T, C = ConversationCursor> {
     pub items: Vec<T>,
     /// `None` on the last page.

@@ -1,6 +1,7 @@
 //! Importing whole conversations in one transaction: either all of a file lands, or nothing.
 
 use chrono::{DateTime, Utc};
+use ts_rs::TS;
 
 use super::conversations::{check_system_prompt, clean_title, params_json};
 use super::{check_content, ConversationId, MessageStatus, Result, Role, Store, StoreError};
@@ -56,7 +57,7 @@ pub struct ImportSummary {
 }
 
 /// How far an import has come: reported as it writes, before the one commit at the end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, TS)]
 pub struct ImportProgress {
     pub conversations_done: u64,
     pub conversations_total: u64,

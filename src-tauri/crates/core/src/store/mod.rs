@@ -31,8 +31,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use ts_rs::TS;
 
 use crate::clock::{Clock, SystemClock};
+use crate::error::{Coded, ErrorCode};
 
 pub(crate) use conversations::check_system_prompt;
 pub use conversations::{
@@ -83,17 +85,18 @@ pub enum StoreError {
     Version(#[from] VersionError),
 }
 
-impl StoreError {
-    /// A stable code for front ends to branch on.
-    pub fn code(&self) -> &'static str {
+impl Coded for StoreError {
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::NotFound { .. } => "not_found",
-            Self::InvalidInput(_) => "invalid_input",
-            Self::Open { .. } | Self::Migrate(_) | Self::Storage(_) => "storage",
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::InvalidInput(_) => ErrorCode::InvalidInput,
+            Self::Open { .. } | Self::Migrate(_) | Self::Storage(_) => ErrorCode::Storage,
             Self::Version(e) => e.code(),
         }
     }
+}
 
+impl StoreError {
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Self::InvalidInput(message.into())
     }
@@ -104,7 +107,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS,
+        )]
         #[serde(transparent)]
         pub struct $name(pub i64);
 

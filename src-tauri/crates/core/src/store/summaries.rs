@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::{
     check_content, from_ms, ConversationId, MessageId, Result, Store, StoreError, SummaryId,
 };
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Summary {
     pub id: SummaryId,
     pub conversation_id: ConversationId,

@@ -9,6 +9,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
+use ts_rs::TS;
+
+use crate::error::{Coded, ErrorCode};
 
 use super::messages::{check_new_message, Message, MessageRow, NewMessage, COLUMNS};
 use super::{from_ms, ConversationId, MessageId, MessageStatus, Result, Role, Store, StoreError};
@@ -30,20 +33,20 @@ pub enum VersionError {
     StillStreaming,
 }
 
-impl VersionError {
-    pub fn code(&self) -> &'static str {
+impl Coded for VersionError {
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::NoReplyToRegenerate => "nothing_to_regenerate",
-            Self::NothingToContinue { .. } => "nothing_to_continue",
-            Self::NotLastReply(_) => "not_last_reply",
-            Self::NotLastUserMessage(_) => "not_last_message",
-            Self::StillStreaming => "busy",
+            Self::NoReplyToRegenerate => ErrorCode::NothingToRegenerate,
+            Self::NothingToContinue { .. } => ErrorCode::NothingToContinue,
+            Self::NotLastReply(_) => ErrorCode::NotLastReply,
+            Self::NotLastUserMessage(_) => ErrorCode::NotLastMessage,
+            Self::StillStreaming => ErrorCode::Busy,
         }
     }
 }
 
 /// One version of a reply, for a version switcher.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ReplyVersion {
     pub id: MessageId,
     pub status: MessageStatus,

@@ -1,0 +1,162 @@
+//! The codes front ends branch on, and the one trait every error of the core implements.
+//!
+//! Each error keeps its meaning in an [`ErrorCode`] and its person-readable explanation in its
+//! `Display` text: the desktop shell sends both as `{ code, message }`, the UI branches on the
+//! code and shows the message. [`ErrorCode`] is the whole list, so a front end can match on it
+//! exhaustively (the UI's TypeScript union is generated from it).
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// Every code the core (and the shell around it) can report. On the wire each is its snake_case
+/// name, e.g. `"not_found"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // What was asked for.
+    NotFound,
+    InvalidInput,
+    // The database.
+    Storage,
+    /// A reply is streaming in the chat (or the reply asked about still is).
+    Busy,
+    // Versions of a reply.
+    NothingToRegenerate,
+    NothingToContinue,
+    NotLastReply,
+    NotLastMessage,
+    // The model server.
+    Unreachable,
+    Timeout,
+    ContextOverflow,
+    ModelNotFound,
+    Unauthorized,
+    RateLimited,
+    ModelLoading,
+    ServerError,
+    Protocol,
+    Interrupted,
+    Cancelled,
+    // What the model's context can hold.
+    MessageTooLong,
+    HistoryTooLong,
+    ContextTooSmall,
+    // API keys.
+    Keyring,
+    // Images fetched for a reply.
+    ImageUnreachable,
+    ImageUnavailable,
+    TooLarge,
+    NotAnImage,
+    // Files written or read by export and import.
+    Io,
+    Malformed,
+    UnknownFormat,
+    UnsupportedVersion,
+    /// Something that should not happen (a task that died); the message says what.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, in declaration order.
+    pub const ALL: [Self; 32] = [
+        Self::NotFound,
+        Self::InvalidInput,
+        Self::Storage,
+        Self::Busy,
+        Self::NothingToRegenerate,
+        Self::NothingToContinue,
+        Self::NotLastReply,
+        Self::NotLastMessage,
+        Self::Unreachable,
+        Self::Timeout,
+        Self::ContextOverflow,
+        Self::ModelNotFound,
+        Self::Unauthorized,
+        Self::RateLimited,
+        Self::ModelLoading,
+        Self::ServerError,
+        Self::Protocol,
+        Self::Interrupted,
+        Self::Cancelled,
+        Self::MessageTooLong,
+        Self::HistoryTooLong,
+        Self::ContextTooSmall,
+        Self::Keyring,
+        Self::ImageUnreachable,
+        Self::ImageUnavailable,
+        Self::TooLarge,
+        Self::NotAnImage,
+        Self::Io,
+        Self::Malformed,
+        Self::UnknownFormat,
+        Self::UnsupportedVersion,
+        Self::Internal,
+    ];
+
+    /// The code as it is sent: the same string serde writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::InvalidInput => "invalid_input",
+            Self::Storage => "storage",
+            Self::Busy => "busy",
+            Self::NothingToRegenerate => "nothing_to_regenerate",
+            Self::NothingToContinue => "nothing_to_continue",
+            Self::NotLastReply => "not_last_reply",
+            Self::NotLastMessage => "not_last_message",
+            Self::Unreachable => "unreachable",
+            Self::Timeout => "timeout",
+            Self::ContextOverflow => "context_overflow",
+            Self::ModelNotFound => "model_not_found",
+            Self::Unauthorized => "unauthorized",
+            Self::RateLimited => "rate_limited",
+            Self::ModelLoading => "model_loading",
+            Self::ServerError => "server_error",
+            Self::Protocol => "protocol",
+            Self::Interrupted => "interrupted",
+            Self::Cancelled => "cancelled",
+            Self::MessageTooLong => "message_too_long",
+            Self::HistoryTooLong => "history_too_long",
+            Self::ContextTooSmall => "context_too_small",
+            Self::Keyring => "keyring",
+            Self::ImageUnreachable => "image_unreachable",
+            Self::ImageUnavailable => "image_unavailable",
+            Self::TooLarge => "too_large",
+            Self::NotAnImage => "not_an_image",
+            Self::Io => "io",
+            Self::Malformed => "malformed",
+            Self::UnknownFormat => "unknown_format",
+            Self::UnsupportedVersion => "unsupported_version",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error with a code to branch on; its `Display` text is the message a person reads.
+pub trait Coded: std::error::Error {
+    fn code(&self) -> ErrorCode;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_once_and_sent_as_its_name() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code), "{code} is listed twice");
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::Value::from(code.as_str())
+            );
+        }
+    }
+}

@@ -1,0 +1,392 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
+// Regenerate with `make bindings` (CONFAB_BLESS=1 cargo test --workspace --lib bindings).
+
+/**
+ * Every code the core (and the shell around it) can report. On the wire each is its snake_case
+ * name, e.g. `"not_found"`.
+ */
+export type ErrorCode = "not_found" | "invalid_input" | "storage" | "busy" | "nothing_to_regenerate" | "nothing_to_continue" | "not_last_reply" | "not_last_message" | "unreachable" | "timeout" | "context_overflow" | "model_not_found" | "unauthorized" | "rate_limited" | "model_loading" | "server_error" | "protocol" | "interrupted" | "cancelled" | "message_too_long" | "history_too_long" | "context_too_small" | "keyring" | "image_unreachable" | "image_unavailable" | "too_large" | "not_an_image" | "io" | "malformed" | "unknown_format" | "unsupported_version" | "internal";
+
+export type IpcError = { code: ErrorCode, message: string, };
+
+/**
+ * A conversation's id.
+ */
+export type ConversationId = number;
+
+/**
+ * A message's id. Ids grow with insertion, so they order a conversation's messages.
+ */
+export type MessageId = number;
+
+/**
+ * A summary row's id.
+ */
+export type SummaryId = number;
+
+export type Conversation = { id: ConversationId, title: string, system_prompt: string, model: string | null, 
+/**
+ * Generation parameters and per-chat options (temperature, memory strategy, …) as JSON.
+ */
+params: Record<string, unknown>, created_at: string, 
+/**
+ * Last activity: creation, a message, a rename.
+ */
+updated_at: string, pinned: boolean, archived: boolean, 
+/**
+ * Who named the chat; only the user's (or an imported) title is never replaced.
+ */
+title_source: TitleSource, };
+
+/**
+ * Who named a conversation.
+ */
+export type TitleSource = "default" | "first_message" | "model" | "user";
+
+/**
+ * Where a page of the conversation list ended; pass it back for the next page.
+ */
+export type ConversationCursor = unknown;
+
+export type Page<T, C = ConversationCursor> = { items: Array<T>, 
+/**
+ * `None` on the last page.
+ */
+next: C | null, };
+
+export type Role = "system" | "user" | "assistant";
+
+export type MessageStatus = "complete" | "streaming" | "interrupted" | "error";
+
+export type Message = { id: MessageId, conversation_id: ConversationId, role: Role, content: string, status: MessageStatus, error: string | null, model: string | null, prompt_tokens: number | null, completion_tokens: number | null, created_at: string, completed_at: string | null, 
+/**
+ * Pinned by the user: always sent to the model, even when older than the window.
+ */
+pinned: boolean, 
+/**
+ * The first version of the reply this is a version of (itself, for that first one); `None`
+ * for a message that was never regenerated. See [`Store::reply_versions`].
+ */
+version_of: MessageId | null, 
+/**
+ * A version not currently chosen: left out of the conversation everywhere it is read.
+ */
+hidden: boolean, 
+/**
+ * The model's reasoning that came with a reply (empty when none): shown, never sent back.
+ */
+reasoning: string, 
+/**
+ * Why the model stopped a finished reply, as the server said ("stop", "length", …); `None`
+ * when it did not say or the reply did not finish.
+ */
+finish_reason: string | null, };
+
+/**
+ * One version of a reply, for a version switcher.
+ */
+export type ReplyVersion = { id: MessageId, status: MessageStatus, 
+/**
+ * Not the version currently shown.
+ */
+hidden: boolean, created_at: string, };
+
+export type Summary = { id: SummaryId, conversation_id: ConversationId, content: string, 
+/**
+ * The newest message this summary folds in.
+ */
+covers_through_message_id: MessageId, token_count: number | null, model: string | null, created_at: string, edited_by_user: boolean, };
+
+/**
+ * One step of a reply, in order: `Started`, then deltas, then exactly one of `Done`, `Error`
+ * or `Cancelled`. Serialised with a `type` tag for the UI.
+ */
+export type ChatEvent = { "type": "started", 
+/**
+ * The conversation as it is now (a new chat has just been named after its question).
+ */
+conversation: Conversation, 
+/**
+ * The user's message as saved, when the reply answers a new (or newly edited) one.
+ * Boxed, like the conversation, so that every delta is not as large as this event.
+ */
+user_message: Message | null, 
+/**
+ * The reply, saved as `streaming`: empty, or when a reply is continued, with the text it
+ * had (the deltas that follow are appended to it).
+ */
+reply: Message, 
+/**
+ * Messages this turn set aside as hidden versions (the reply a regenerate replaces, the
+ * replies to an edited question): no longer part of the conversation as it reads.
+ */
+hidden: Array<MessageId>, } | { "type": "delta", message_id: MessageId, text: string, } | { "type": "reasoning", message_id: MessageId, text: string, } | { "type": "usage", message_id: MessageId, usage: Usage, } | { "type": "done", message: Message, finish_reason: FinishReason | null, } | { "type": "error", 
+/**
+ * The reply as saved: `error` (or `interrupted`, when text had arrived).
+ */
+message: Message, code: ErrorCode, error: string, } | { "type": "cancelled", message: Message, };
+
+/**
+ * A change the service made on its own, outside any turn a front end is following: the front
+ * ends listen through [`ChatService::updates`](super::ChatService::updates).
+ */
+export type ServiceUpdate = { "type": "retitled", conversation: Conversation, } | { "type": "summary_folded", conversation_id: ConversationId, };
+
+/**
+ * Token counts the server reported.
+ */
+export type Usage = { prompt_tokens: number | null, completion_tokens: number | null, 
+/**
+ * Prompt tokens served from the server's cache (`prompt_tokens_details.cached_tokens`).
+ */
+cached_tokens: number | null, };
+
+export type FinishReason = "stop" | "length" | "content_filter" | "tool_calls" | { "other": string };
+
+export type ModelInfo = { id: string, 
+/**
+ * The context the server runs the model with, or the model's trained context, when known.
+ */
+context_length: number | null, };
+
+/**
+ * A server found running on a local port.
+ */
+export type FoundServer = { base_url: string, models: Array<string>, };
+
+/**
+ * Where a key was kept.
+ */
+export type KeyStorage = { "kind": "keyring" } | { "kind": "session", reason: string, };
+
+/**
+ * The app's look.
+ */
+export type Theme = "system" | "light" | "dark";
+
+/**
+ * App-wide preferences and the defaults every chat uses unless it sets its own.
+ */
+export type AppSettings = { theme: Theme, 
+/**
+ * The model asked for when a chat names none (else the server's default).
+ */
+model: string | null, 
+/**
+ * The system prompt of chats that have none of their own.
+ */
+system_prompt: string, temperature: number | null, top_p: number | null, 
+/**
+ * The most tokens a reply may take (else a quarter of the context).
+ */
+max_tokens: number | null, 
+/**
+ * The model's context length, overriding what the server says (a chat may still set its own).
+ */
+context_length: number | null, 
+/**
+ * Whether the model names a new chat after its first reply (else the first question does).
+ */
+model_titles: boolean, };
+
+/**
+ * One chat's own options; `None` means "use the app's default".
+ */
+export type ChatOptions = { 
+/**
+ * Empty: the app's default system prompt.
+ */
+system_prompt: string, model: string | null, temperature: number | null, top_p: number | null, max_tokens: number | null, context_length: number | null, memory: MemoryStrategy, };
+
+/**
+ * The settings dialog's model: the app's settings, the server, and whether (and where) an API
+ * key is kept for it. The key itself never leaves the Rust side.
+ */
+export type SettingsView = { settings: AppSettings, endpoint: string, api_key: KeyStorage | null, };
+
+/**
+ * How a conversation remembers: stored as `params.memory` (`"summary"`, `"window"`, `"full"`).
+ */
+export type MemoryStrategy = "full_history" | "sliding_window" | "summary_window";
+
+/**
+ * Where the context length came from.
+ */
+export type ContextSource = "chat_setting" | "app_setting" | "server" | "model_setting" | "learned" | "default";
+
+/**
+ * One part of the request, in the order it is sent.
+ */
+export type ContextPart = { "kind": "system_prompt" } | { "kind": "summary", summary_id: SummaryId, covers_through: MessageId, edited_by_user: boolean, } | { "kind": "pinned", message_id: MessageId, } | { "kind": "recent", message_id: MessageId, };
+
+/**
+ * Who said a message, as the wire format names it.
+ */
+export type WireRole = "system" | "user" | "assistant";
+
+export type ContextItem = { part: ContextPart, role: WireRole, 
+/**
+ * Tokens of the text itself (the template's per-message overhead comes on top).
+ */
+tokens: number, 
+/**
+ * Counted by the server's tokenizer rather than estimated.
+ */
+exact: boolean, bytes: number, 
+/**
+ * Why it is there, for a person.
+ */
+why: string, };
+
+/**
+ * Why messages were left out of the request.
+ */
+export type LeftOutReason = "summarized" | "awaiting_summary" | "outside_window" | "failed" | "empty" | "pinned_did_not_fit";
+
+/**
+ * A run of consecutive messages left out for one reason.
+ */
+export type LeftOut = { first: MessageId, last: MessageId, 
+/**
+ * How many; `None` for a long run that was not counted (over a thousand messages).
+ */
+count: number | null, reason: LeftOutReason, };
+
+/**
+ * What a request carries and why: the context inspector's model.
+ */
+export type ContextReport = { conversation_id: ConversationId, strategy: MemoryStrategy, 
+/**
+ * The server and model whose tokenizer counted (or whose calibration estimated).
+ */
+tokenizer: string, context_length: number, context_source: ContextSource, 
+/**
+ * Tokens kept free for the reply (`max_tokens`).
+ */
+reply_reserve: number, 
+/**
+ * Tokens the chat template adds per message (measured, or a conservative default).
+ */
+per_message_overhead: number, 
+/**
+ * Tokens available for the messages: context − reply reserve − the reply's own overhead.
+ */
+budget: number, 
+/**
+ * Tokens the included parts take, overheads included.
+ */
+used: number, 
+/**
+ * Every count came from the server's tokenizer.
+ */
+exact: boolean, 
+/**
+ * The estimate's calibration when counts are estimated: UTF-8 bytes per token.
+ */
+bytes_per_token: number, items: Array<ContextItem>, 
+/**
+ * Left-out messages, oldest first.
+ */
+left_out: Array<LeftOut>, 
+/**
+ * Messages older than the window exist that the summary does not cover yet.
+ */
+summary_pending: boolean, 
+/**
+ * Anything else worth saying (e.g. the summary did not fit).
+ */
+notes: Array<string>, };
+
+/**
+ * What the next request of a conversation carries: the memory panel's model.
+ */
+export type ContextView = { report: ContextReport, 
+/**
+ * Each report item's text, in the report's order.
+ */
+texts: Array<string>, 
+/**
+ * The current summary, editable.
+ */
+summary: Summary | null, };
+
+/**
+ * Where an export went.
+ */
+export type Exported = { path: string, messages: number, };
+
+export type ImportSource = "confab_conversation" | "confab_backup" | "chat_gpt";
+
+/**
+ * The preview a person confirms before importing.
+ */
+export type ImportPreview = { source: ImportSource, conversations: number, messages: number, skipped_messages: number, skipped_parts: number, };
+
+/**
+ * How far an import has come: reported as it writes, before the one commit at the end.
+ */
+export type ImportProgress = { conversations_done: number, conversations_total: number, messages_done: number, messages_total: number, };
+
+/**
+ * What an import file holds, waiting for the user to confirm.
+ */
+export type ImportChoice = { token: string, file_name: string, preview: ImportPreview, };
+
+/**
+ * An image fetched for a reply, ready for an `<img src>`.
+ */
+export type RemoteImage = { 
+/**
+ * What the bytes are, from the bytes themselves (never from the server's word).
+ */
+mime: string, bytes: number, 
+/**
+ * `data:{mime};base64,…`
+ */
+data_url: string, };
+
+/** Every code an error can have, in the order the core lists them. */
+export const ERROR_CODES: readonly ErrorCode[] = [
+  "not_found",
+  "invalid_input",
+  "storage",
+  "busy",
+  "nothing_to_regenerate",
+  "nothing_to_continue",
+  "not_last_reply",
+  "not_last_message",
+  "unreachable",
+  "timeout",
+  "context_overflow",
+  "model_not_found",
+  "unauthorized",
+  "rate_limited",
+  "model_loading",
+  "server_error",
+  "protocol",
+  "interrupted",
+  "cancelled",
+  "message_too_long",
+  "history_too_long",
+  "context_too_small",
+  "keyring",
+  "image_unreachable",
+  "image_unavailable",
+  "too_large",
+  "not_an_image",
+  "io",
+  "malformed",
+  "unknown_format",
+  "unsupported_version",
+  "internal",
+];
+
+/** The export formats, in the order the app offers them; `format` is what `export_conversation` takes. */
+export const EXPORT_FORMATS = [
+  { format: "md", label: "Markdown", hint: "a readable log" },
+  { format: "html", label: "Web page", hint: "standalone, printable" },
+  { format: "json", label: "Confab JSON", hint: "lossless, re-importable" },
+  { format: "jsonl", label: "Audit log", hint: "JSON Lines, one line per message" },
+] as const;
+
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]["format"];

@@ -104,15 +104,6 @@ export function listMessages(
   return call("list_messages", { conversationId, limit, before, after });
 }
 
-/** A page of messages newer than `after`, oldest first: paging forward from any message. */
-export function listMessagesAfter(
-  conversationId: number,
-  limit: number,
-  after: number,
-): Promise<Message[]> {
-  return call("list_messages", { conversationId, limit, after });
-}
-
 function channel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {
   const ch = new Channel<ChatEvent>();
   ch.onmessage = onEvent;

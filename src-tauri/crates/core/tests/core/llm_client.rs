@@ -1,15 +1,13 @@
 //! The streaming client against a scripted server: SSE edge cases, errors, timeouts, retries,
 //! cancel.
 
-mod support;
-
 use std::time::Duration;
 
 use confab_core::llm::{
     ChatMessage, ChatRequest, Endpoint, FinishReason, LlmClient, LlmError, RetryPolicy,
     StreamEvent, Timeouts, Usage,
 };
-use support::{delta, finish, Ending, FaultServer, Reply, DONE};
+use confab_test_support::fault::{delta, finish, Ending, FaultServer, Reply, DONE};
 use tokio_util::sync::CancellationToken;
 
 fn client_for(url: &str, timeouts: Timeouts, retry: RetryPolicy) -> LlmClient {

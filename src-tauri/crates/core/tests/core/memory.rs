@@ -1,51 +1,19 @@
 //! Memory against a real SQLite file and a scripted model: the context builder's report, the
 //! token budget, pinned messages, overflow recovery, calibration and rolling summaries.
 
-mod store_support;
-mod support;
-
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use confab_core::chat::{ChatEvent, ChatService, EventSink};
-use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts, WireRole};
+use confab_core::chat::ChatEvent;
+use confab_core::llm::WireRole;
 use confab_core::memory::{
     self, summarize, LeftOutReason, MemoryCache, MemoryError, Part, Strategy,
 };
 use confab_core::store::{
     Conversation, ConversationSettings, Message, MessageStatus, NewMessage, NewSummary, Role,
 };
+use confab_test_support::fault::{completion, delta, FaultServer, Reply, DONE};
+use confab_test_support::store::TestStore;
 use serde_json::json;
-use store_support::TestStore;
-use support::{completion, delta, FaultServer, Reply, DONE};
 
-#[derive(Default)]
-struct Recorder(Mutex<Vec<ChatEvent>>);
-
-impl EventSink for Recorder {
-    fn send(&self, event: ChatEvent) {
-        self.0.lock().unwrap().push(event);
-    }
-}
-
-fn client(url: &str) -> LlmClient {
-    LlmClient::new(
-        Endpoint::new(url, None).unwrap(),
-        Timeouts {
-            connect: Duration::from_secs(2),
-            first_token: Duration::from_secs(5),
-            idle: Duration::from_secs(5),
-        },
-        RetryPolicy {
-            max_attempts: 1,
-            ..Default::default()
-        },
-    )
-}
-
-fn service(t: &TestStore, url: &str) -> Arc<ChatService> {
-    Arc::new(ChatService::new(t.store.clone(), client(url)))
-}
+use crate::harness::{service, Recorder};
 
 /// A chat with `params` (e.g. a small context) and a system prompt.
 async fn chat_with(t: &TestStore, params: serde_json::Value) -> Conversation {
@@ -228,9 +196,7 @@ async fn a_message_too_long_for_the_context_is_refused_with_a_way_forward() {
         reply.error
     );
     assert!(sink
-        .0
-        .lock()
-        .unwrap()
+        .events()
         .iter()
         .any(|e| matches!(e, ChatEvent::Error { code, .. } if code == "message_too_long")));
     assert!(server.chat_requests().is_empty(), "nothing was sent");

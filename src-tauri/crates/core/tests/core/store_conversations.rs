@@ -1,4 +1,5 @@
-mod store_support;
+//! Conversations in the store against real SQLite files: the schema and pragmas, creating,
+//! listing and paging, filtering, renaming, bad input, unknown ids and automatic titles.
 
 use std::collections::HashSet;
 
@@ -6,8 +7,8 @@ use confab_core::store::{
     ConversationId, ConversationSettings, ListConversations, NewConversation, StoreError,
     TitleSource, DEFAULT_TITLE, MAX_SYSTEM_PROMPT_BYTES, MAX_TITLE_CHARS,
 };
+use confab_test_support::store::TestStore;
 use serde_json::json;
-use store_support::TestStore;
 
 #[tokio::test]
 async fn a_fresh_file_gets_the_schema_and_the_pragmas() {

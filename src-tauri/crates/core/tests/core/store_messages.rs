@@ -1,10 +1,11 @@
-mod store_support;
+//! Messages in the store against real SQLite files: a reply streaming then finishing, paging,
+//! full-text search, refused input, crash recovery, summaries, settings and concurrent writers.
 
 use confab_core::store::{
     ConversationId, Finish, MessageId, MessageStatus, NewMessage, NewSummary, Role, Store,
     StoreError, MAX_CONTENT_BYTES,
 };
-use store_support::TestStore;
+use confab_test_support::store::TestStore;
 
 fn finish(status: MessageStatus, content: &str) -> Finish {
     Finish {

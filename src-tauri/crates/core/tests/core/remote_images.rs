@@ -1,13 +1,11 @@
 //! Fetching an image the user asked to see, against a scripted server: only real raster images,
 //! bounded in size, and every failure typed.
 
-mod support;
-
 use std::time::Duration;
 
 use bytes::Bytes;
 use confab_core::links::{fetch_image, ImageError, MAX_IMAGE_BYTES};
-use support::{Ending, FaultServer, Reply};
+use confab_test_support::fault::{Ending, FaultServer, Reply};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
 

@@ -1,56 +1,13 @@
 //! The chat service against a scripted server: nothing is lost, whatever the server does.
 
-mod store_support;
-mod support;
-
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use confab_core::chat::{ChatEvent, ChatService, EventSink, ServiceUpdate, TITLE_INSTRUCTIONS};
-use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts};
+use confab_core::chat::{ChatEvent, ServiceUpdate, TITLE_INSTRUCTIONS};
 use confab_core::store::{MessageStatus, NewConversation, Role, TitleSource};
-use store_support::TestStore;
-use support::{completion, delta, finish, Ending, FaultServer, Reply, DONE};
+use confab_test_support::fault::{completion, delta, finish, Ending, FaultServer, Reply, DONE};
+use confab_test_support::store::TestStore;
 
-#[derive(Default)]
-struct Recorder(Mutex<Vec<ChatEvent>>);
-
-impl EventSink for Recorder {
-    fn send(&self, event: ChatEvent) {
-        self.0.lock().unwrap().push(event);
-    }
-}
-
-impl Recorder {
-    fn events(&self) -> Vec<ChatEvent> {
-        self.0.lock().unwrap().clone()
-    }
-    fn text(&self) -> String {
-        self.events()
-            .iter()
-            .filter_map(|e| match e {
-                ChatEvent::Delta { text, .. } => Some(text.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-fn service(t: &TestStore, url: &str) -> Arc<ChatService> {
-    let client = LlmClient::new(
-        Endpoint::new(url, None).unwrap(),
-        Timeouts {
-            connect: Duration::from_secs(2),
-            first_token: Duration::from_secs(5),
-            idle: Duration::from_secs(5),
-        },
-        RetryPolicy {
-            max_attempts: 1,
-            ..Default::default()
-        },
-    );
-    Arc::new(ChatService::new(t.store.clone(), client))
-}
+use crate::harness::{service, Recorder};
 
 #[tokio::test]
 async fn a_reply_streams_into_the_database_and_the_sink() {
@@ -342,8 +299,8 @@ async fn reasoning_is_kept_beside_the_reply_and_never_sent_back() {
     let server = FaultServer::start().await;
     server.chat([
         Reply::sse([
-            support::reasoning("The user wants a number. "),
-            support::reasoning("Seven is prime."),
+            confab_test_support::fault::reasoning("The user wants a number. "),
+            confab_test_support::fault::reasoning("Seven is prime."),
             delta("Seven."),
             DONE.to_owned(),
         ]),

@@ -1,12 +1,10 @@
 //! Discovery against a scripted server: each route's shape, and missing routes give `None`.
 
-mod support;
-
 use std::time::Duration;
 
 use confab_core::llm::discovery::probe_local_servers;
 use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts};
-use support::{FaultServer, Reply};
+use confab_test_support::fault::{FaultServer, Reply};
 
 fn client(server: &FaultServer) -> LlmClient {
     LlmClient::new(

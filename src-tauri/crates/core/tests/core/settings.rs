@@ -1,13 +1,11 @@
 //! App settings and per-chat options against a real SQLite file: saved, checked, and applied by
 //! the request builder (the app's defaults fill in what a chat does not set).
 
-mod store_support;
-
 use confab_core::config::{AppSettings, ChatOptions, Theme};
 use confab_core::memory::{self, ContextSource, MemoryCache, Strategy};
 use confab_core::store::ConversationSettings;
+use confab_test_support::store::TestStore;
 use serde_json::json;
-use store_support::TestStore;
 
 #[tokio::test]
 async fn app_settings_default_then_round_trip() {

@@ -1,30 +1,21 @@
 //! `confab-cli chat -m` against a scripted server: stdout carries only the reply, the exit code
 //! says how it ended, and everything lands in the app's database.
 
-#[path = "../../core/tests/support/mod.rs"]
-mod support;
-
 use std::process::Stdio;
 
 use confab_core::paths::DATABASE_FILE;
 use confab_core::store::{ListConversations, MessageStatus, Store};
-use support::{delta, Ending, FaultServer, Reply, DONE};
+use confab_test_support::fault::{delta, Ending, FaultServer, Reply, DONE};
 
+use super::confab_cli;
+
+/// Runs `confab-cli chat args` on `data`: the exit code, stdout and stderr.
 async fn chat(data: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_confab-cli"))
-        .arg("chat")
-        .args(args)
-        .env("CONFAB_DATA_DIR", data)
-        .env_remove("CONFAB_ENDPOINT")
-        .stdin(Stdio::null())
-        .output()
+    let out = confab_cli(data)
+        .run_async(&[&["chat"], args].concat())
         .await
         .expect("run confab-cli");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.code, out.stdout, out.stderr)
 }
 
 #[tokio::test]
@@ -134,20 +125,17 @@ async fn ctrl_c_stops_the_reply_not_the_program() {
     let dir = tempfile::tempdir().unwrap();
     let server = FaultServer::start().await;
     server.chat([Reply::sse([delta("Once upon a time")]).ending(Ending::Stall)]);
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_confab-cli"))
-        .args([
-            "chat",
-            "--endpoint",
-            &server.url(),
-            "-m",
-            "A long story, please",
-        ])
-        .env("CONFAB_DATA_DIR", dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = tokio::process::Command::from(confab_cli(dir.path()).command(&[
+        "chat",
+        "--endpoint",
+        &server.url(),
+        "-m",
+        "A long story, please",
+    ]))
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     // Wait for the first words on stdout, then press Ctrl+C.
     let mut stdout = child.stdout.take().unwrap();
     let mut seen = Vec::new();
@@ -203,14 +191,16 @@ async fn continue_and_regenerate_in_an_interactive_session() {
         Reply::sse([delta(" and whole."), DONE.to_owned()]),
         Reply::sse([delta("Anew."), DONE.to_owned()]),
     ]);
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_confab-cli"))
-        .args(["chat", "--endpoint", &server.url()])
-        .env("CONFAB_DATA_DIR", dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = tokio::process::Command::from(confab_cli(dir.path()).command(&[
+        "chat",
+        "--endpoint",
+        &server.url(),
+    ]))
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     // Each line waits for the previous turn: the session reads the next one after the reply.
     stdin

@@ -1,22 +1,9 @@
 //! `confab-cli context ID` prints what the next request would carry.
 
-use std::process::Command;
-
 use confab_core::paths::DATABASE_FILE;
 use confab_core::store::{MessageStatus, NewConversation, NewMessage, NewSummary, Role, Store};
 
-fn cli(data_dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_confab-cli"))
-        .args(args)
-        .env("CONFAB_DATA_DIR", data_dir)
-        .output()
-        .expect("run confab-cli");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use super::cli;
 
 #[tokio::test]
 async fn context_reports_parts_budget_and_what_is_left_out() {

@@ -1,25 +1,11 @@
 //! `confab-cli export` and `confab-cli import` on the app's database.
 
-use std::process::Command;
-
 use confab_core::paths::DATABASE_FILE;
 use confab_core::store::{
     ListConversations, MessageStatus, NewConversation, NewMessage, Role, Store,
 };
 
-fn cli(data_dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_confab-cli"))
-        .args(args)
-        .env("CONFAB_DATA_DIR", data_dir)
-        .env("CONFAB_ENDPOINT", "http://127.0.0.1:9")
-        .output()
-        .expect("run confab-cli");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use super::cli;
 
 async fn seeded(dir: &std::path::Path) -> i64 {
     let store = Store::open(&dir.join(DATABASE_FILE)).await.unwrap();

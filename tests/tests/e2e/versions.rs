@@ -2,14 +2,11 @@
 //! shows "2 / 2" and switching back shows the first text; a stopped reply continues in the same
 //! message; the last question is edited and resent.
 
-#[path = "../../src-tauri/crates/core/tests/support/mod.rs"]
-mod support;
-
 use std::time::Duration;
 
+use confab_test_support::fault::{delta, finish, Ending, FaultServer, Reply, DONE};
 use confab_tests::fantoccini::Locator;
 use confab_tests::{App, DataDir, Result};
-use support::{delta, finish, Ending, FaultServer, Reply, DONE};
 
 fn answer(text: &str) -> Reply {
     Reply::sse([delta(text), finish("stop"), DONE.to_owned()])

@@ -2,9 +2,6 @@
 //! partial reply, and it is all there after a restart; with no server, the error says what to do
 //! and offers the servers found running.
 
-#[path = "../../src-tauri/crates/core/tests/support/mod.rs"]
-mod support;
-
 use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
 use confab_tests::llama::LlamaServer;
@@ -237,7 +234,7 @@ async fn a_crash_mid_reply_keeps_the_partial_reply_marked_interrupted() -> Resul
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_reply_offers_the_server_found_running() -> Result<()> {
-    use support::{delta, finish, FaultServer, Reply, DONE};
+    use confab_test_support::fault::{delta, finish, FaultServer, Reply, DONE};
     let running = FaultServer::start().await;
     running.script(
         "/v1/models",

@@ -2,13 +2,10 @@
 //! confirmation — and all of it still there after a restart. A new chat is named after its first
 //! question at once, then by the model in the background.
 
-#[path = "../../src-tauri/crates/core/tests/support/mod.rs"]
-mod support;
-
+use confab_test_support::fault::{completion, delta, finish, FaultServer, Reply, DONE};
 use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
 use confab_tests::{App, DataDir, Result};
-use support::{completion, delta, finish, FaultServer, Reply, DONE};
 
 async fn titles(app: &App) -> Result<Vec<String>> {
     app.texts("[data-testid=conversation-item] .title").await

@@ -2,14 +2,11 @@
 //! server: it renders as harmless text and formatting, executes nothing and calls no command.
 //! An image in a reply loads only when the user asks for it.
 
-#[path = "../../src-tauri/crates/core/tests/support/mod.rs"]
-mod support;
-
 use confab_tests::fantoccini::Locator;
 use confab_tests::{App, DataDir, Result};
 use std::time::Duration;
 
-use support::{delta, Ending, FaultServer, Reply, DONE};
+use confab_test_support::fault::{delta, Ending, FaultServer, Reply, DONE};
 
 const HOSTILE: &str = r#"Here is **bold** text and a [safe link](https://example.com).
 

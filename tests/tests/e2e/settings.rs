@@ -1,13 +1,10 @@
 //! Settings in the real window: the app's defaults, the theme, an API key and one chat's own
 //! options change what the next request carries — and survive a relaunch.
 
-#[path = "../../src-tauri/crates/core/tests/support/mod.rs"]
-mod support;
-
+use confab_test_support::fault::{delta, FaultServer, Reply, DONE};
 use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
 use confab_tests::{App, DataDir, Result};
-use support::{delta, FaultServer, Reply, DONE};
 
 async fn fill(app: &App, testid: &str, text: &str) -> Result<()> {
     let field = app

@@ -1,13 +1,10 @@
 //! A reply with reasoning ("thinking") in the real window: the reasoning streams into a folded
 //! section above the answer, opens on a click, and is still there after a relaunch.
 
-#[path = "../../src-tauri/crates/core/tests/support/mod.rs"]
-mod support;
-
+use confab_test_support::fault::{delta, reasoning, FaultServer, Reply, DONE};
 use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
 use confab_tests::{App, DataDir, Result};
-use support::{delta, reasoning, FaultServer, Reply, DONE};
 
 async fn reasoning_state(app: &App) -> Result<serde_json::Value> {
     Ok(app

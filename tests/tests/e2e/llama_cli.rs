@@ -1,40 +1,17 @@
 //! `confab-cli chat` holds a streamed multi-turn conversation with SmolLM2 on llama.cpp's real
 //! server, saved in the same SQLite file the app uses.
 
-use std::process::Command;
-
 use confab_core::paths::DATABASE_FILE;
 use confab_core::store::{ListConversations, MessageStatus, Role, Store};
+use confab_test_support::cli::Cli;
 use confab_tests::llama::LlamaServer;
-use confab_tests::{workspace_root, DataDir, Result};
+use confab_tests::{cli_binary, DataDir, Result};
 
-fn cli_binary() -> std::path::PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    target.join("debug").join("confab-cli")
-}
-
+/// Runs `confab-cli chat args` on `data` (`CONFAB_CLI`, else the debug build): the exit code,
+/// stdout and stderr.
 fn chat(data: &DataDir, args: &[&str]) -> Result<(i32, String, String)> {
-    let bin = cli_binary();
-    if !bin.is_file() {
-        return Err(format!(
-            "{} is missing: build it with `cargo build -p confab-cli`",
-            bin.display()
-        )
-        .into());
-    }
-    let out = Command::new(bin)
-        .arg("chat")
-        .args(args)
-        .env("CONFAB_DATA_DIR", data.path())
-        .env_remove("CONFAB_ENDPOINT")
-        .output()?;
-    Ok((
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
+    let out = Cli::new(cli_binary()?, data.path()).run(&[&["chat"], args].concat())?;
+    Ok((out.code, out.stdout, out.stderr))
 }
 
 #[tokio::test]

@@ -3,17 +3,14 @@
 //! the reply is still streaming; a message's own Copy gives its Markdown source. Screenshots in
 //! the light and the dark theme.
 
-#[path = "../../src-tauri/crates/core/tests/support/mod.rs"]
-mod support;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use confab_test_support::fault::{delta, FaultServer, Reply, DONE};
 use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
 use confab_tests::{artifacts_dir, App, DataDir, Result};
-use support::{delta, FaultServer, Reply, DONE};
 
 const RUST: &str = "use std::collections::HashMap;
 

@@ -2,9 +2,6 @@
 //! is left out, and an editable summary that is saved as the user's edit; a summary the model
 //! folds while the panel is open shows up in it.
 
-#[path = "../../src-tauri/crates/core/tests/support/mod.rs"]
-mod support;
-
 use std::time::Duration;
 
 use confab_core::paths::DATABASE_FILE;
@@ -139,7 +136,7 @@ async fn the_memory_panel_shows_what_is_sent_and_saves_an_edited_summary() -> Re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_summary_folded_while_the_panel_is_open_shows_up() -> Result<()> {
-    use support::{completion, delta, FaultServer, Reply, DONE};
+    use confab_test_support::fault::{completion, delta, FaultServer, Reply, DONE};
     let data = DataDir::new()?;
     let db = data.path().join(DATABASE_FILE);
     let store = Store::open(&db).await?;

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use confab_core::chat::{ChatEvent, ServiceUpdate, Turn};
-use confab_core::config::{AppSettings, ChatOptions, Theme};
 use confab_core::llm::discovery::{local_ports, probe_local_servers, FoundServer, ModelInfo};
 use confab_core::secrets::KeyStorage;
+use confab_core::settings::{AppSettings, ChatOptions, Theme};
 use confab_core::store::{
     Conversation, ConversationCursor, ConversationId, ListConversations, Message, MessageId,
     NewConversation, Page, ReplyVersion,
@@ -303,9 +303,9 @@ pub fn get_endpoint(state: State<'_, AppState>) -> String {
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn set_endpoint(state: State<'_, AppState>, url: String) -> Result<String, IpcError> {
-    let endpoint = confab_core::config::save_endpoint(&state.store, &url).await?;
+    let endpoint = confab_core::server::save_endpoint(&state.store, &url).await?;
     let key = state.keys.get(endpoint.root());
-    let client = confab_core::config::client_for(endpoint.root(), key)?;
+    let client = confab_core::server::client_for(endpoint.root(), key)?;
     let base = client.endpoint().base_url();
     state.chat.set_client(client);
     Ok(base)
@@ -318,9 +318,9 @@ pub async fn list_models(
     state: State<'_, AppState>,
     url: String,
 ) -> Result<Vec<ModelInfo>, IpcError> {
-    let bare = confab_core::config::client_for(&url, None)?;
+    let bare = confab_core::server::client_for(&url, None)?;
     let key = state.keys.get(bare.endpoint().root());
-    Ok(confab_core::config::client_for(&url, key)?
+    Ok(confab_core::server::client_for(&url, key)?
         .list_models()
         .await?)
 }
@@ -392,7 +392,7 @@ pub async fn set_api_key(
     let kept = state.keys.get(&root);
     state
         .chat
-        .set_client(confab_core::config::client_for(&root, kept.clone())?);
+        .set_client(confab_core::server::client_for(&root, kept.clone())?);
     Ok(kept.map(|_| storage))
 }
 

@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use confab_core::chat::ChatService;
-use confab_core::config::AppSettings;
 use confab_core::paths::{data_dir_override, DATABASE_FILE};
 use confab_core::secrets::ApiKeys;
+use confab_core::settings::AppSettings;
 use confab_core::store::Store;
 use tauri::Manager;
 
@@ -127,21 +127,21 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), Box<dyn std::error::Er
     let path = dir.join(DATABASE_FILE);
     tracing::info!(path = %path.display(), "opening the database");
     let store = open_store(path).await?;
-    let url = confab_core::config::endpoint_url(&store, None).await?;
+    let url = confab_core::server::endpoint_url(&store, None).await?;
     tracing::info!(%url, "model server");
     // The keyring answers over D-Bus, synchronously.
     let (keys, client) = tokio::task::spawn_blocking(move || {
         let keys = ApiKeys::default();
-        let client = confab_core::config::client_for(&url, None)?;
+        let client = confab_core::server::client_for(&url, None)?;
         let key = keys.get(client.endpoint().root());
-        let client = confab_core::config::client_for(&url, key)?;
+        let client = confab_core::server::client_for(&url, key)?;
         Ok::<_, confab_core::llm::LlmError>((keys, client))
     })
     .await??;
     let chat = Arc::new(ChatService::new(store.clone(), client));
     let settings = AppSettings::load(&store).await;
     // "System" leaves GTK's own preference alone.
-    if settings.theme != confab_core::config::Theme::System {
+    if settings.theme != confab_core::settings::Theme::System {
         let handle = app.clone();
         app.run_on_main_thread(move || commands::apply_theme(&handle, settings.theme))?;
     }

@@ -3,8 +3,8 @@
 //! composer in view, the theme asked for) and leaves the pictures in `tests/artifacts/` (`docs/`
 //! keeps the ones the README shows).
 
-use confab_core::config::{AppSettings, Theme};
 use confab_core::paths::DATABASE_FILE;
+use confab_core::settings::{AppSettings, Theme};
 use confab_core::store::{MessageStatus, NewConversation, NewMessage, Role, Store};
 use confab_tests::{App, DataDir, Result};
 

@@ -2,12 +2,21 @@
 
 use anyhow::Result;
 use confab_core::llm::{LlmClient, WireRole};
-use confab_core::memory::{self, ContextSource, LeftOutReason, MemoryCache, Part, Strategy};
+use confab_core::memory::{self, ContextSource, LeftOutReason, Part, ServerReports};
+use confab_core::settings::{AppSettings, Strategy};
 use confab_core::store::{ConversationId, Store};
 
 pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool) -> Result<()> {
     let conversation = store.get_conversation(ConversationId(id)).await?;
-    let built = memory::build(store, client, &MemoryCache::new(), &conversation).await?;
+    let defaults = AppSettings::load(store).await;
+    let built = memory::build(
+        store,
+        client,
+        &ServerReports::new(),
+        &defaults,
+        &conversation,
+    )
+    .await?;
     if json {
         let out = serde_json::json!({
             "request": built.request.messages,
@@ -115,10 +124,16 @@ fn role(role: WireRole) -> &'static str {
     }
 }
 
+/// How much of an item's text a row of the report shows.
+const PREVIEW_CHARS: usize = 60;
+
 fn preview(text: &str) -> String {
     let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > 60 {
-        format!("\"{}…\"", line.chars().take(59).collect::<String>())
+    if line.chars().count() > PREVIEW_CHARS {
+        format!(
+            "\"{}…\"",
+            line.chars().take(PREVIEW_CHARS - 1).collect::<String>()
+        )
     } else {
         format!("\"{line}\"")
     }

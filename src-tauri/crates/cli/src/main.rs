@@ -209,13 +209,13 @@ async fn open_store(data_dir: Option<PathBuf>) -> Result<Store> {
 /// The flag (or `CONFAB_ENDPOINT`), else the app's saved endpoint, else LM Studio's default;
 /// with the flag's API key, else the one the app keeps in the keyring for that server.
 async fn client(store: &Store, args: &ServerArgs) -> Result<LlmClient> {
-    let url = confab_core::config::endpoint_url(store, args.endpoint.clone()).await?;
-    let bare = confab_core::config::client_for(&url, None)?;
+    let url = confab_core::server::endpoint_url(store, args.endpoint.clone()).await?;
+    let bare = confab_core::server::client_for(&url, None)?;
     let key = args
         .api_key
         .clone()
         .or_else(|| confab_core::secrets::ApiKeys::default().get(bare.endpoint().root()));
-    Ok(confab_core::config::client_for(&url, key)?)
+    Ok(confab_core::server::client_for(&url, key)?)
 }
 
 async fn models(client: &LlmClient) -> Result<()> {

@@ -34,7 +34,7 @@ pub async fn export(
         export::export_backup(store, &mut out).await?
     } else {
         let id = ConversationId(id.context("which conversation? give its id, or --all")?);
-        let endpoint = confab_core::config::endpoint_url(store, None).await.ok();
+        let endpoint = confab_core::server::endpoint_url(store, None).await.ok();
         export::export_conversation(
             store,
             id,

@@ -8,7 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use confab_core::memory::{self, MemoryCache};
+use confab_core::memory::{self, ServerReports};
+use confab_core::settings::AppSettings;
 use confab_core::store::{
     ConversationSettings, MessageStatus, NewConversation, NewMessage, NewSummary, Role, Store,
 };
@@ -22,7 +23,7 @@ async fn main() {
     let store = Store::open(&dir.path().join("bench.db"))
         .await
         .expect("store");
-    let cache = MemoryCache::new();
+    let servers = ServerReports::new();
     println!("context build, {RUNS} runs each (median / p95):");
     for size in SIZES {
         let chat = store
@@ -85,7 +86,9 @@ async fn main() {
             let mut sent = 0;
             for _ in 0..RUNS {
                 let start = Instant::now();
-                let built = memory::build(&store, None, &cache, &chat)
+                // As a reply does: the app's defaults are read for each request.
+                let defaults = AppSettings::load(&store).await;
+                let built = memory::build(&store, None, &servers, &defaults, &chat)
                     .await
                     .expect("build");
                 times.push(start.elapsed());

@@ -6,11 +6,12 @@
 
 pub mod chat;
 pub mod clock;
-pub mod config;
 pub mod export;
 pub mod links;
 pub mod llm;
 pub mod memory;
 pub mod paths;
 pub mod secrets;
+pub mod server;
+pub mod settings;
 pub mod store;

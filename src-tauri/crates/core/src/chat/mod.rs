@@ -10,32 +10,32 @@
 //! earlier one is kept as a hidden version, see [`ChatService::select_version`]),
 //! [continue](ChatService::continue_reply) a reply that was cut short, in the same message, or
 //! [edit and resend](ChatService::edit_and_resend) the last question.
+//!
+//! This module holds the service: claims (one reply per conversation), the entry points and the
+//! background work. A turn's writing and streaming is in `turn.rs` ([`Turn`]), every title Confab
+//! writes itself in [`title`], the events in `events.rs`.
 
 mod events;
 mod prefill;
 pub mod title;
+mod turn;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use events::{ChatEvent, EventSink, ServiceUpdate};
-use prefill::EchoFilter;
-pub use title::TITLE_INSTRUCTIONS;
+use title::TitleAttempts;
+pub use title::{title_from, TitleError, AUTO_TITLE_CHARS, TITLE_INSTRUCTIONS};
+use turn::Pending;
+pub use turn::{Turn, SAVE_INTERVAL};
 
-use crate::llm::{FinishReason, LlmClient, LlmError, StreamEvent};
-use crate::memory::{self, summarize, BuiltContext, MemoryCache, MemoryError};
-use crate::store::{
-    Conversation, ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage, Store,
-    StoreError, Summary, TitleSource,
-};
-
-/// How often a growing reply is written to the database.
-pub const SAVE_INTERVAL: Duration = Duration::from_millis(250);
+use crate::llm::LlmClient;
+use crate::memory::{self, summarize, BuiltContext, MemoryError, ServerReports};
+use crate::settings::AppSettings;
+use crate::store::{ConversationId, Message, MessageId, NewMessage, Store, StoreError, Summary};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
@@ -71,7 +71,7 @@ pub struct ChatService {
     store: Store,
     client: RwLock<LlmClient>,
     active: Mutex<HashMap<ConversationId, CancellationToken>>,
-    memory: MemoryCache,
+    servers: ServerReports,
     /// Conversations whose summary is being folded right now.
     folding: Mutex<std::collections::HashSet<ConversationId>>,
     /// Background work (summary folds), so a front end can let it finish before exiting.
@@ -82,26 +82,6 @@ pub struct ChatService {
     /// most), and whether one is running.
     titling: Mutex<HashMap<ConversationId, TitleAttempts>>,
     updates: tokio::sync::broadcast::Sender<ServiceUpdate>,
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-struct TitleAttempts {
-    made: u8,
-    running: bool,
-}
-
-/// How many times one process asks for a chat's title before leaving the first question's.
-const TITLE_ATTEMPTS: u8 = 2;
-
-/// Why a chat could not be named by the model.
-#[derive(Debug, thiserror::Error)]
-pub enum TitleError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Llm(#[from] LlmError),
-    #[error("the model's answer held no usable title")]
-    Empty,
 }
 
 impl std::fmt::Debug for ChatService {
@@ -116,7 +96,7 @@ impl ChatService {
             store,
             client: RwLock::new(client),
             active: Mutex::new(HashMap::new()),
-            memory: MemoryCache::new(),
+            servers: ServerReports::new(),
             folding: Mutex::new(Default::default()),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
@@ -131,81 +111,9 @@ impl ChatService {
         self.updates.subscribe()
     }
 
-    /// Asks the model for a title for a chat still named after its first question, and gives it
-    /// that title unless the user renames it first. `Ok(None)` when there is nothing to do: the
-    /// chat is named already, it has no complete first answer yet, or model titles are off in the
-    /// settings.
-    pub async fn name_by_model(
-        &self,
-        conversation_id: ConversationId,
-    ) -> Result<Option<Conversation>, TitleError> {
-        let conversation = self.store.get_conversation(conversation_id).await?;
-        if conversation.title_source != TitleSource::FirstMessage {
-            return Ok(None);
-        }
-        let settings = crate::config::AppSettings::load(&self.store).await;
-        if !settings.model_titles {
-            return Ok(None);
-        }
-        let first = self.store.first_messages(conversation_id, 8).await?;
-        let model = conversation.model.clone().or(settings.model);
-        let Some(request) = title::request(model, &first) else {
-            return Ok(None);
-        };
-        let completion = self.client().complete(&request, &self.shutdown).await?;
-        let title = title::tidy(&completion.content).ok_or(TitleError::Empty)?;
-        let renamed = self
-            .store
-            .set_automatic_title(conversation_id, &title, TitleSource::Model)
-            .await?;
-        if let Some(conversation) = &renamed {
-            // Nobody listening is fine.
-            let _ = self.updates.send(ServiceUpdate::Retitled {
-                conversation: Box::new(conversation.clone()),
-            });
-        }
-        Ok(renamed)
-    }
-
-    /// Names the chat by the model in the background, after a complete reply, when it still
-    /// carries its first question's title (checked in the task). Never delays a reply.
-    pub fn name_in_background(self: &Arc<Self>, conversation_id: ConversationId) {
-        {
-            let mut titling = self.titling.lock().unwrap_or_else(|e| e.into_inner());
-            let attempts = titling.entry(conversation_id).or_default();
-            if attempts.running || attempts.made >= TITLE_ATTEMPTS {
-                return;
-            }
-            attempts.running = true;
-        }
-        let service = self.clone();
-        self.tasks.spawn(async move {
-            let result = service.name_by_model(conversation_id).await;
-            {
-                let mut titling = service.titling.lock().unwrap_or_else(|e| e.into_inner());
-                let attempts = titling.entry(conversation_id).or_default();
-                attempts.running = false;
-                match &result {
-                    // Named, or nothing to name: no need to ask again in this process.
-                    Ok(_) => attempts.made = TITLE_ATTEMPTS,
-                    Err(_) => attempts.made += 1,
-                }
-            }
-            match result {
-                Ok(Some(c)) => {
-                    tracing::info!(conversation = %conversation_id, title = %c.title, "the model named the chat")
-                }
-                Ok(None) => {}
-                Err(err) => {
-                    tracing::warn!(conversation = %conversation_id, %err, "the model could not name the chat")
-                }
-            }
-        });
-    }
-
-    /// What the memory layer remembers about servers in this process.
-    pub fn memory(&self) -> &MemoryCache {
-        &self.memory
+    /// What servers reported about themselves in this process (context length, tokenizer).
+    pub fn server_reports(&self) -> &ServerReports {
+        &self.servers
     }
 
     /// The request the next reply in `conversation_id` would send, and the report of what it
@@ -216,7 +124,15 @@ impl ChatService {
     ) -> Result<BuiltContext, ChatError> {
         let conversation = self.store.get_conversation(conversation_id).await?;
         let client = self.client();
-        Ok(memory::build(&self.store, Some(&client), &self.memory, &conversation).await?)
+        let defaults = AppSettings::load(&self.store).await;
+        Ok(memory::build(
+            &self.store,
+            Some(&client),
+            &self.servers,
+            &defaults,
+            &conversation,
+        )
+        .await?)
     }
 
     /// Folds the conversation's older turns into its summary now, if it needs it. Used by the
@@ -234,10 +150,12 @@ impl ChatService {
             return Ok(None);
         }
         let client = self.client();
+        let defaults = AppSettings::load(&self.store).await;
         let result = summarize::fold(
             &self.store,
             &client,
-            &self.memory,
+            &self.servers,
+            &defaults,
             conversation_id,
             &self.shutdown,
         )
@@ -401,15 +319,7 @@ impl ChatService {
                 .store
                 .append_message(conversation_id, NewMessage::user(text))
                 .await?;
-            let conversation = self.store.get_conversation(conversation_id).await?;
-            if conversation.title_source == TitleSource::Default {
-                let title = title_from(text);
-                if !title.is_empty() {
-                    self.store
-                        .set_automatic_title(conversation_id, &title, TitleSource::FirstMessage)
-                        .await?;
-                }
-            }
+            self.name_after_first_message(conversation_id, text).await?;
             turn.user_message = Some(message);
         }
         Ok(turn)
@@ -495,334 +405,6 @@ impl ChatService {
     fn active_map(&self) -> std::sync::MutexGuard<'_, HashMap<ConversationId, CancellationToken>> {
         self.active.lock().unwrap_or_else(|e| e.into_inner())
     }
-
-    async fn reply(
-        &self,
-        conversation_id: ConversationId,
-        pending: Pending,
-        mut user_message: Option<Message>,
-        cancel: CancellationToken,
-        sink: &dyn EventSink,
-    ) -> Result<(Message, bool), ChatError> {
-        let conversation = self.store.get_conversation(conversation_id).await?;
-        let client = self.client();
-        let model = conversation.model.clone();
-        let mut hidden = Vec::new();
-        let mut continuing = false;
-        let mut earlier_completion_tokens = None;
-        let build = || memory::build(&self.store, Some(&client), &self.memory, &conversation);
-        // A new reply's context is built before the reply exists: it is not part of its own
-        // prompt. The others are built once the earlier version is set aside; a new version is
-        // still empty and so not sent, and a continued reply is sent last, as the text to go on
-        // from.
-        let (reply, built) = match pending {
-            Pending::Reply => {
-                let built = build().await;
-                if let Err(MemoryError::Store(err)) = built {
-                    return Err(err.into());
-                }
-                let reply = self
-                    .store
-                    .append_message(conversation_id, NewMessage::streaming_reply(model))
-                    .await?;
-                (reply, built)
-            }
-            Pending::Regenerate => {
-                let done = self.store.regenerate_reply(conversation_id, model).await?;
-                hidden.push(done.hidden);
-                (done.reply, build().await)
-            }
-            Pending::Edit { message_id, text } => {
-                let done = self.store.edit_and_resend(message_id, &text, model).await?;
-                user_message = Some(done.message);
-                hidden = done.hidden;
-                (done.reply, build().await)
-            }
-            Pending::Continue => {
-                let reply = self.store.resume_reply(conversation_id).await?;
-                continuing = true;
-                earlier_completion_tokens = reply.completion_tokens;
-                (reply, build().await)
-            }
-        };
-        sink.send(ChatEvent::Started {
-            conversation: Box::new(conversation),
-            user_message,
-            reply: reply.clone(),
-            hidden,
-        });
-
-        let mut state = ReplyState {
-            content: reply.content.clone(),
-            reasoning: reply.reasoning.clone(),
-            echo: continuing.then(|| EchoFilter::new(&reply.content)),
-            ..ReplyState::default()
-        };
-        let mut fold = false;
-        let outcome = match built {
-            Err(err) => Err(Failure::Memory(err)),
-            Ok(built) => {
-                let result = self
-                    .exchange(&client, built, &cancel, &reply, &mut state, sink)
-                    .await;
-                if let Ok(report) = &result {
-                    fold = report.needs_fold();
-                }
-                result.map(|_| ()).map_err(Failure::Llm)
-            }
-        };
-        let (status, error) = match &outcome {
-            Ok(()) => (MessageStatus::Complete, None),
-            Err(Failure::Llm(
-                err @ (LlmError::Cancelled
-                | LlmError::Interrupted { .. }
-                | LlmError::IdleTimeout { .. }),
-            )) => (MessageStatus::Interrupted, Some(err.to_string())),
-            Err(err) => (MessageStatus::Error, Some(err.to_string())),
-        };
-        if state.reasoning != reply.reasoning {
-            // Reasoning is kept as far as it is storable; the reply itself is what must land.
-            if let Err(err) = self.store.save_reasoning(reply.id, &state.reasoning).await {
-                tracing::warn!(%err, "could not save the reply's reasoning");
-            }
-        }
-        let finished = self
-            .store
-            .finish_message(
-                reply.id,
-                Finish {
-                    status,
-                    content: state.content,
-                    error,
-                    prompt_tokens: state.prompt_tokens,
-                    completion_tokens: match earlier_completion_tokens {
-                        // A continued reply counts what it had, when both parts are known.
-                        Some(earlier) => state.completion_tokens.map(|n| n + earlier),
-                        None => state.completion_tokens,
-                    },
-                    model: state.model,
-                    // Only a finished reply has a reason to keep.
-                    finish_reason: state
-                        .finish_reason
-                        .as_ref()
-                        .filter(|_| status == MessageStatus::Complete)
-                        .map(|r| r.as_str().to_owned()),
-                },
-            )
-            .await?;
-        sink.send(match outcome {
-            Ok(()) => ChatEvent::Done {
-                message: finished.clone(),
-                finish_reason: state.finish_reason,
-            },
-            Err(Failure::Llm(LlmError::Cancelled)) => ChatEvent::Cancelled {
-                message: finished.clone(),
-            },
-            Err(err) => ChatEvent::Error {
-                message: finished.clone(),
-                code: err.code().to_owned(),
-                error: err.to_string(),
-            },
-        });
-        Ok((finished, fold))
-    }
-
-    /// Sends the built request and pumps its reply. When the server answers that the context is
-    /// exceeded, learns its real size, rebuilds and tries once more. Returns the report of the
-    /// request that was answered.
-    async fn exchange(
-        &self,
-        client: &LlmClient,
-        mut built: BuiltContext,
-        cancel: &CancellationToken,
-        reply: &Message,
-        state: &mut ReplyState,
-        sink: &dyn EventSink,
-    ) -> Result<memory::ContextReport, LlmError> {
-        let mut retried = false;
-        let mut stream = loop {
-            match client.stream(&built.request, cancel).await {
-                Ok(stream) => break stream,
-                Err(LlmError::ContextOverflow {
-                    n_ctx,
-                    n_prompt_tokens,
-                    message,
-                }) if !retried => {
-                    retried = true;
-                    tracing::info!(
-                        ?n_ctx,
-                        ?n_prompt_tokens,
-                        "context exceeded: learning and rebuilding"
-                    );
-                    let rebuilt = async {
-                        memory::learn_overflow(&self.store, &built.report, n_ctx, n_prompt_tokens)
-                            .await?;
-                        let conversation =
-                            self.store.get_conversation(reply.conversation_id).await?;
-                        // No text has arrived yet: the reply stands as it did when the first
-                        // request was built.
-                        memory::build(&self.store, Some(client), &self.memory, &conversation).await
-                    }
-                    .await;
-                    match rebuilt {
-                        Ok(rebuilt) => built = rebuilt,
-                        Err(err) => {
-                            tracing::warn!(%err, "could not rebuild after an overflow");
-                            return Err(LlmError::ContextOverflow {
-                                n_ctx,
-                                n_prompt_tokens,
-                                message,
-                            });
-                        }
-                    }
-                }
-                Err(err) => return Err(err),
-            }
-        };
-        if let Some(start) = built.new_window_start {
-            if let Err(err) = self
-                .store
-                .set_window_start(reply.conversation_id, start)
-                .await
-            {
-                tracing::warn!(%err, "could not store the window's new start");
-            }
-        }
-        self.pump(&mut stream, reply, state, sink).await?;
-        if let Some(actual) = state.prompt_tokens {
-            if let Err(err) = memory::calibrate(&self.store, &built.report, actual as u64).await {
-                tracing::warn!(%err, "could not record the token calibration");
-            }
-        }
-        Ok(built.report)
-    }
-
-    /// Moves a stream's events into the sink and the database until it ends.
-    async fn pump(
-        &self,
-        stream: &mut crate::llm::ChatStream,
-        reply: &Message,
-        state: &mut ReplyState,
-        sink: &dyn EventSink,
-    ) -> Result<(), LlmError> {
-        let mut last_save = Instant::now();
-        // A continued reply starts with the text it had, which is saved already.
-        let mut saved_len = state.content.len();
-        let mut saved_reasoning = state.reasoning.len();
-        while let Some(event) = stream.next().await {
-            match event? {
-                StreamEvent::Content(text) => {
-                    let text = match state.echo.as_mut() {
-                        Some(echo) => echo.feed(&text),
-                        None => text,
-                    };
-                    if !text.is_empty() {
-                        state.content.push_str(&text);
-                        sink.send(ChatEvent::Delta {
-                            message_id: reply.id,
-                            text,
-                        });
-                    }
-                }
-                StreamEvent::Reasoning(text) => {
-                    state.reasoning.push_str(&text);
-                    sink.send(ChatEvent::Reasoning {
-                        message_id: reply.id,
-                        text,
-                    });
-                }
-                StreamEvent::Usage(usage) => {
-                    state.prompt_tokens = usage.prompt_tokens.map(|n| n as i64);
-                    state.completion_tokens = usage.completion_tokens.map(|n| n as i64);
-                    sink.send(ChatEvent::Usage {
-                        message_id: reply.id,
-                        usage,
-                    });
-                }
-                StreamEvent::Model(model) => state.model = Some(model),
-                StreamEvent::Finish(reason) => state.finish_reason = Some(reason),
-                StreamEvent::Role | StreamEvent::Timings(_) => {}
-                StreamEvent::Done => return Ok(()),
-            }
-            let grew = state.content.len() != saved_len;
-            let thought = state.reasoning.len() != saved_reasoning;
-            if (grew || thought) && last_save.elapsed() >= SAVE_INTERVAL {
-                // A failed intermediate save is not fatal: the final save decides.
-                if grew {
-                    if let Err(err) = self
-                        .store
-                        .update_streaming_content(reply.id, &state.content)
-                        .await
-                    {
-                        tracing::warn!(%err, "could not save the growing reply");
-                    }
-                }
-                if thought {
-                    if let Err(err) = self.store.save_reasoning(reply.id, &state.reasoning).await {
-                        tracing::warn!(%err, "could not save the reply's reasoning");
-                    }
-                }
-                saved_len = state.content.len();
-                saved_reasoning = state.reasoning.len();
-                last_save = Instant::now();
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Why a reply did not complete.
-#[derive(Debug, thiserror::Error)]
-enum Failure {
-    #[error(transparent)]
-    Memory(MemoryError),
-    #[error(transparent)]
-    Llm(LlmError),
-}
-
-impl Failure {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Memory(e) => e.code(),
-            Self::Llm(e) => e.code(),
-        }
-    }
-}
-
-#[derive(Default)]
-struct ReplyState {
-    content: String,
-    /// The reasoning text so far ("thinking"), saved beside the reply.
-    reasoning: String,
-    prompt_tokens: Option<i64>,
-    completion_tokens: Option<i64>,
-    model: Option<String>,
-    finish_reason: Option<FinishReason>,
-    /// When continuing a reply: takes out the server's echo of the text so far.
-    echo: Option<EchoFilter>,
-}
-
-/// What a turn writes when its reply starts streaming.
-#[derive(Debug)]
-enum Pending {
-    /// A new reply after the conversation as it stands.
-    Reply,
-    /// A new version of the last reply, which is set aside.
-    Regenerate,
-    /// More text in the last reply.
-    Continue,
-    /// The last user message's new text, then a new reply to it.
-    Edit { message_id: MessageId, text: String },
-}
-
-/// A claimed conversation whose reply is about to stream. Dropping it without streaming releases
-/// the claim (the user's message stays saved; a regenerate, continue or edit has changed nothing).
-pub struct Turn {
-    service: Arc<ChatService>,
-    conversation_id: ConversationId,
-    pending: Option<Pending>,
-    user_message: Option<Message>,
-    cancel: CancellationToken,
 }
 
 /// A conversation claimed for a moment (e.g. while a version is switched).
@@ -844,78 +426,5 @@ impl<'a> Claim<'a> {
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
         self.service.active_map().remove(&self.conversation_id);
-    }
-}
-
-impl std::fmt::Debug for Turn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Turn")
-            .field("conversation_id", &self.conversation_id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Turn {
-    /// The user's message as saved, if this turn has one.
-    pub fn user_message(&self) -> Option<&Message> {
-        self.user_message.as_ref()
-    }
-
-    /// Streams the reply into the database and `sink`; returns it as saved.
-    pub async fn stream(mut self, sink: &dyn EventSink) -> Result<Message, ChatError> {
-        let user_message = self.user_message.take();
-        let pending = self.pending.take().unwrap_or(Pending::Reply);
-        let (message, fold) = self
-            .service
-            .reply(
-                self.conversation_id,
-                pending,
-                user_message,
-                self.cancel.clone(),
-                sink,
-            )
-            .await?;
-        if fold {
-            self.service.fold_in_background(self.conversation_id);
-        }
-        if message.status == MessageStatus::Complete {
-            self.service.name_in_background(self.conversation_id);
-        }
-        Ok(message)
-    }
-}
-
-impl Drop for Turn {
-    fn drop(&mut self) {
-        self.service.active_map().remove(&self.conversation_id);
-    }
-}
-
-/// A title from a chat's first message: its first line, tidied and shortened.
-pub fn title_from(text: &str) -> String {
-    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let tidy = line.split_whitespace().collect::<Vec<_>>().join(" ");
-    if tidy.chars().count() > TITLE_CHARS {
-        let cut: String = tidy.chars().take(TITLE_CHARS - 1).collect();
-        format!("{}…", cut.trim_end())
-    } else {
-        tidy
-    }
-}
-
-/// How much of a first message becomes a new chat's title.
-const TITLE_CHARS: usize = 60;
-
-#[cfg(test)]
-mod tests {
-    use super::title_from;
-
-    #[test]
-    fn titles_come_from_the_first_line() {
-        assert_eq!(title_from("\n  Plan a  trip\nto Oslo"), "Plan a trip");
-        let long = "word ".repeat(30);
-        let title = title_from(&long);
-        assert_eq!(title.chars().count(), 60);
-        assert!(title.ends_with('…'));
     }
 }

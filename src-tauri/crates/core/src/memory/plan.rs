@@ -1,7 +1,8 @@
 //! The pure half of the context builder: given counted messages and a budget, decide what is
 //! sent. No I/O here, so it is property-tested over random conversations and budgets.
 
-use super::{LeftOutReason, MemoryError, Strategy};
+use super::{LeftOutReason, MemoryError};
+use crate::settings::Strategy;
 use crate::store::{Message, MessageStatus};
 
 /// A message and its token count (`exact` when counted by the server's tokenizer).

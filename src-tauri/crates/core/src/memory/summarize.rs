@@ -7,8 +7,9 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::{build, estimate_tokens, facts, MemoryCache, MemoryError, Strategy};
+use super::{build, estimate_tokens, facts, MemoryError, ServerReports};
 use crate::llm::{ChatMessage, ChatRequest, LlmClient, LlmError};
+use crate::settings::{AppSettings, Strategy};
 use crate::store::{ConversationId, Message, NewSummary, Role, Store, StoreError, Summary};
 
 /// The instructions a fold runs under.
@@ -41,7 +42,8 @@ pub fn summary_bound(context_length: u64) -> u64 {
 pub async fn fold(
     store: &Store,
     client: &LlmClient,
-    cache: &MemoryCache,
+    servers: &ServerReports,
+    defaults: &AppSettings,
     conversation_id: ConversationId,
     cancel: &CancellationToken,
 ) -> Result<Option<Summary>, FoldError> {
@@ -49,7 +51,7 @@ pub async fn fold(
     if Strategy::of(&conversation) != Strategy::SummaryWindow {
         return Ok(None);
     }
-    let report = build(store, Some(client), cache, &conversation)
+    let report = build(store, Some(client), servers, defaults, &conversation)
         .await?
         .report;
     if !report.needs_fold() {

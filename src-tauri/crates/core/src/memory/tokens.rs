@@ -3,7 +3,7 @@
 
 use futures_util::stream::{self, StreamExt};
 
-use super::{ContextReport, MemoryCache};
+use super::{ContextReport, ServerReports};
 use crate::llm::LlmClient;
 use crate::store::{content_hash, Message, ModelProfile, Store, StoreError};
 
@@ -24,7 +24,7 @@ pub(crate) struct Counter<'a> {
     pub store: &'a Store,
     /// Set when the server can tokenize.
     pub client: Option<&'a LlmClient>,
-    pub cache: &'a MemoryCache,
+    pub servers: &'a ServerReports,
     pub tokenizer: &'a str,
     pub bytes_per_token: f64,
 }
@@ -79,7 +79,7 @@ impl Counter<'_> {
     pub async fn count_text(&self, text: &str) -> (u64, bool) {
         let key = (self.tokenizer.to_owned(), content_hash(text));
         if let Some(n) = self
-            .cache
+            .servers
             .texts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -89,7 +89,7 @@ impl Counter<'_> {
         }
         if let Some(client) = self.client {
             if let Some(n) = client.tokenize(text).await {
-                let mut texts = self.cache.texts.lock().unwrap_or_else(|e| e.into_inner());
+                let mut texts = self.servers.texts.lock().unwrap_or_else(|e| e.into_inner());
                 if texts.len() >= TEXT_CACHE_ENTRIES {
                     texts.clear();
                 }
@@ -157,7 +157,8 @@ pub(crate) fn update_calibration(profile: &mut ModelProfile, report: &ContextRep
 mod tests {
     use super::*;
     use crate::llm::WireRole;
-    use crate::memory::{ContextSource, Included, Part, Strategy};
+    use crate::memory::{ContextSource, Included, Part};
+    use crate::settings::Strategy;
     use crate::store::{ConversationId, MessageId};
 
     fn report(items: Vec<(u64, bool, u64)>, overhead: u64) -> ContextReport {

@@ -1,4 +1,5 @@
-//! The SQLite store: conversations, messages, rolling summaries, settings and full-text search.
+//! The SQLite store: conversations, messages, rolling summaries, model profiles, settings and
+//! full-text search, a module per table.
 //!
 //! - One way to open the database ([`Store::open`]): WAL, `foreign_keys=ON`, `synchronous=NORMAL`
 //!   and a busy timeout on every pooled connection, then the migrations embedded from
@@ -13,12 +14,13 @@
 
 mod conversations;
 mod import;
-mod memory;
 mod messages;
+mod profiles;
 mod search;
 mod settings;
 mod summaries;
 mod versions;
+mod windows;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -38,11 +40,10 @@ pub use conversations::{
     Page, TitleSource, DEFAULT_TITLE,
 };
 pub use import::{ImportConversation, ImportMessage, ImportProgress, ImportSummary};
-pub use memory::{
+pub use messages::{Finish, Message, MessageStatus, NewMessage, Role, RANGE_COUNT_LIMIT};
+pub use profiles::{
     content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,
-    RANGE_COUNT_LIMIT,
 };
-pub use messages::{Finish, Message, MessageStatus, NewMessage, Role};
 pub use search::SearchHit;
 pub use summaries::{NewSummary, Summary};
 pub use versions::{Edited, Regenerated, ReplyVersion, VersionError};

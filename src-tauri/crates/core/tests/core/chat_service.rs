@@ -462,7 +462,7 @@ async fn no_title_is_asked_for_after_a_failed_reply_or_when_turned_off() {
     svc.background_idle().await;
     assert!(server.title_requests().is_empty());
 
-    confab_core::config::AppSettings {
+    confab_core::settings::AppSettings {
         model_titles: false,
         ..Default::default()
     }

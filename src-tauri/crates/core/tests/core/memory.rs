@@ -3,9 +3,8 @@
 
 use confab_core::chat::ChatEvent;
 use confab_core::llm::WireRole;
-use confab_core::memory::{
-    self, summarize, LeftOutReason, MemoryCache, MemoryError, Part, Strategy,
-};
+use confab_core::memory::{self, summarize, LeftOutReason, MemoryError, Part, ServerReports};
+use confab_core::settings::{AppSettings, Strategy};
 use confab_core::store::{
     Conversation, ConversationSettings, Message, MessageStatus, NewMessage, NewSummary, Role,
 };
@@ -76,9 +75,15 @@ async fn everything_fits_and_the_report_says_why_each_part_is_there() {
     let prompt = t.say(&chat, "And now?").await;
     let chat = t.store.get_conversation(chat.id).await.unwrap();
 
-    let built = memory::build(&t.store, None, &MemoryCache::new(), &chat)
-        .await
-        .unwrap();
+    let built = memory::build(
+        &t.store,
+        None,
+        &ServerReports::new(),
+        &AppSettings::load(&t.store).await,
+        &chat,
+    )
+    .await
+    .unwrap();
     let report = &built.report;
     assert_eq!(report.strategy, Strategy::SummaryWindow);
     assert_eq!(report.context_length, memory::DEFAULT_CONTEXT_LENGTH);
@@ -124,10 +129,16 @@ async fn a_long_history_keeps_the_newest_messages_and_reports_the_rest() {
     t.say(&chat, "What was question 39?").await;
     let chat = t.store.get_conversation(chat.id).await.unwrap();
 
-    let report = memory::build(&t.store, None, &MemoryCache::new(), &chat)
-        .await
-        .unwrap()
-        .report;
+    let report = memory::build(
+        &t.store,
+        None,
+        &ServerReports::new(),
+        &AppSettings::load(&t.store).await,
+        &chat,
+    )
+    .await
+    .unwrap()
+    .report;
     assert!(
         report.used <= report.budget,
         "{} > {}",
@@ -162,9 +173,15 @@ async fn a_pinned_message_is_sent_even_when_old() {
     t.say(&chat, "Suggest a snack.").await;
     let chat = t.store.get_conversation(chat.id).await.unwrap();
 
-    let built = memory::build(&t.store, None, &MemoryCache::new(), &chat)
-        .await
-        .unwrap();
+    let built = memory::build(
+        &t.store,
+        None,
+        &ServerReports::new(),
+        &AppSettings::load(&t.store).await,
+        &chat,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         built.report.items[1].part,
         Part::Pinned {
@@ -206,7 +223,14 @@ async fn a_message_too_long_for_the_context_is_refused_with_a_way_forward() {
 
     let chat = t.store.get_conversation(chat.id).await.unwrap();
     assert!(matches!(
-        memory::build(&t.store, None, &MemoryCache::new(), &chat).await,
+        memory::build(
+            &t.store,
+            None,
+            &ServerReports::new(),
+            &AppSettings::load(&t.store).await,
+            &chat
+        )
+        .await,
         Err(MemoryError::MessageTooLong { .. })
     ));
 }
@@ -222,11 +246,14 @@ async fn full_history_refuses_once_the_chat_no_longer_fits() {
     seed(&t, &chat, 3, 60).await;
     t.say(&chat, "ok").await;
     let chat = t.store.get_conversation(chat.id).await.unwrap();
-    let cache = MemoryCache::new();
-    assert!(memory::build(&t.store, None, &cache, &chat).await.is_ok());
+    let servers = ServerReports::new();
+    let defaults = AppSettings::load(&t.store).await;
+    assert!(memory::build(&t.store, None, &servers, &defaults, &chat)
+        .await
+        .is_ok());
     seed(&t, &chat, 30, 120).await;
     t.say(&chat, "ok").await;
-    let err = memory::build(&t.store, None, &cache, &chat)
+    let err = memory::build(&t.store, None, &servers, &defaults, &chat)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "history_too_long");
@@ -482,9 +509,15 @@ async fn a_summary_the_user_edited_is_sent_and_the_next_fold_builds_on_it() {
     assert_eq!(edited.covers_through_message_id, history[3].id);
     t.say(&chat, "next").await;
     let chat = t.store.get_conversation(chat.id).await.unwrap();
-    let built = memory::build(&t.store, None, &MemoryCache::new(), &chat)
-        .await
-        .unwrap();
+    let built = memory::build(
+        &t.store,
+        None,
+        &ServerReports::new(),
+        &AppSettings::load(&t.store).await,
+        &chat,
+    )
+    .await
+    .unwrap();
     assert!(built.request.messages[0]
         .content
         .ends_with("Summary of the earlier conversation:\nThe user's summary."));

@@ -1,8 +1,8 @@
 //! App settings and per-chat options against a real SQLite file: saved, checked, and applied by
 //! the request builder (the app's defaults fill in what a chat does not set).
 
-use confab_core::config::{AppSettings, ChatOptions, Theme};
-use confab_core::memory::{self, ContextSource, MemoryCache, Strategy};
+use confab_core::memory::{self, ContextSource, ServerReports};
+use confab_core::settings::{AppSettings, ChatOptions, Strategy, Theme};
 use confab_core::store::ConversationSettings;
 use confab_test_support::store::TestStore;
 use serde_json::json;
@@ -83,9 +83,15 @@ async fn the_request_uses_the_app_defaults_where_the_chat_sets_nothing() {
     .await
     .unwrap();
 
-    let built = memory::build(&t.store, None, &MemoryCache::new(), &chat)
-        .await
-        .unwrap();
+    let built = memory::build(
+        &t.store,
+        None,
+        &ServerReports::new(),
+        &AppSettings::load(&t.store).await,
+        &chat,
+    )
+    .await
+    .unwrap();
     assert_eq!(built.request.model.as_deref(), Some("default-model"));
     assert_eq!(built.request.temperature, Some(0.2));
     assert_eq!(built.request.max_tokens, Some(300));
@@ -104,9 +110,15 @@ async fn the_request_uses_the_app_defaults_where_the_chat_sets_nothing() {
     .save(&t.store, chat.id)
     .await
     .unwrap();
-    let built = memory::build(&t.store, None, &MemoryCache::new(), &chat)
-        .await
-        .unwrap();
+    let built = memory::build(
+        &t.store,
+        None,
+        &ServerReports::new(),
+        &AppSettings::load(&t.store).await,
+        &chat,
+    )
+    .await
+    .unwrap();
     assert_eq!(built.request.model.as_deref(), Some("chat-model"));
     assert_eq!(built.request.temperature, Some(1.1));
     assert_eq!(

@@ -1,5 +1,7 @@
-//! Messages in the store against real SQLite files: a reply streaming then finishing, paging,
+//! Messages in the store against real SQLite files: a reply streaming then finishing, deleting,
 //! full-text search, refused input, crash recovery, summaries, settings and concurrent writers.
+
+mod pages;
 
 use confab_core::store::{
     ConversationId, Finish, MessageId, MessageStatus, NewMessage, NewSummary, Role, Store,
@@ -120,52 +122,6 @@ async fn a_failed_reply_keeps_its_error() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "invalid_input");
-}
-
-#[tokio::test]
-async fn pages_of_older_messages_and_tails() {
-    let t = TestStore::new().await;
-    let chat = t.chat("long").await;
-    let other = t.chat("other").await;
-    let mut ids = Vec::new();
-    for i in 0..25 {
-        ids.push(t.say(&chat, &format!("message {i:02}")).await.id);
-        t.say(&other, "noise").await;
-    }
-    let newest = t.store.messages_before(chat.id, None, 10).await.unwrap();
-    assert_eq!(newest.iter().map(|m| m.id).collect::<Vec<_>>(), ids[15..]);
-    let older = t
-        .store
-        .messages_before(chat.id, Some(ids[15]), 10)
-        .await
-        .unwrap();
-    assert_eq!(older.iter().map(|m| m.id).collect::<Vec<_>>(), ids[5..15]);
-    let oldest = t
-        .store
-        .messages_before(chat.id, Some(ids[5]), 10)
-        .await
-        .unwrap();
-    assert_eq!(oldest.iter().map(|m| m.id).collect::<Vec<_>>(), ids[..5]);
-    assert!(t
-        .store
-        .messages_before(chat.id, Some(ids[0]), 10)
-        .await
-        .unwrap()
-        .is_empty());
-
-    let tail = t.store.tail_messages(chat.id, 3).await.unwrap();
-    assert_eq!(
-        tail.iter().map(|m| m.content.as_str()).collect::<Vec<_>>(),
-        ["message 22", "message 23", "message 24"]
-    );
-    assert_eq!(t.store.message_count(chat.id).await.unwrap(), 25);
-
-    // Each message is 10 bytes: a 95-byte budget holds the newest 9, never a partial one.
-    let within = t.store.tail_within(chat.id, 95).await.unwrap();
-    assert_eq!(within.iter().map(|m| m.id).collect::<Vec<_>>(), ids[16..]);
-    let everything = t.store.tail_within(chat.id, usize::MAX).await.unwrap();
-    assert_eq!(everything.len(), 25);
-    assert!(t.store.tail_within(chat.id, 5).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -1,60 +1,14 @@
-//! Which server the front ends talk to, shared by the app and the CLI.
+//! What the user chooses: the app's look and preferences ([`AppSettings`]), the defaults every
+//! chat uses unless it sets its own, each chat's own options ([`ChatOptions`]) and how a chat
+//! remembers ([`Strategy`]). [`AppSettings::apply_defaults`] is the one place a chat's options and
+//! the app's defaults are merged.
+//!
+//! Only the store is below this module: memory and chat take the settings from here, never the
+//! other way round.
 
 use serde::{Deserialize, Serialize};
 
-use crate::llm::{Endpoint, LlmClient, LlmError, RetryPolicy, Timeouts};
 use crate::store::{Conversation, ConversationId, ConversationSettings, Store, StoreError};
-
-/// LM Studio's default: the most common local server.
-pub const DEFAULT_BASE_URL: &str = "http://localhost:1234";
-/// Overrides the saved endpoint for every front end.
-pub const ENDPOINT_ENV: &str = "CONFAB_ENDPOINT";
-/// The setting under which the endpoint is saved.
-pub const ENDPOINT_SETTING: &str = "endpoint";
-
-/// The saved endpoint. API keys are never stored here (they belong in the OS keyring).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EndpointSetting {
-    pub base_url: String,
-}
-
-/// The endpoint to use: `explicit` (a flag), else `CONFAB_ENDPOINT`, else the saved setting, else
-/// [`DEFAULT_BASE_URL`].
-pub async fn endpoint_url(store: &Store, explicit: Option<String>) -> Result<String, StoreError> {
-    if let Some(url) = explicit.filter(|u| !u.trim().is_empty()) {
-        return Ok(url);
-    }
-    if let Some(url) = std::env::var(ENDPOINT_ENV)
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-    {
-        return Ok(url);
-    }
-    // A setting with an unexpected shape falls back to the default rather than failing start-up.
-    let saved: Option<EndpointSetting> = store.get_setting(ENDPOINT_SETTING).await.unwrap_or(None);
-    Ok(saved
-        .map(|s| s.base_url)
-        .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()))
-}
-
-/// A client for `url` with the default timeouts and retries.
-pub fn client_for(url: &str, api_key: Option<String>) -> Result<LlmClient, LlmError> {
-    Ok(LlmClient::new(
-        Endpoint::new(url, api_key)?,
-        Timeouts::default(),
-        RetryPolicy::default(),
-    ))
-}
-
-/// Checks `url` and saves it as the endpoint every front end uses from now on.
-pub async fn save_endpoint(store: &Store, url: &str) -> Result<Endpoint, crate::chat::ChatError> {
-    let endpoint = Endpoint::new(url, None).map_err(|e| StoreError::InvalidInput(e.to_string()))?;
-    let setting = EndpointSetting {
-        base_url: endpoint.root().to_owned(),
-    };
-    store.set_setting(ENDPOINT_SETTING, &setting).await?;
-    Ok(endpoint)
-}
 
 /// The setting under which [`AppSettings`] are saved.
 pub const APP_SETTINGS: &str = "app";
@@ -145,6 +99,32 @@ impl AppSettings {
         }
         crate::store::check_system_prompt(&self.system_prompt)
     }
+
+    /// The chat as a request sees it: these defaults fill in the model, system prompt and
+    /// generation parameters it does not set itself. (The context length is not merged: where it
+    /// came from is part of the context report.)
+    pub fn apply_defaults(&self, conversation: &Conversation) -> Conversation {
+        let mut c = conversation.clone();
+        if c.model.is_none() {
+            c.model = self.model.clone();
+        }
+        if c.system_prompt.trim().is_empty() {
+            c.system_prompt = self.system_prompt.clone();
+        }
+        if let serde_json::Value::Object(params) = &mut c.params {
+            let defaults = [
+                ("temperature", self.temperature.map(serde_json::Value::from)),
+                ("top_p", self.top_p.map(serde_json::Value::from)),
+                ("max_tokens", self.max_tokens.map(serde_json::Value::from)),
+            ];
+            for (key, value) in defaults {
+                if let Some(value) = value {
+                    params.entry(key).or_insert(value);
+                }
+            }
+        }
+        c
+    }
 }
 
 /// Checks generation parameters, wherever they are set (app defaults or a chat's own).
@@ -184,7 +164,7 @@ pub struct ChatOptions {
     pub top_p: Option<f64>,
     pub max_tokens: Option<u64>,
     pub context_length: Option<u64>,
-    pub memory: crate::memory::Strategy,
+    pub memory: Strategy,
 }
 
 /// The params keys [`ChatOptions`] owns; other keys in a chat's params are kept as they are.
@@ -206,7 +186,7 @@ impl ChatOptions {
             top_p: p.get("top_p").and_then(|v| v.as_f64()),
             max_tokens: p.get("max_tokens").and_then(|v| v.as_u64()),
             context_length: p.get("context_length").and_then(|v| v.as_u64()),
-            memory: crate::memory::Strategy::of(conversation),
+            memory: Strategy::of(conversation),
         }
     }
 
@@ -260,5 +240,65 @@ impl ChatOptions {
                 },
             )
             .await
+    }
+}
+
+/// How a conversation remembers: stored as `params.memory` (`"summary"`, `"window"`, `"full"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Every message; an error once the history no longer fits.
+    FullHistory,
+    /// The newest messages that fit; older ones are left out.
+    SlidingWindow,
+    /// A rolling summary of older turns, then the newest messages (the default).
+    #[default]
+    SummaryWindow,
+}
+
+impl Strategy {
+    /// The name stored in a conversation's params.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FullHistory => "full",
+            Self::SlidingWindow => "window",
+            Self::SummaryWindow => "summary",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "full" | "full_history" => Some(Self::FullHistory),
+            "window" | "sliding_window" => Some(Self::SlidingWindow),
+            "summary" | "summary_window" => Some(Self::SummaryWindow),
+            _ => None,
+        }
+    }
+
+    /// The conversation's strategy (the default when unset or unknown).
+    pub fn of(conversation: &Conversation) -> Self {
+        conversation
+            .params
+            .get("memory")
+            .and_then(|v| v.as_str())
+            .and_then(Self::parse)
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Strategy;
+
+    #[test]
+    fn strategies_round_trip_their_names() {
+        for s in [
+            Strategy::FullHistory,
+            Strategy::SlidingWindow,
+            Strategy::SummaryWindow,
+        ] {
+            assert_eq!(Strategy::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Strategy::parse("bogus"), None);
     }
 }

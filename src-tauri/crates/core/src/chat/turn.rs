@@ -1,0 +1,500 @@
+//! A turn: what one send, regenerate, continue or edit writes, and the reply it streams. A
+//! [`Turn`] holds the conversation's claim from the moment the service accepts the request until
+//! the reply is saved as finished; [`Turn::stream`] runs it: open the reply, send the request
+//! (rebuilding it once when the server says the context is exceeded), pump the stream into the
+//! database and the sink, finish the reply.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::prefill::EchoFilter;
+use super::{ChatError, ChatEvent, ChatService, EventSink};
+use crate::llm::{ChatStream, FinishReason, LlmClient, LlmError, StreamEvent};
+use crate::memory::{self, BuiltContext, ContextReport, MemoryError};
+use crate::settings::AppSettings;
+use crate::store::{
+    Conversation, ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage,
+};
+
+/// How often a growing reply is written to the database.
+pub const SAVE_INTERVAL: Duration = Duration::from_millis(250);
+
+/// What a turn writes when its reply starts streaming.
+#[derive(Debug)]
+pub(super) enum Pending {
+    /// A new reply after the conversation as it stands.
+    Reply,
+    /// A new version of the last reply, which is set aside.
+    Regenerate,
+    /// More text in the last reply.
+    Continue,
+    /// The last user message's new text, then a new reply to it.
+    Edit { message_id: MessageId, text: String },
+}
+
+/// A claimed conversation whose reply is about to stream. Dropping it without streaming releases
+/// the claim (the user's message stays saved; a regenerate, continue or edit has changed nothing).
+pub struct Turn {
+    pub(super) service: Arc<ChatService>,
+    pub(super) conversation_id: ConversationId,
+    pub(super) pending: Option<Pending>,
+    pub(super) user_message: Option<Message>,
+    pub(super) cancel: CancellationToken,
+}
+
+impl std::fmt::Debug for Turn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Turn")
+            .field("conversation_id", &self.conversation_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Turn {
+    /// The user's message as saved, if this turn has one.
+    pub fn user_message(&self) -> Option<&Message> {
+        self.user_message.as_ref()
+    }
+
+    /// Streams the reply into the database and `sink`; returns it as saved.
+    pub async fn stream(mut self, sink: &dyn EventSink) -> Result<Message, ChatError> {
+        let user_message = self.user_message.take();
+        let pending = self.pending.take().unwrap_or(Pending::Reply);
+        let (message, fold) = self
+            .service
+            .reply(
+                self.conversation_id,
+                pending,
+                user_message,
+                self.cancel.clone(),
+                sink,
+            )
+            .await?;
+        if fold {
+            self.service.fold_in_background(self.conversation_id);
+        }
+        if message.status == MessageStatus::Complete {
+            self.service.name_in_background(self.conversation_id);
+        }
+        Ok(message)
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.service.active_map().remove(&self.conversation_id);
+    }
+}
+
+/// What a turn has written by the time its reply starts streaming.
+struct Opened {
+    /// The reply, saved as `streaming`.
+    reply: Message,
+    /// The user's message as saved, when the reply answers a new (or newly edited) one.
+    user_message: Option<Message>,
+    /// The messages the turn set aside as hidden versions.
+    hidden: Vec<MessageId>,
+    /// The request to send, or why none could be built.
+    built: Result<BuiltContext, MemoryError>,
+}
+
+impl ChatService {
+    /// Writes what `pending` asks for, streams the reply and saves how it ended. Returns the reply
+    /// as saved, and whether the conversation should fold older turns into its summary now.
+    pub(super) async fn reply(
+        &self,
+        conversation_id: ConversationId,
+        pending: Pending,
+        user_message: Option<Message>,
+        cancel: CancellationToken,
+        sink: &dyn EventSink,
+    ) -> Result<(Message, bool), ChatError> {
+        let conversation = self.store.get_conversation(conversation_id).await?;
+        let client = self.client();
+        let continuing = matches!(pending, Pending::Continue);
+        let Opened {
+            reply,
+            user_message,
+            hidden,
+            built,
+        } = self
+            .open_reply(&conversation, &client, pending, user_message)
+            .await?;
+        sink.send(ChatEvent::Started {
+            conversation: Box::new(conversation),
+            user_message,
+            reply: reply.clone(),
+            hidden,
+        });
+        let mut state = ReplyState::starting(&reply, continuing);
+        let (outcome, fold) = match built {
+            Err(err) => (Err(Failure::Memory(err)), false),
+            Ok(built) => {
+                match self
+                    .exchange(&client, built, &cancel, &reply, &mut state, sink)
+                    .await
+                {
+                    Ok(report) => (Ok(()), report.needs_fold()),
+                    Err(err) => (Err(Failure::Llm(err)), false),
+                }
+            }
+        };
+        let finished = self.finish_reply(&reply, state, outcome, sink).await?;
+        Ok((finished, fold))
+    }
+
+    /// Writes what the turn changes before its reply streams — a new reply, a new version of the
+    /// last one, the continued one, or the edited question and its new reply — and builds the
+    /// request. A failed write ends the turn; a request that could not be built is the reply's
+    /// error.
+    async fn open_reply(
+        &self,
+        conversation: &Conversation,
+        client: &LlmClient,
+        pending: Pending,
+        user_message: Option<Message>,
+    ) -> Result<Opened, ChatError> {
+        let conversation_id = conversation.id;
+        let model = conversation.model.clone();
+        let defaults = AppSettings::load(&self.store).await;
+        let build = || {
+            memory::build(
+                &self.store,
+                Some(client),
+                &self.servers,
+                &defaults,
+                conversation,
+            )
+        };
+        // A new reply's context is built before the reply exists: it is not part of its own
+        // prompt. The others are built once the earlier version is set aside; a new version is
+        // still empty and so not sent, and a continued reply is sent last, as the text to go on
+        // from.
+        Ok(match pending {
+            Pending::Reply => {
+                let built = build().await;
+                if let Err(MemoryError::Store(err)) = built {
+                    return Err(err.into());
+                }
+                let reply = self
+                    .store
+                    .append_message(conversation_id, NewMessage::streaming_reply(model))
+                    .await?;
+                Opened {
+                    reply,
+                    user_message,
+                    hidden: Vec::new(),
+                    built,
+                }
+            }
+            Pending::Regenerate => {
+                let done = self.store.regenerate_reply(conversation_id, model).await?;
+                Opened {
+                    reply: done.reply,
+                    user_message,
+                    hidden: vec![done.hidden],
+                    built: build().await,
+                }
+            }
+            Pending::Edit { message_id, text } => {
+                let done = self.store.edit_and_resend(message_id, &text, model).await?;
+                Opened {
+                    reply: done.reply,
+                    user_message: Some(done.message),
+                    hidden: done.hidden,
+                    built: build().await,
+                }
+            }
+            Pending::Continue => {
+                let reply = self.store.resume_reply(conversation_id).await?;
+                Opened {
+                    reply,
+                    user_message,
+                    hidden: Vec::new(),
+                    built: build().await,
+                }
+            }
+        })
+    }
+
+    /// Saves how the reply ended (its reasoning as far as it is storable) and sends the last
+    /// event.
+    async fn finish_reply(
+        &self,
+        reply: &Message,
+        state: ReplyState,
+        outcome: Result<(), Failure>,
+        sink: &dyn EventSink,
+    ) -> Result<Message, ChatError> {
+        let (status, error) = ended_as(&outcome);
+        if state.reasoning != reply.reasoning {
+            // Reasoning is kept as far as it is storable; the reply itself is what must land.
+            if let Err(err) = self.store.save_reasoning(reply.id, &state.reasoning).await {
+                tracing::warn!(%err, "could not save the reply's reasoning");
+            }
+        }
+        let completion_tokens = state.completion_tokens();
+        let finished = self
+            .store
+            .finish_message(
+                reply.id,
+                Finish {
+                    status,
+                    content: state.content,
+                    error,
+                    prompt_tokens: state.prompt_tokens,
+                    completion_tokens,
+                    model: state.model,
+                    // Only a finished reply has a reason to keep.
+                    finish_reason: state
+                        .finish_reason
+                        .as_ref()
+                        .filter(|_| status == MessageStatus::Complete)
+                        .map(|r| r.as_str().to_owned()),
+                },
+            )
+            .await?;
+        sink.send(match outcome {
+            Ok(()) => ChatEvent::Done {
+                message: finished.clone(),
+                finish_reason: state.finish_reason,
+            },
+            Err(Failure::Llm(LlmError::Cancelled)) => ChatEvent::Cancelled {
+                message: finished.clone(),
+            },
+            Err(err) => ChatEvent::Error {
+                message: finished.clone(),
+                code: err.code().to_owned(),
+                error: err.to_string(),
+            },
+        });
+        Ok(finished)
+    }
+
+    /// Sends the built request and pumps its reply. When the server answers that the context is
+    /// exceeded, learns its real size, rebuilds and tries once more. Returns the report of the
+    /// request that was answered.
+    async fn exchange(
+        &self,
+        client: &LlmClient,
+        mut built: BuiltContext,
+        cancel: &CancellationToken,
+        reply: &Message,
+        state: &mut ReplyState,
+        sink: &dyn EventSink,
+    ) -> Result<ContextReport, LlmError> {
+        let mut retried = false;
+        let mut stream = loop {
+            match client.stream(&built.request, cancel).await {
+                Ok(stream) => break stream,
+                Err(LlmError::ContextOverflow {
+                    n_ctx,
+                    n_prompt_tokens,
+                    message,
+                }) if !retried => {
+                    retried = true;
+                    tracing::info!(
+                        ?n_ctx,
+                        ?n_prompt_tokens,
+                        "context exceeded: learning and rebuilding"
+                    );
+                    let rebuilt = async {
+                        memory::learn_overflow(&self.store, &built.report, n_ctx, n_prompt_tokens)
+                            .await?;
+                        let conversation =
+                            self.store.get_conversation(reply.conversation_id).await?;
+                        // No text has arrived yet: the reply stands as it did when the first
+                        // request was built.
+                        let defaults = AppSettings::load(&self.store).await;
+                        memory::build(
+                            &self.store,
+                            Some(client),
+                            &self.servers,
+                            &defaults,
+                            &conversation,
+                        )
+                        .await
+                    }
+                    .await;
+                    match rebuilt {
+                        Ok(rebuilt) => built = rebuilt,
+                        Err(err) => {
+                            tracing::warn!(%err, "could not rebuild after an overflow");
+                            return Err(LlmError::ContextOverflow {
+                                n_ctx,
+                                n_prompt_tokens,
+                                message,
+                            });
+                        }
+                    }
+                }
+                Err(err) => return Err(err),
+            }
+        };
+        if let Some(start) = built.new_window_start {
+            if let Err(err) = self
+                .store
+                .set_window_start(reply.conversation_id, start)
+                .await
+            {
+                tracing::warn!(%err, "could not store the window's new start");
+            }
+        }
+        self.pump(&mut stream, reply, state, sink).await?;
+        if let Some(actual) = state.prompt_tokens {
+            if let Err(err) = memory::calibrate(&self.store, &built.report, actual as u64).await {
+                tracing::warn!(%err, "could not record the token calibration");
+            }
+        }
+        Ok(built.report)
+    }
+
+    /// Moves a stream's events into the sink and the database until it ends.
+    async fn pump(
+        &self,
+        stream: &mut ChatStream,
+        reply: &Message,
+        state: &mut ReplyState,
+        sink: &dyn EventSink,
+    ) -> Result<(), LlmError> {
+        let mut last_save = Instant::now();
+        // A continued reply starts with the text it had, which is saved already.
+        let mut saved_len = state.content.len();
+        let mut saved_reasoning = state.reasoning.len();
+        while let Some(event) = stream.next().await {
+            match event? {
+                StreamEvent::Content(text) => {
+                    let text = match state.echo.as_mut() {
+                        Some(echo) => echo.feed(&text),
+                        None => text,
+                    };
+                    if !text.is_empty() {
+                        state.content.push_str(&text);
+                        sink.send(ChatEvent::Delta {
+                            message_id: reply.id,
+                            text,
+                        });
+                    }
+                }
+                StreamEvent::Reasoning(text) => {
+                    state.reasoning.push_str(&text);
+                    sink.send(ChatEvent::Reasoning {
+                        message_id: reply.id,
+                        text,
+                    });
+                }
+                StreamEvent::Usage(usage) => {
+                    state.prompt_tokens = usage.prompt_tokens.map(|n| n as i64);
+                    state.completion_tokens = usage.completion_tokens.map(|n| n as i64);
+                    sink.send(ChatEvent::Usage {
+                        message_id: reply.id,
+                        usage,
+                    });
+                }
+                StreamEvent::Model(model) => state.model = Some(model),
+                StreamEvent::Finish(reason) => state.finish_reason = Some(reason),
+                StreamEvent::Role | StreamEvent::Timings(_) => {}
+                StreamEvent::Done => return Ok(()),
+            }
+            let grew = state.content.len() != saved_len;
+            let thought = state.reasoning.len() != saved_reasoning;
+            if (grew || thought) && last_save.elapsed() >= SAVE_INTERVAL {
+                // A failed intermediate save is not fatal: the final save decides.
+                if grew {
+                    if let Err(err) = self
+                        .store
+                        .update_streaming_content(reply.id, &state.content)
+                        .await
+                    {
+                        tracing::warn!(%err, "could not save the growing reply");
+                    }
+                }
+                if thought {
+                    if let Err(err) = self.store.save_reasoning(reply.id, &state.reasoning).await {
+                        tracing::warn!(%err, "could not save the reply's reasoning");
+                    }
+                }
+                saved_len = state.content.len();
+                saved_reasoning = state.reasoning.len();
+                last_save = Instant::now();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a reply did not complete.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Memory(MemoryError),
+    #[error(transparent)]
+    Llm(LlmError),
+}
+
+impl Failure {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Memory(e) => e.code(),
+            Self::Llm(e) => e.code(),
+        }
+    }
+}
+
+/// The status a reply ends with, and why when it did not complete: stopped or cut off is
+/// `interrupted` (the text so far stands), anything else is an `error`.
+fn ended_as(outcome: &Result<(), Failure>) -> (MessageStatus, Option<String>) {
+    match outcome {
+        Ok(()) => (MessageStatus::Complete, None),
+        Err(Failure::Llm(
+            err @ (LlmError::Cancelled
+            | LlmError::Interrupted { .. }
+            | LlmError::IdleTimeout { .. }),
+        )) => (MessageStatus::Interrupted, Some(err.to_string())),
+        Err(err) => (MessageStatus::Error, Some(err.to_string())),
+    }
+}
+
+#[derive(Default)]
+struct ReplyState {
+    content: String,
+    /// The reasoning text so far ("thinking"), saved beside the reply.
+    reasoning: String,
+    prompt_tokens: Option<i64>,
+    completion_tokens: Option<i64>,
+    model: Option<String>,
+    finish_reason: Option<FinishReason>,
+    /// When continuing a reply: takes out the server's echo of the text so far.
+    echo: Option<EchoFilter>,
+    /// When continuing a reply: the completion tokens of the text it had.
+    earlier_completion_tokens: Option<i64>,
+}
+
+impl ReplyState {
+    /// Where a reply starts streaming from: empty, or when continuing, the text it had.
+    fn starting(reply: &Message, continuing: bool) -> Self {
+        Self {
+            content: reply.content.clone(),
+            reasoning: reply.reasoning.clone(),
+            echo: continuing.then(|| EchoFilter::new(&reply.content)),
+            earlier_completion_tokens: if continuing {
+                reply.completion_tokens
+            } else {
+                None
+            },
+            ..Self::default()
+        }
+    }
+
+    /// The completion tokens of the whole reply: a continued reply counts what it had, when both
+    /// parts are known.
+    fn completion_tokens(&self) -> Option<i64> {
+        match self.earlier_completion_tokens {
+            Some(earlier) => self.completion_tokens.map(|n| n + earlier),
+            None => self.completion_tokens,
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! The `messages` table: what a message is, and its reads and writes.
+//!
+//! - [`write`]: appending, streaming into and finishing a message, pinning, crash recovery;
+//! - [`page`]: the conversation as it reads, page by page around any message;
+//! - [`range`]: reads by id range for the context builder and the export.
+//!
+//! Every read of "the conversation" sees the visible messages only: the versions of a reply that
+//! are not chosen are `hidden` (see [`Store::reply_versions`]).
+
+mod page;
+mod range;
+mod write;
+
+pub use range::RANGE_COUNT_LIMIT;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{check_content, from_ms, ConversationId, MessageId, Result, Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::User => "user",
+            Self::Assistant => "assistant",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "system" => Self::System,
+            "user" => Self::User,
+            _ => Self::Assistant,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    Complete,
+    /// A reply still arriving (or, after a crash, one that [`Store::mark_streaming_interrupted`]
+    /// has not seen yet).
+    Streaming,
+    /// Cut short: stopped by the user, connection lost, or the app quit. The text so far is kept.
+    Interrupted,
+    /// Failed; `error` says why.
+    Error,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Complete => "complete",
+            Self::Streaming => "streaming",
+            Self::Interrupted => "interrupted",
+            Self::Error => "error",
+        }
+    }
+
+    pub(super) fn parse(s: &str) -> Self {
+        match s {
+            "complete" => Self::Complete,
+            "streaming" => Self::Streaming,
+            "interrupted" => Self::Interrupted,
+            _ => Self::Error,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub role: Role,
+    pub content: String,
+    pub status: MessageStatus,
+    pub error: Option<String>,
+    pub model: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Pinned by the user: always sent to the model, even when older than the window.
+    pub pinned: bool,
+    /// The first version of the reply this is a version of (itself, for that first one); `None`
+    /// for a message that was never regenerated. See [`Store::reply_versions`].
+    pub version_of: Option<MessageId>,
+    /// A version not currently chosen: left out of the conversation everywhere it is read.
+    pub hidden: bool,
+    /// The model's reasoning that came with a reply (empty when none): shown, never sent back.
+    #[serde(default)]
+    pub reasoning: String,
+    /// Why the model stopped a finished reply, as the server said ("stop", "length", …); `None`
+    /// when it did not say or the reply did not finish.
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+impl Message {
+    /// Whether the reply stopped at its token limit (it can be continued).
+    pub fn hit_length_limit(&self) -> bool {
+        self.finish_reason.as_deref() == Some("length")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub role: Role,
+    pub content: String,
+    pub status: MessageStatus,
+    pub model: Option<String>,
+}
+
+impl NewMessage {
+    /// A finished message from the user.
+    pub fn user(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::User,
+            content: content.into(),
+            status: MessageStatus::Complete,
+            model: None,
+        }
+    }
+
+    /// An empty assistant reply about to stream in.
+    pub fn streaming_reply(model: Option<String>) -> Self {
+        Self {
+            role: Role::Assistant,
+            content: String::new(),
+            status: MessageStatus::Streaming,
+            model,
+        }
+    }
+}
+
+/// How a streaming message ended.
+#[derive(Debug, Clone)]
+pub struct Finish {
+    /// `Complete`, `Interrupted` or `Error`.
+    pub status: MessageStatus,
+    pub content: String,
+    pub error: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    /// The model that answered, when the server said; `None` keeps the one recorded at the start.
+    pub model: Option<String>,
+    /// Why the model stopped, as the server said ("stop", "length", …).
+    pub finish_reason: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct MessageRow {
+    id: i64,
+    conversation_id: i64,
+    role: String,
+    content: String,
+    status: String,
+    error: Option<String>,
+    model: Option<String>,
+    prompt_tokens: Option<i64>,
+    completion_tokens: Option<i64>,
+    created_at: i64,
+    completed_at: Option<i64>,
+    pinned: bool,
+    version_of: Option<i64>,
+    hidden: bool,
+    reasoning: String,
+    finish_reason: Option<String>,
+}
+
+impl From<MessageRow> for Message {
+    fn from(row: MessageRow) -> Self {
+        Self {
+            id: MessageId(row.id),
+            conversation_id: ConversationId(row.conversation_id),
+            role: Role::parse(&row.role),
+            content: row.content,
+            status: MessageStatus::parse(&row.status),
+            error: row.error,
+            model: row.model,
+            prompt_tokens: row.prompt_tokens,
+            completion_tokens: row.completion_tokens,
+            created_at: from_ms(row.created_at),
+            completed_at: row.completed_at.map(from_ms),
+            pinned: row.pinned,
+            version_of: row.version_of.map(MessageId),
+            hidden: row.hidden,
+            reasoning: row.reasoning,
+            finish_reason: row.finish_reason,
+        }
+    }
+}
+
+pub(super) const COLUMNS: &str =
+    "id, conversation_id, role, content, status, error, model, prompt_tokens, \
+                       completion_tokens, created_at, completed_at, pinned, version_of, hidden, reasoning, \
+                       finish_reason";
+
+/// The text a message left streaming by a crash is marked with.
+pub(crate) const INTERRUPTED_BY_EXIT: &str =
+    "Confab stopped before this reply finished; the text received so far is kept";
+
+fn message_not_found(id: MessageId) -> StoreError {
+    StoreError::NotFound {
+        entity: "message",
+        id: id.0,
+    }
+}
+
+fn conversation_not_found(id: ConversationId) -> StoreError {
+    StoreError::NotFound {
+        entity: "conversation",
+        id: id.0,
+    }
+}
+
+pub(super) fn check_new_message(new: &NewMessage) -> Result<()> {
+    check_content("message", &new.content)?;
+    match new.status {
+        MessageStatus::Streaming if new.role != Role::Assistant => Err(StoreError::invalid(
+            "only an assistant reply can be streaming",
+        )),
+        MessageStatus::Streaming => Ok(()),
+        _ if new.content.trim().is_empty() && new.role == Role::User => Err(StoreError::invalid(
+            "the message is empty — type something to send",
+        )),
+        _ if new.content.trim().is_empty() => {
+            Err(StoreError::invalid("a finished message cannot be empty"))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Store {
+    pub async fn get_message(&self, id: MessageId) -> Result<Message> {
+        let row: Option<MessageRow> =
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM messages WHERE id = ?"))
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Into::into).ok_or_else(|| message_not_found(id))
+    }
+
+    pub(crate) async fn ensure_conversation(&self, id: ConversationId) -> Result<()> {
+        let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM conversations WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        found.map(|_| ()).ok_or_else(|| conversation_not_found(id))
+    }
+}

@@ -19,20 +19,17 @@
 //! `CONFAB_BENCH_TURNS` and `CONFAB_BENCH_STARTS` shorten a trial run. A missed target is reported,
 //! not failed: the exit code is non-zero only when a measurement could not be made.
 
-#[path = "../../src-tauri/crates/core/tests/support/mod.rs"]
-mod support;
-
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use confab_test_support::fault::{delta, finish, FaultServer, Reply, DONE};
 use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
 use confab_tests::{workspace_root, App, DataDir, Result, SessionBus};
 use serde_json::{json, Value};
-use support::{delta, finish, FaultServer, Reply, DONE};
 
 const APP_READY: &str = "[data-testid=new-chat]";
 const EMPTY_READY: &str = "[data-testid=empty-window]";

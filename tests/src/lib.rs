@@ -5,6 +5,9 @@
 //! process; dropping or [`App::quit`]-ting it ends that process, and launching again on the same
 //! [`DataDir`] is a relaunch. Tests need an X display (`xvfb-run`): without one the app cannot open
 //! its window, so the harness refuses early with a clear message instead of hanging.
+//!
+//! The tests run one at a time even in one process with many test threads: every [`DataDir`],
+//! [`App`] and [`llama::LlamaServer`] holds a [`serial::Turn`].
 
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -17,6 +20,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 pub use fantoccini;
 
 pub mod llama;
+pub mod serial;
+
+use serial::Turn;
 
 /// How long a cold app start (WebKit's first process spawn on a busy CI core) may take.
 const LAUNCH_TIMEOUT: Duration = Duration::from_secs(90);
@@ -37,20 +43,7 @@ pub fn workspace_root() -> PathBuf {
 /// The app binary under test: `CONFAB_APP` if set, else `target/debug/confab` (honouring
 /// `CARGO_TARGET_DIR`).
 pub fn app_binary() -> Result<PathBuf> {
-    let path = match std::env::var_os("CONFAB_APP") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| workspace_root().join("target"));
-            let target = if target.is_absolute() {
-                target
-            } else {
-                workspace_root().join(target)
-            };
-            target.join("debug").join("confab")
-        }
-    };
+    let path = debug_binary("CONFAB_APP", "confab");
     if !path.is_file() {
         return Err(format!(
             "the app binary {} does not exist: build it first (`make test` does, or \
@@ -62,6 +55,36 @@ pub fn app_binary() -> Result<PathBuf> {
     Ok(path)
 }
 
+/// The CLI binary under test: `CONFAB_CLI` if set, else `target/debug/confab-cli` (honouring
+/// `CARGO_TARGET_DIR`).
+pub fn cli_binary() -> Result<PathBuf> {
+    let path = debug_binary("CONFAB_CLI", "confab-cli");
+    if !path.is_file() {
+        return Err(format!(
+            "{} is missing: build it with `cargo build -p confab-cli`",
+            path.display()
+        )
+        .into());
+    }
+    Ok(path)
+}
+
+/// The path in `variable` if set, else the debug build of `name` in Cargo's target directory.
+fn debug_binary(variable: &str, name: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(variable) {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let target = if target.is_absolute() {
+        target
+    } else {
+        workspace_root().join(target)
+    };
+    target.join("debug").join(name)
+}
+
 /// The directory where tests leave screenshots for people to look at.
 pub fn artifacts_dir() -> PathBuf {
     let dir = workspace_root().join("tests").join("artifacts");
@@ -70,17 +93,23 @@ pub fn artifacts_dir() -> PathBuf {
 }
 
 /// A data directory (database and all) that outlives app launches within one test.
-pub struct DataDir(tempfile::TempDir);
+pub struct DataDir {
+    dir: tempfile::TempDir,
+    // Last, so the directory is gone before the next test starts.
+    _turn: Turn,
+}
 
 impl DataDir {
     pub fn new() -> Result<Self> {
-        Ok(Self(
-            tempfile::Builder::new().prefix("confab-e2e-").tempdir()?,
-        ))
+        let turn = Turn::take();
+        Ok(Self {
+            dir: tempfile::Builder::new().prefix("confab-e2e-").tempdir()?,
+            _turn: turn,
+        })
     }
 
     pub fn path(&self) -> &Path {
-        self.0.path()
+        self.dir.path()
     }
 }
 
@@ -122,6 +151,8 @@ pub struct App {
     /// When the WebDriver session that started the app was requested (the driver already running).
     pub launched_at: Instant,
     driver: Driver,
+    // Last, so the app and its driver have stopped before the next test starts.
+    _turn: Turn,
 }
 
 impl App {
@@ -150,6 +181,7 @@ impl App {
                     .into(),
             );
         }
+        let turn = Turn::take();
         let driver = Driver::start(data.path(), env)?;
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
@@ -169,6 +201,7 @@ impl App {
             client,
             launched_at,
             driver,
+            _turn: turn,
         })
     }
 
@@ -298,7 +331,12 @@ impl App {
 
     /// Ends the WebDriver session, which closes the app, then stops the driver.
     pub async fn quit(self) -> Result<()> {
-        let Self { client, driver, .. } = self;
+        let Self {
+            client,
+            driver,
+            _turn,
+            ..
+        } = self;
         client.close().await?;
         drop(driver);
         Ok(())

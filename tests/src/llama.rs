@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::serial::Turn;
 use crate::{workspace_root, Result};
 
 /// The model name the server answers to.
@@ -16,11 +17,14 @@ pub const MODEL: &str = "smollm2";
 pub struct LlamaServer {
     child: Child,
     pub url: String,
+    // Dropped after the server was stopped (fields drop after `Drop::drop`).
+    _turn: Turn,
 }
 
 impl LlamaServer {
     /// Starts a server whose requests each get `n_ctx` tokens of context, with `slots` slots.
     pub fn start(n_ctx: u32, slots: u32) -> Result<Self> {
+        let turn = Turn::take();
         let python = python()?;
         let script = workspace_root().join("scripts").join("llama_server.py");
         let mut child = Command::new(&python)
@@ -53,7 +57,11 @@ impl LlamaServer {
                 return Err("llama.cpp's server did not start within 120 s".into());
             }
         };
-        Ok(Self { child, url })
+        Ok(Self {
+            child,
+            url,
+            _turn: turn,
+        })
     }
 }
 

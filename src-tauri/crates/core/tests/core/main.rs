@@ -1,0 +1,16 @@
+//! The core's integration tests, one binary with a module per topic: the store against real
+//! SQLite files, the LLM client and discovery against a scripted server (the fault server of
+//! `confab-test-support`), the chat service, memory, versions, settings, export and import, and
+//! fetching remote images.
+
+mod chat_service;
+mod export;
+mod harness;
+mod llm_client;
+mod llm_discovery;
+mod memory;
+mod remote_images;
+mod settings;
+mod store_conversations;
+mod store_messages;
+mod versions;

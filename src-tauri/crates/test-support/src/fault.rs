@@ -1,0 +1,364 @@
+//! A scriptable OpenAI-compatible server for tests: scripted replies and faults on demand.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::any;
+use axum::Router;
+use futures_util::Stream;
+use tokio::sync::Notify;
+
+/// How a scripted response ends after its chunks.
+#[derive(Clone, Debug)]
+pub enum Ending {
+    /// The body ends normally.
+    Close,
+    /// The connection is cut (an error mid-body).
+    Drop,
+    /// Nothing more is ever sent, and the connection stays open.
+    Stall,
+}
+
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    /// Each chunk is written separately, after its delay.
+    pub chunks: Vec<(Duration, Bytes)>,
+    pub ending: Ending,
+}
+
+impl Reply {
+    /// A 200 SSE response made of these raw chunks.
+    pub fn sse<I, S>(chunks: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Vec<u8>>,
+    {
+        Self {
+            status: 200,
+            headers: vec![("content-type", "text/event-stream".into())],
+            chunks: chunks
+                .into_iter()
+                .map(|c| (Duration::ZERO, Bytes::from(c.into())))
+                .collect(),
+            ending: Ending::Close,
+        }
+    }
+
+    /// A JSON response with this status.
+    pub fn json(status: u16, body: &str) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type", "application/json".into())],
+            chunks: vec![(Duration::ZERO, Bytes::from(body.to_owned()))],
+            ending: Ending::Close,
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
+    pub fn ending(mut self, ending: Ending) -> Self {
+        self.ending = ending;
+        self
+    }
+
+    /// Waits `delay` before every chunk.
+    pub fn paced(mut self, delay: Duration) -> Self {
+        for chunk in &mut self.chunks {
+            chunk.0 = delay;
+        }
+        self
+    }
+}
+
+/// An SSE `data:` event for a content delta.
+pub fn delta(text: &str) -> String {
+    format!(
+        "data: {}\n\n",
+        serde_json::json!({"choices":[{"index":0,"delta":{"content":text},"finish_reason":null}]})
+    )
+}
+
+/// An SSE `data:` event for a reasoning ("thinking") delta, as llama.cpp and vLLM send it.
+pub fn reasoning(text: &str) -> String {
+    format!(
+        "data: {}\n\n",
+        serde_json::json!({"choices":[{"index":0,"delta":{"reasoning_content":text},"finish_reason":null}]})
+    )
+}
+
+pub fn finish(reason: &str) -> String {
+    format!(
+        "data: {}\n\n",
+        serde_json::json!({"choices":[{"index":0,"delta":{},"finish_reason":reason}]})
+    )
+}
+
+pub const DONE: &str = "data: [DONE]\n\n";
+
+/// A whole (non-streamed) chat completion, as summaries and titles ask for.
+pub fn completion(text: &str) -> Reply {
+    Reply::json(
+        200,
+        &serde_json::json!({"choices":[{"index":0,"message":{"role":"assistant","content":text},"finish_reason":"stop"}]})
+            .to_string(),
+    )
+}
+
+/// Where title requests are recorded and scripted: apart from the chat's own requests, so a
+/// background title never takes a scripted reply. Unscripted, they get a 404 (the chat keeps the
+/// title from its first question).
+const TITLE_ROUTE: &str = "#title";
+
+/// Whether a request body asks for a chat's title.
+fn is_title_request(body: &serde_json::Value) -> bool {
+    body["messages"][0]["content"].as_str() == Some(confab_core::chat::TITLE_INSTRUCTIONS)
+}
+
+#[derive(Default)]
+struct Shared {
+    /// Per path prefix: scripted replies, used in order; the last one repeats.
+    script: Mutex<Vec<(String, VecDeque<Reply>)>>,
+    requests: Mutex<Vec<(String, serde_json::Value)>>,
+    authorizations: Mutex<Vec<Option<String>>>,
+    count: AtomicUsize,
+    disconnects: AtomicUsize,
+    disconnected: Notify,
+}
+
+pub struct FaultServer {
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FaultServer {
+    pub async fn start() -> Self {
+        let shared = Arc::new(Shared::default());
+        let app = Router::new()
+            .fallback(any(handle))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self { addr, shared, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Scripts the replies to requests whose path starts with `path`.
+    pub fn script(&self, path: &str, replies: impl IntoIterator<Item = Reply>) {
+        self.shared
+            .script
+            .lock()
+            .unwrap()
+            .push((path.to_owned(), replies.into_iter().collect()));
+    }
+
+    /// Scripts `/v1/chat/completions`.
+    pub fn chat(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.script("/v1/chat/completions", replies);
+    }
+
+    /// Scripts the answers to title requests (see [`is_title_request`]).
+    pub fn titles(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.script(TITLE_ROUTE, replies);
+    }
+
+    /// The title requests received, oldest first.
+    pub fn title_requests(&self) -> Vec<serde_json::Value> {
+        self.requests()
+            .into_iter()
+            .filter(|(path, _)| path == TITLE_ROUTE)
+            .map(|(_, body)| body)
+            .collect()
+    }
+
+    pub fn request_count(&self) -> usize {
+        self.shared.count.load(Ordering::SeqCst)
+    }
+
+    /// The JSON bodies received, with their paths.
+    pub fn requests(&self) -> Vec<(String, serde_json::Value)> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// The JSON bodies of the chat completion requests received, oldest first (discovery and
+    /// tokenizer probes left out).
+    pub fn chat_requests(&self) -> Vec<serde_json::Value> {
+        self.requests()
+            .into_iter()
+            .filter(|(path, _)| path == "/v1/chat/completions")
+            .map(|(_, body)| body)
+            .collect()
+    }
+
+    /// The `Authorization` header of each request.
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        self.shared.authorizations.lock().unwrap().clone()
+    }
+
+    /// Waits until a response body was dropped before it ended (the client went away).
+    pub async fn client_disconnected(&self, within: Duration) -> bool {
+        if self.shared.disconnects.load(Ordering::SeqCst) > 0 {
+            return true;
+        }
+        tokio::time::timeout(within, async {
+            loop {
+                let notified = self.shared.disconnected.notified();
+                if self.shared.disconnects.load(Ordering::SeqCst) > 0 {
+                    return;
+                }
+                notified.await;
+            }
+        })
+        .await
+        .is_ok()
+    }
+}
+
+impl Drop for FaultServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, req: axum::extract::Request) -> Response {
+    shared.count.fetch_add(1, Ordering::SeqCst);
+    let path = req.uri().path().to_owned();
+    let auth = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    shared.authorizations.lock().unwrap().push(auth);
+    let body = axum::body::to_bytes(req.into_body(), 16 << 20)
+        .await
+        .unwrap_or_default();
+    let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let path = if is_title_request(&json) {
+        TITLE_ROUTE.to_owned()
+    } else {
+        path
+    };
+    shared.requests.lock().unwrap().push((path.clone(), json));
+    let reply = {
+        let mut script = shared.script.lock().unwrap();
+        script
+            .iter_mut()
+            .rev()
+            .find(|(prefix, _)| path.starts_with(prefix.as_str()))
+            .and_then(|(_, replies)| {
+                if replies.len() > 1 {
+                    replies.pop_front()
+                } else {
+                    replies.front().cloned()
+                }
+            })
+    };
+    let Some(reply) = reply else {
+        return Response::builder()
+            .status(404)
+            .body(Body::from(r#"{"error":{"message":"no such route"}}"#))
+            .unwrap();
+    };
+    let mut builder = Response::builder().status(StatusCode::from_u16(reply.status).unwrap());
+    for (name, value) in &reply.headers {
+        builder = builder.header(*name, HeaderValue::from_str(value).unwrap());
+    }
+    let stream = ScriptedBody::new(reply.chunks, reply.ending, shared.clone());
+    builder.body(Body::from_stream(stream)).unwrap()
+}
+
+type Chunk = Result<Bytes, std::io::Error>;
+
+/// A response body that plays its script and notes when the client drops it early.
+struct ScriptedBody {
+    inner: std::pin::Pin<Box<dyn Stream<Item = Chunk> + Send>>,
+    shared: Arc<Shared>,
+    ended: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl ScriptedBody {
+    fn new(chunks: Vec<(Duration, Bytes)>, ending: Ending, shared: Arc<Shared>) -> Self {
+        let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let done = ended.clone();
+        let inner = async_stream(chunks, ending, done);
+        Self {
+            inner: Box::pin(inner),
+            shared,
+            ended,
+        }
+    }
+}
+
+fn async_stream(
+    chunks: Vec<(Duration, Bytes)>,
+    ending: Ending,
+    ended: Arc<std::sync::atomic::AtomicBool>,
+) -> impl Stream<Item = Chunk> + Send {
+    futures_util::stream::unfold(
+        (VecDeque::from(chunks), Some(ending), ended),
+        |(mut chunks, ending, ended)| async move {
+            if let Some((delay, bytes)) = chunks.pop_front() {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                return Some((Ok(bytes), (chunks, ending, ended)));
+            }
+            match ending? {
+                Ending::Close => {
+                    ended.store(true, Ordering::SeqCst);
+                    None
+                }
+                Ending::Drop => {
+                    // Let the bytes before the cut reach the client first.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    ended.store(true, Ordering::SeqCst);
+                    Some((
+                        Err(std::io::Error::other("scripted connection drop")),
+                        (chunks, None, ended),
+                    ))
+                }
+                Ending::Stall => {
+                    std::future::pending::<()>().await;
+                    None
+                }
+            }
+        },
+    )
+}
+
+impl Stream for ScriptedBody {
+    type Item = Chunk;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Chunk>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl Drop for ScriptedBody {
+    fn drop(&mut self) {
+        if !self.ended.load(Ordering::SeqCst) {
+            self.shared.disconnects.fetch_add(1, Ordering::SeqCst);
+            self.shared.disconnected.notify_waiters();
+        }
+    }
+}

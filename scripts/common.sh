@@ -15,7 +15,28 @@ APP_PACKAGES=(
 # native dialogs, xclip reads the clipboard).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick python3-venv xdotool xclip dbus)
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Each step prints its name; `step_times` (on exit) lists how long each one took, so a CI log shows
+# where the time goes.
+STEP_NAMES=()
+STEP_STARTS=()
+step() {
+  STEP_NAMES+=("$*")
+  STEP_STARTS+=("$(date +%s)")
+  printf '\n\033[1m==> %s\033[0m\n' "$*"
+}
+step_times() {
+  local end i next total=0 took
+  end="$(date +%s)"
+  [ ${#STEP_NAMES[@]} -gt 0 ] || return 0
+  printf '\n\033[1m==> Time per step\033[0m\n'
+  for i in "${!STEP_NAMES[@]}"; do
+    next="${STEP_STARTS[$((i + 1))]:-$end}"
+    took=$((next - STEP_STARTS[i]))
+    total=$((total + took))
+    printf '%6ss  %s\n' "$took" "${STEP_NAMES[$i]}"
+  done
+  printf '%6ss  in all\n' "$total"
+}
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
 as_root() {
@@ -58,6 +79,18 @@ ensure_ui_dependencies() {
 build_ui() {
   step "Building the UI"
   (cd "$ROOT/ui" && npm run --silent build)
+}
+
+# Make clippy-driver the compiler of the workspace's own crates (dependencies are compiled by rustc
+# as usual), denying warnings: what `cargo clippy --workspace --all-targets -- -D warnings` does,
+# but in a `cargo build`, so the dependencies are compiled once, not checked and then compiled.
+# CLIPPY_ARGS is how cargo-clippy itself hands arguments to the driver.
+use_clippy_as_compiler() {
+  local driver
+  driver="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver || true)"
+  [ -n "$driver" ] || die "clippy is missing: rustup component add clippy"
+  export RUSTC_WORKSPACE_WRAPPER="$driver"
+  export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 }
 
 ensure_tauri_driver() {

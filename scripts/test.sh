@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check and test: formatting, lints, the UI's type checks
 # and unit tests, the core and CLI tests, and the end-to-end tests of the real window under Xvfb.
+#
+# The dependency graph is compiled once. Every cargo step selects the same packages (the whole
+# workspace) with the tests' dev-dependencies, so Cargo resolves the same features each time
+# (selecting packages with `-p`/`--exclude`, or building without the tests, resolves others and
+# compiles much of the graph again). Clippy lints the workspace's own crates while they are compiled
+# for real (clippy-driver as the workspace's compiler wrapper, with the arguments `cargo clippy`
+# would pass it), instead of in a separate check pass over the whole graph; every cargo step runs
+# with the same wrapper, so the test steps reuse what the build made.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+trap step_times EXIT
 
+step "Installing what is missing"
 ensure_toolchains
 ensure_apt_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 ensure_ui_dependencies
@@ -18,13 +28,13 @@ step "UI: type check and unit tests"
 # The app embeds ui/dist at compile time, so the UI is built before any cargo build of the app.
 build_ui
 
-step "cargo clippy (all crates, all targets)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo build + clippy -D warnings: every crate and target (the app, the CLI, every test binary)"
+use_clippy_as_compiler
+cargo build --workspace --all-targets --locked
 
 step "Core, CLI and shell tests"
-cargo test --workspace --exclude confab-tests --locked
+cargo test --workspace --lib --bins --test core --test cli --locked
 
 step "End-to-end tests: the real app (Xvfb + tauri-driver) and a real llama.cpp server"
-cargo build -p confab -p confab-cli --locked
 xvfb-run -a --server-args="-screen 0 1920x1080x24" \
-  cargo test -p confab-tests --locked -- --test-threads=1
+  cargo test --workspace --test e2e --locked -- --test-threads=1

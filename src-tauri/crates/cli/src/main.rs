@@ -286,20 +286,3 @@ async fn list(store: &Store, limit: u32, all: bool, json: bool) -> Result<()> {
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_error_prints_each_cause_once() {
-        let inner = std::io::Error::other("disk on fire");
-        let err = anyhow::Error::new(inner)
-            .context("could not write the export: disk on fire")
-            .context("export failed");
-        assert_eq!(
-            one_sentence(&err),
-            "export failed: could not write the export: disk on fire"
-        );
-    }
-}

@@ -85,3 +85,21 @@ fn a_file_that_is_not_a_database_is_reported_once() {
     );
     assert_eq!(stderr.matches("file is not a database").count(), 1);
 }
+
+#[test]
+fn an_error_and_its_cause_are_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // A data directory that is a file: the store's error quotes the OS error, which is also its
+    // cause; the whole chain used to print it twice.
+    let not_a_dir = dir.path().join("data");
+    std::fs::write(&not_a_dir, "").unwrap();
+
+    let (ok, _, stderr) = cli(&not_a_dir, &["ls"]);
+    assert!(!ok);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&not_a_dir.display().to_string()),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("os error").count(), 1, "{stderr}");
+}

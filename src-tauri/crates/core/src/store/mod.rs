@@ -3,7 +3,8 @@
 //!
 //! - One way to open the database ([`Store::open`]): WAL, `foreign_keys=ON`, `synchronous=NORMAL`
 //!   and a busy timeout on every pooled connection, then the migrations embedded from
-//!   `migrations/*.sql`, applied under a lock file and after a snapshot ([`upgrade`]).
+//!   `migrations/*.sql`, applied under a lock file and after a snapshot (`upgrade.rs`,
+//!   `snapshot.rs`).
 //! - Timestamps are UTC, taken from an injected [`Clock`], stored as INTEGER milliseconds since the
 //!   epoch (compact, sortable, exact round trip at millisecond precision).
 //! - Every multi-step write is one transaction; bad input is refused before anything is written.

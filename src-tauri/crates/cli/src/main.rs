@@ -126,7 +126,7 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("confab-cli: {err:#}");
+            eprintln!("confab-cli: {}", one_sentence(&err));
             ExitCode::FAILURE
         }
     }
@@ -191,6 +191,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     };
     store.close().await;
     Ok(code)
+}
+
+/// The error and its causes as one line, each cause once: many errors already quote their cause
+/// in their own text (a store error quotes sqlx's, which quotes SQLite's), and printing the whole
+/// chain repeated it up to four times.
+fn one_sentence(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn parse_format(name: &str) -> Result<confab_core::export::Format, String> {

@@ -1,5 +1,8 @@
-//! Set-up for tests against the store: a real database file in a temp dir and a manual clock.
+//! Set-up for tests against the store: a real database file in a temp dir and a manual clock, and
+//! databases left at an older schema, as an earlier version of Confab wrote them.
 
+use std::borrow::Cow;
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
@@ -55,4 +58,64 @@ impl TestStore {
             .await
             .expect("append message")
     }
+}
+
+/// Creates the database at `path` with only the first `migrations` of this build's migrations
+/// applied, through sqlx's migrator as earlier versions of Confab did.
+pub async fn database_at_schema(path: &Path, migrations: usize) {
+    let mut migrator = sqlx::migrate!("../core/migrations");
+    migrator.migrations = Cow::Owned(migrator.migrations[..migrations].to_vec());
+    let mut conn = connect(path).await;
+    migrator
+        .run(&mut conn)
+        .await
+        .expect("apply the old migrations");
+    sqlx::Connection::close(conn).await.expect("close");
+}
+
+/// Adds a chat titled `title` with one message, using only the columns of the first schema, so it
+/// works at any schema version. Returns the chat's id.
+pub async fn insert_chat_at_any_schema(path: &Path, title: &str, text: &str) -> i64 {
+    let mut conn = connect(path).await;
+    let id: (i64,) = sqlx::query_as(
+        "INSERT INTO conversations (title, created_at, updated_at) VALUES (?, 1, 1) RETURNING id",
+    )
+    .bind(title)
+    .fetch_one(&mut conn)
+    .await
+    .expect("insert a chat");
+    sqlx::query(
+        "INSERT INTO messages (conversation_id, role, content, status, created_at) \
+         VALUES (?, 'user', ?, 'complete', 1)",
+    )
+    .bind(id.0)
+    .bind(text)
+    .execute(&mut conn)
+    .await
+    .expect("insert a message");
+    sqlx::Connection::close(conn).await.expect("close");
+    id.0
+}
+
+/// The titles of the chats in the database at `path`, read with plain SQL.
+pub async fn chat_titles(path: &Path) -> Vec<String> {
+    let mut conn = connect(path).await;
+    let titles: Vec<(String,)> = sqlx::query_as("SELECT title FROM conversations ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .expect("read the chats");
+    sqlx::Connection::close(conn).await.expect("close");
+    titles.into_iter().map(|(t,)| t).collect()
+}
+
+/// A connection as the store makes them (WAL), creating the file if needed.
+async fn connect(path: &Path) -> sqlx::SqliteConnection {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal);
+    sqlx::Connection::connect_with(&options)
+        .await
+        .expect("connect")
 }

@@ -4,6 +4,7 @@
 mod chat;
 mod context;
 mod ls;
+mod open;
 mod transfer;
 
 use std::path::Path;

@@ -3,7 +3,8 @@
 //!
 //! - One way to open the database ([`Store::open`]): WAL, `foreign_keys=ON`, `synchronous=NORMAL`
 //!   and a busy timeout on every pooled connection, then the migrations embedded from
-//!   `migrations/*.sql`.
+//!   `migrations/*.sql`, applied under a lock file and after a snapshot (`upgrade.rs`,
+//!   `snapshot.rs`).
 //! - Timestamps are UTC, taken from an injected [`Clock`], stored as INTEGER milliseconds since the
 //!   epoch (compact, sortable, exact round trip at millisecond precision).
 //! - Every multi-step write is one transaction; bad input is refused before anything is written.
@@ -18,7 +19,9 @@ mod messages;
 mod profiles;
 mod search;
 mod settings;
+mod snapshot;
 mod summaries;
+mod upgrade;
 mod versions;
 mod windows;
 
@@ -47,7 +50,9 @@ pub use profiles::{
     content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,
 };
 pub use search::SearchHit;
+pub use snapshot::{backups_dir, SNAPSHOTS_KEPT};
 pub use summaries::{NewSummary, Summary};
+pub use upgrade::{lock_path, UPGRADE_LOCK_WAIT};
 pub use versions::{Edited, Regenerated, ReplyVersion, VersionError};
 
 /// The largest message or summary Confab stores: 1 MiB of UTF-8. Large enough for a long paste or a
@@ -79,10 +84,57 @@ pub enum StoreError {
     },
     #[error("the database could not be upgraded to this version of Confab: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "{path} is not a Confab database (SQLite says: {sqlite}): move it aside or restore a \
+         snapshot from {backups}"
+    )]
+    NotADatabase {
+        path: String,
+        backups: String,
+        sqlite: String,
+    },
+    #[error(
+        "another Confab process is upgrading the database and has held {lock} for over {waited_secs} s: \
+         let it finish (or quit it) and try again"
+    )]
+    Locked { lock: String, waited_secs: u64 },
+    #[error(
+        "{path} was written by a newer version of Confab (it has upgrade {version}, which this \
+         version does not know): update Confab; the database was not changed"
+    )]
+    Newer { path: String, version: i64 },
+    #[error(
+        "could not take a snapshot of {path} before upgrading it ({cause}), so it was not \
+         upgraded: check the free space in {backups}"
+    )]
+    Snapshot {
+        path: String,
+        backups: String,
+        cause: String,
+    },
+    #[error(
+        "{path} could not be upgraded to this version of Confab: upgrade {version} ({description}) \
+         failed ({cause}); the database was left as it was{}",
+        snapshot_note(.snapshot.as_deref())
+    )]
+    Upgrade {
+        path: String,
+        version: i64,
+        description: String,
+        cause: String,
+        snapshot: Option<String>,
+    },
     #[error("database error: {0}")]
     Storage(#[from] sqlx::Error),
     #[error(transparent)]
     Version(#[from] VersionError),
+}
+
+/// Where a failed upgrade's snapshot is, as the end of its sentence.
+fn snapshot_note(snapshot: Option<&str>) -> String {
+    snapshot
+        .map(|s| format!(", and a snapshot from before the upgrade is at {s}"))
+        .unwrap_or_default()
 }
 
 impl Coded for StoreError {
@@ -90,7 +142,14 @@ impl Coded for StoreError {
         match self {
             Self::NotFound { .. } => ErrorCode::NotFound,
             Self::InvalidInput(_) => ErrorCode::InvalidInput,
-            Self::Open { .. } | Self::Migrate(_) | Self::Storage(_) => ErrorCode::Storage,
+            Self::Open { .. }
+            | Self::Migrate(_)
+            | Self::NotADatabase { .. }
+            | Self::Locked { .. }
+            | Self::Newer { .. }
+            | Self::Snapshot { .. }
+            | Self::Upgrade { .. }
+            | Self::Storage(_) => ErrorCode::Storage,
             Self::Version(e) => e.code(),
         }
     }
@@ -160,14 +219,27 @@ impl Store {
         Self::open_with_clock(path, Arc::new(SystemClock)).await
     }
 
-    /// [`Store::open`] with an injected clock.
+    /// [`Store::open`] with an injected clock (it also names the snapshots).
     pub async fn open_with_clock(path: &Path, clock: Arc<dyn Clock>) -> Result<Self> {
+        Self::open_waiting(path, clock, UPGRADE_LOCK_WAIT).await
+    }
+
+    /// [`Store::open_with_clock`], waiting at most `lock_wait` for another process that holds the
+    /// upgrade lock; for tools and tests that would rather fail fast.
+    pub async fn open_waiting(
+        path: &Path,
+        clock: Arc<dyn Clock>,
+        lock_wait: Duration,
+    ) -> Result<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| StoreError::Open {
                 path: path.display().to_string(),
                 source,
             })?;
         }
+        // The lock also covers connecting: the first connection to a new file switches it to WAL,
+        // which races with another process doing the same.
+        let lock = upgrade::UpgradeLock::acquire(path, lock_wait).await?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -178,8 +250,15 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .connect_with(options)
-            .await?;
-        MIGRATOR.run(&pool).await?;
+            .await
+            .map_err(|e| upgrade::opening_error(path, e))?;
+        let migrated =
+            upgrade::migrate(&pool, path, MIGRATOR.migrations.as_ref(), clock.now()).await;
+        drop(lock);
+        if let Err(e) = migrated {
+            pool.close().await;
+            return Err(e);
+        }
         Ok(Self { pool, clock })
     }
 

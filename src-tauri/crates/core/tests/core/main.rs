@@ -13,4 +13,5 @@ mod remote_images;
 mod settings;
 mod store_conversations;
 mod store_messages;
+mod store_upgrade;
 mod versions;

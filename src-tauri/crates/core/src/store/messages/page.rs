@@ -42,20 +42,13 @@ impl Store {
         after: MessageId,
         limit: u32,
     ) -> Result<Vec<Message>> {
-        let rows: Vec<MessageRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM messages
-             WHERE conversation_id = ? AND hidden = 0 AND id > ?
-             ORDER BY id LIMIT ?"
-        ))
-        .bind(conversation_id.0)
-        .bind(after.0)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        if rows.is_empty() {
+        let page = self
+            .messages_oldest_first(conversation_id, Some(after), None, limit)
+            .await?;
+        if page.is_empty() {
             self.ensure_conversation(conversation_id).await?;
         }
-        Ok(rows.into_iter().map(Into::into).collect())
+        Ok(page)
     }
 
     /// The first `limit` visible messages, oldest first: how the conversation began.

@@ -41,4 +41,6 @@ if [ -z "${CONFAB_ENDPOINT:-}" ]; then
 fi
 
 step "Starting Confab"
-"$ROOT/target/debug/confab" "$@"
+target="${CARGO_TARGET_DIR:-target}"
+[[ "$target" = /* ]] || target="$ROOT/$target"
+"$target/debug/confab" "$@"

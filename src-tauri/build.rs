@@ -36,6 +36,13 @@ fn main() {
         "edit_summary",
         "watch_updates",
         "load_image",
+        "startup_status",
+        "database_info",
+        "list_snapshots",
+        "restore_snapshot",
+        "export_readable",
+        "retry_start",
+        "quit_app",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -112,6 +112,13 @@ pub fn render() -> String {
         crate::commands::transfer::ImportChoice,
         // Images in replies.
         links::RemoteImage,
+        // The recovery screen.
+        crate::commands::recovery::DatabaseInfo,
+        store::SnapshotKind,
+        store::recovery::SnapshotInfo,
+        store::recovery::Restored,
+        export::Salvaged,
+        crate::commands::recovery::ReadableExport,
     );
     let missing: Vec<_> = b.needed.difference(&b.declared).collect();
     assert!(missing.is_empty(), "declare these too: {missing:?}");

@@ -13,13 +13,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use confab_core::chat::ChatService;
+use confab_core::error::ErrorCode;
 use confab_core::paths::{data_dir_override, DATABASE_FILE};
 use confab_core::secrets::ApiKeys;
 use confab_core::settings::AppSettings;
 use confab_core::store::Store;
 use tauri::Manager;
 
-use crate::state::AppState;
+use crate::error::IpcError;
+use crate::state::{AppState, DataPaths};
 
 /// Builds and runs the app until its last window closes.
 pub fn run() {
@@ -54,8 +56,11 @@ pub fn run() {
             // The window is already loading its page: open everything beside it, off the main
             // thread. Commands wait for this (see `startup`); a failure is logged and given to
             // every command, so the page shows it.
-            let handle = app.handle().clone();
-            startup::begin(app, async move { open_state(&handle).await });
+            let database = data_dir(app.handle())?.join(DATABASE_FILE);
+            app.manage(DataPaths { database });
+            startup::begin(app, |handle| {
+                Box::pin(async move { open_state(&handle).await })
+            });
             Ok(())
         })
         .invoke_handler(startup::until_ready(tauri::generate_handler![
@@ -94,6 +99,13 @@ pub fn run() {
             commands::transfer::choose_import,
             commands::transfer::confirm_import,
             commands::transfer::cancel_import,
+            commands::recovery::startup_status,
+            commands::recovery::database_info,
+            commands::recovery::list_snapshots,
+            commands::recovery::restore_snapshot,
+            commands::recovery::export_readable,
+            commands::recovery::retry_start,
+            commands::recovery::quit_app,
         ]))
         .run(tauri::generate_context!())
         .expect("Confab could not start its window");
@@ -123,10 +135,10 @@ fn save_window_state_soon(app: &tauri::AppHandle) {
     });
 }
 
-/// Opens the database and reads what every command needs, then hands it to the app.
-async fn open_state(app: &tauri::AppHandle) -> Result<(), Box<dyn std::error::Error>> {
-    let dir = data_dir(app)?;
-    let path = dir.join(DATABASE_FILE);
+/// Opens the database (upgraded and checked) and reads what every command needs, then hands it
+/// to the app. A failure keeps its code, so the page knows which recovery to offer.
+async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
+    let path = app.state::<DataPaths>().database.clone();
     tracing::info!(path = %path.display(), "opening the database");
     let store = open_store(path).await?;
     let url = confab_core::server::endpoint_url(&store, None).await?;
@@ -139,13 +151,15 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), Box<dyn std::error::Er
         let client = confab_core::server::client_for(&url, key)?;
         Ok::<_, confab_core::llm::LlmError>((keys, client))
     })
-    .await??;
+    .await
+    .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))??;
     let chat = Arc::new(ChatService::new(store.clone(), client));
     let settings = AppSettings::load(&store).await;
     // "System" leaves GTK's own preference alone.
     if settings.theme != confab_core::settings::Theme::System {
         let handle = app.clone();
-        app.run_on_main_thread(move || commands::settings::apply_theme(&handle, settings.theme))?;
+        app.run_on_main_thread(move || commands::settings::apply_theme(&handle, settings.theme))
+            .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
     }
     app.manage(AppState {
         store,
@@ -166,7 +180,7 @@ fn data_dir(app: &tauri::AppHandle) -> Result<PathBuf, Box<dyn std::error::Error
 }
 
 async fn open_store(path: PathBuf) -> Result<Store, confab_core::store::StoreError> {
-    let store = Store::open(&path).await?;
+    let store = Store::open_checked(&path).await?;
     // A reply that was streaming when the app last stopped can no longer finish: keep its text and
     // mark it, so the user sees it was cut short and can continue it.
     let interrupted = store.mark_streaming_interrupted().await?;

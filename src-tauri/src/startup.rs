@@ -1,38 +1,72 @@
 //! Start-up off the main thread: the window begins loading its page while the database opens (and
-//! migrates), the settings and the keyring are read. Until then no command runs: each call that
-//! arrives early waits for the outcome, then runs exactly as it would have (a synchronous command
-//! on the main thread), or — when start-up failed — is refused with the reason, which the page
-//! shows like any other error.
+//! migrates and is checked), the settings and the keyring are read. Until then no command runs:
+//! each call that arrives early waits for the outcome, then runs exactly as it would have (a
+//! synchronous command on the main thread), or — when start-up failed — is refused with the
+//! reason. The page then shows the recovery screen, whose commands (`commands::recovery`) need no
+//! open database and always run; one of them starts again ([`retry`]).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use confab_core::error::ErrorCode;
 use tauri::ipc::Invoke;
-use tauri::{Manager, Runtime};
-use tokio::sync::watch;
+use tauri::{AppHandle, Manager, Runtime};
+use tokio::sync::{watch, Mutex};
 
+use crate::commands::recovery;
 use crate::error::IpcError;
 
 /// How start-up ended: `None` while it runs.
 type Outcome = Option<Result<(), IpcError>>;
 
-/// Start-up's progress, where every command can see it.
-struct Ready(watch::Receiver<Outcome>);
+/// What start-up does: open everything and manage the state the commands need.
+pub type Open<R> =
+    fn(AppHandle<R>) -> Pin<Box<dyn Future<Output = Result<(), IpcError>> + Send + 'static>>;
 
-/// Runs `open` (which manages the state commands need) beside the window; commands wait for it.
-pub fn begin<R: Runtime, F>(app: &mut tauri::App<R>, open: F)
-where
-    F: std::future::Future<Output = Result<(), Box<dyn std::error::Error>>> + Send + 'static,
-{
-    let (done, ready) = watch::channel(None);
-    app.manage(Ready(ready));
-    tauri::async_runtime::spawn(async move {
-        let outcome = open.await.map_err(|err| {
-            tracing::error!(%err, "Confab could not start");
-            IpcError::new(ErrorCode::Storage, format!("Confab could not start: {err}"))
-        });
-        let _ = done.send(Some(outcome));
+/// Start-up's progress, where every command can see it.
+struct Ready<R: Runtime> {
+    outcome: watch::Sender<Outcome>,
+    open: Open<R>,
+    /// One attempt at a time.
+    attempt: Mutex<()>,
+}
+
+/// Runs `open` beside the window; commands wait for it.
+pub fn begin<R: Runtime>(app: &mut tauri::App<R>, open: Open<R>) {
+    let (outcome, _) = watch::channel(None);
+    app.manage(Ready {
+        outcome,
+        open,
+        attempt: Mutex::new(()),
     });
+    let handle = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        let ready = handle.state::<Ready<R>>();
+        let _one = ready.attempt.lock().await;
+        let _ = attempt(&handle, &ready).await;
+    });
+}
+
+async fn attempt<R: Runtime>(app: &AppHandle<R>, ready: &Ready<R>) -> Result<(), IpcError> {
+    ready.outcome.send_replace(None);
+    let outcome = (ready.open)(app.clone()).await;
+    if let Err(err) = &outcome {
+        tracing::error!(code = %err.code, message = %err.message, "Confab could not start");
+    }
+    ready.outcome.send_replace(Some(outcome.clone()));
+    outcome
+}
+
+/// Starts again after a failed start (a restored snapshot, a freed lock): the new outcome. After
+/// a successful start there is nothing to do.
+pub async fn retry<R: Runtime>(app: &AppHandle<R>) -> Result<(), IpcError> {
+    let ready = app.state::<Ready<R>>();
+    let _one = ready.attempt.lock().await;
+    if matches!(*ready.outcome.borrow(), Some(Ok(()))) {
+        return Ok(());
+    }
+    attempt(app, &ready).await
 }
 
 /// Wraps the app's command handler so that no command runs before the state it needs is managed.
@@ -41,16 +75,19 @@ pub fn until_ready<R: Runtime>(
 ) -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'static {
     let handler = Arc::new(handler);
     move |invoke: Invoke<R>| {
-        let Some(ready) = invoke.message.webview_ref().try_state::<Ready>() else {
-            return handler(invoke);
-        };
-        if matches!(*ready.0.borrow(), Some(Ok(()))) {
+        if recovery::NAMES.contains(&invoke.message.command()) {
             return handler(invoke);
         }
-        let mut ready = ready.0.clone();
+        let Some(ready) = invoke.message.webview_ref().try_state::<Ready<R>>() else {
+            return handler(invoke);
+        };
+        if matches!(*ready.outcome.borrow(), Some(Ok(()))) {
+            return handler(invoke);
+        }
+        let mut outcome = ready.outcome.subscribe();
         let handler = handler.clone();
         tauri::async_runtime::spawn(async move {
-            let outcome = match ready.wait_for(Option::is_some).await {
+            let outcome = match outcome.wait_for(Option::is_some).await {
                 Ok(outcome) => outcome.clone(),
                 Err(_) => None,
             };

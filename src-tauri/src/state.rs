@@ -1,6 +1,7 @@
 //! What every command can reach.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use confab_core::chat::ChatService;
@@ -18,4 +19,9 @@ pub struct AppState {
     pub pending_imports: Mutex<HashMap<String, ImportPlan>>,
     /// The task forwarding the service's own changes to the page (see `watch_updates`).
     pub update_watch: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+}
+
+/// Where the data lives: known before the database opens, so the recovery screen can name it.
+pub struct DataPaths {
+    pub database: PathBuf,
 }

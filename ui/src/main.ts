@@ -1,9 +1,9 @@
 import { mount } from "svelte";
-import App from "./App.svelte";
+import Root from "./Root.svelte";
 import "./app.css";
 import "./lib/settings/theme";
 
 const target = document.getElementById("app");
 if (!target) throw new Error("missing #app");
 
-export default mount(App, { target });
+export default mount(Root, { target });

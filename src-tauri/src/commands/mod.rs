@@ -9,6 +9,7 @@ pub mod conversations;
 pub mod links;
 pub mod memory;
 pub mod messages;
+pub mod recovery;
 pub mod server;
 pub mod settings;
 pub mod transfer;

@@ -5,7 +5,7 @@
  * Every code the core (and the shell around it) can report. On the wire each is its snake_case
  * name, e.g. `"not_found"`.
  */
-export type ErrorCode = "not_found" | "invalid_input" | "storage" | "busy" | "nothing_to_regenerate" | "nothing_to_continue" | "not_last_reply" | "not_last_message" | "unreachable" | "timeout" | "context_overflow" | "model_not_found" | "unauthorized" | "rate_limited" | "model_loading" | "server_error" | "protocol" | "interrupted" | "cancelled" | "message_too_long" | "history_too_long" | "context_too_small" | "keyring" | "image_unreachable" | "image_unavailable" | "too_large" | "not_an_image" | "io" | "malformed" | "unknown_format" | "unsupported_version" | "internal";
+export type ErrorCode = "not_found" | "invalid_input" | "storage" | "not_a_database" | "database_damaged" | "newer_database" | "database_locked" | "upgrade_failed" | "busy" | "nothing_to_regenerate" | "nothing_to_continue" | "not_last_reply" | "not_last_message" | "unreachable" | "timeout" | "context_overflow" | "model_not_found" | "unauthorized" | "rate_limited" | "model_loading" | "server_error" | "protocol" | "interrupted" | "cancelled" | "message_too_long" | "history_too_long" | "context_too_small" | "keyring" | "image_unreachable" | "image_unavailable" | "too_large" | "not_an_image" | "io" | "malformed" | "unknown_format" | "unsupported_version" | "internal";
 
 export type IpcError = { code: ErrorCode, message: string, };
 
@@ -345,11 +345,75 @@ mime: string, bytes: number,
  */
 data_url: string, };
 
+/**
+ * Where the database and its snapshots are, and whether the file is there at all.
+ */
+export type DatabaseInfo = { path: string, backups: string, exists: boolean, };
+
+/**
+ * Why a copy of the database is in `backups/`.
+ */
+export type SnapshotKind = "before_upgrade" | "backup" | "before_restore" | "other";
+
+/**
+ * A copy of the database in `backups/`.
+ */
+export type SnapshotInfo = { file_name: string, path: string, kind: SnapshotKind, 
+/**
+ * When it was taken: from its name, else the file's modification time.
+ */
+taken_at: string, 
+/**
+ * The upgrade it was at, when it can be read.
+ */
+schema_version: number | null, 
+/**
+ * How many chats it holds; `None` when it cannot be read.
+ */
+chats: number | null, size_bytes: number, };
+
+/**
+ * What a restore did.
+ */
+export type Restored = { 
+/**
+ * The snapshot that is now the database.
+ */
+snapshot: string, 
+/**
+ * Where the database it replaced was kept, if there was one.
+ */
+set_aside: string | null, };
+
+/**
+ * What [`export_readable`] saved, and what it could not read.
+ */
+export type Salvaged = { conversations: number, messages: number, 
+/**
+ * The chats that could not be read whole, as "title (id)"; none of their messages is saved,
+ * so nothing half-read passes for a whole chat.
+ */
+unreadable: Array<string>, 
+/**
+ * Set when listing the chats itself broke off: chats after that point were not reached.
+ */
+stopped: string | null, };
+
+/**
+ * Where `export_readable` wrote, and what.
+ */
+export type ReadableExport = { path: string, saved: Salvaged, };
+
 /** Every code an error can have, in the order the core lists them. */
 export const ERROR_CODES: readonly ErrorCode[] = [
   "not_found",
   "invalid_input",
   "storage",
+  "not_a_database",
+  "database_damaged",
+  "newer_database",
+  "database_locked",
+  "upgrade_failed",
   "busy",
   "nothing_to_regenerate",
   "nothing_to_continue",

@@ -23,6 +23,10 @@ import type {
   ServiceUpdate,
   RemoteImage,
   ErrorCode,
+  DatabaseInfo,
+  SnapshotInfo,
+  Restored,
+  ReadableExport,
 } from "./types";
 import { ERROR_CODES } from "./types";
 
@@ -271,4 +275,37 @@ export function getContext(id: number): Promise<ContextView> {
 /** Saves the user's edit of a conversation's summary. */
 export function editSummary(id: number, content: string): Promise<Summary> {
   return call("edit_summary", { id, content });
+}
+
+// Start-up and the recovery screen: these run even when the database did not open.
+
+/** Resolves once Confab has started; rejects with why it could not (the recovery screen's cue). */
+export function startupStatus(): Promise<void> {
+  return call("startup_status");
+}
+
+export function databaseInfo(): Promise<DatabaseInfo> {
+  return call("database_info");
+}
+
+export function listSnapshots(): Promise<SnapshotInfo[]> {
+  return call("list_snapshots");
+}
+
+/** Restores a snapshot (by file name) and starts again on it. */
+export function restoreSnapshot(fileName: string): Promise<Restored> {
+  return call("restore_snapshot", { fileName });
+}
+
+/** Asks where to save, then writes every chat that can still be read; `null` if cancelled. */
+export function exportReadable(): Promise<ReadableExport | null> {
+  return call("export_readable");
+}
+
+export function retryStart(): Promise<void> {
+  return call("retry_start");
+}
+
+export function quitApp(): Promise<void> {
+  return call("quit_app");
 }

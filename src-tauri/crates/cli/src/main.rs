@@ -2,6 +2,7 @@
 
 mod chat;
 mod context;
+mod db;
 mod transfer;
 
 use std::path::PathBuf;
@@ -106,6 +107,11 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Look after the database: check, backup, snapshots, restore, salvage.
+    Db {
+        #[command(subcommand)]
+        command: db::DbCommand,
+    },
     /// List saved conversations, most recently active first.
     Ls {
         /// How many to show.
@@ -133,8 +139,13 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Db { command } = cli.command {
+        // Not through `open_store`: these work on a database that does not open.
+        return db::run(&data_dir(cli.data_dir)?.join(DATABASE_FILE), command).await;
+    }
     let store = open_store(cli.data_dir).await?;
     let code = match cli.command {
+        Command::Db { .. } => unreachable!("handled above"),
         Command::Ls { limit, all, json } => {
             list(&store, limit, all, json).await?;
             ExitCode::SUCCESS
@@ -215,10 +226,14 @@ fn parse_format(name: &str) -> Result<confab_core::export::Format, String> {
     confab_core::export::Format::named(name).map_err(|e| e.to_string())
 }
 
-async fn open_store(data_dir: Option<PathBuf>) -> Result<Store> {
-    let dir = data_dir
+fn data_dir(data_dir: Option<PathBuf>) -> Result<PathBuf> {
+    data_dir
         .or_else(default_data_dir)
-        .context("cannot tell where Confab's data lives: set CONFAB_DATA_DIR or pass --data-dir")?;
+        .context("cannot tell where Confab's data lives: set CONFAB_DATA_DIR or pass --data-dir")
+}
+
+async fn open_store(dir: Option<PathBuf>) -> Result<Store> {
+    let dir = data_dir(dir)?;
     let store = Store::open(&dir.join(DATABASE_FILE)).await?;
     Ok(store)
 }

@@ -18,6 +18,16 @@ pub enum ErrorCode {
     InvalidInput,
     // The database.
     Storage,
+    /// The database file is not a database (or not Confab's).
+    NotADatabase,
+    /// SQLite found damage in the database file.
+    DatabaseDamaged,
+    /// The database was written by a newer Confab.
+    NewerDatabase,
+    /// Another Confab process holds the database (upgrading it, or open during a restore).
+    DatabaseLocked,
+    /// The database could not be brought up to this version; it was left as it was.
+    UpgradeFailed,
     /// A reply is streaming in the chat (or the reply asked about still is).
     Busy,
     // Versions of a reply.
@@ -59,10 +69,15 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 32] = [
+    pub const ALL: [Self; 37] = [
         Self::NotFound,
         Self::InvalidInput,
         Self::Storage,
+        Self::NotADatabase,
+        Self::DatabaseDamaged,
+        Self::NewerDatabase,
+        Self::DatabaseLocked,
+        Self::UpgradeFailed,
         Self::Busy,
         Self::NothingToRegenerate,
         Self::NothingToContinue,
@@ -100,6 +115,11 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::InvalidInput => "invalid_input",
             Self::Storage => "storage",
+            Self::NotADatabase => "not_a_database",
+            Self::DatabaseDamaged => "database_damaged",
+            Self::NewerDatabase => "newer_database",
+            Self::DatabaseLocked => "database_locked",
+            Self::UpgradeFailed => "upgrade_failed",
             Self::Busy => "busy",
             Self::NothingToRegenerate => "nothing_to_regenerate",
             Self::NothingToContinue => "nothing_to_continue",

@@ -119,3 +119,32 @@ async fn connect(path: &Path) -> sqlx::SqliteConnection {
         .await
         .expect("connect")
 }
+
+/// Damages the database at `db` the way a failing disk does, so that one message can no longer be
+/// read while the rest of the file still can: every overflow page wholly filled with `marker`
+/// (ASCII; the message must be `marker` repeated, longer than a page) gets an impossible
+/// next-page number. Close the store first; its WAL is folded into the file here. Returns the
+/// pages broken.
+pub async fn break_pages_holding(db: &Path, marker: &str) -> usize {
+    let mut conn = connect(db).await;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await
+        .expect("fold the WAL into the file");
+    sqlx::Connection::close(conn).await.expect("close");
+    let mut bytes = std::fs::read(db).expect("read the database");
+    let page_size = match u16::from_be_bytes([bytes[16], bytes[17]]) {
+        1 => 65536,
+        n => usize::from(n),
+    };
+    let alphabet = marker.as_bytes();
+    let mut broken = 0;
+    for page in bytes.chunks_mut(page_size).skip(1) {
+        if page[4..].iter().all(|b| alphabet.contains(b)) {
+            page[..4].copy_from_slice(&[0xff; 4]);
+            broken += 1;
+        }
+    }
+    std::fs::write(db, bytes).expect("write the database");
+    broken
+}

@@ -252,6 +252,81 @@ pub async fn export_backup(
     Ok(stats)
 }
 
+/// What [`export_readable`] saved, and what it could not read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+pub struct Salvaged {
+    pub conversations: u64,
+    pub messages: u64,
+    /// The chats that could not be read whole, as "title (id)"; none of their messages is saved,
+    /// so nothing half-read passes for a whole chat.
+    pub unreadable: Vec<String>,
+    /// Set when listing the chats itself broke off: chats after that point were not reached.
+    pub stopped: Option<String>,
+}
+
+/// Writes every chat that can still be read from a damaged database (opened with
+/// [`Store::open_for_reading`]) as one Confab backup archive, which Confab imports. Unlike
+/// [`export_backup`] it goes on past a chat it cannot read, and says which.
+pub async fn export_readable(
+    store: &Store,
+    out: &mut (dyn Write + Send),
+) -> Result<Salvaged, ExportError> {
+    doc::write_file_start(out, BACKUP_FORMAT, store.now())?;
+    out.write_all(b"\"conversations\":[")?;
+    let mut saved = Salvaged::default();
+    let mut after = None;
+    loop {
+        let page = match store
+            .list_conversations(ListConversations {
+                limit: 200,
+                after,
+                include_archived: true,
+                ..Default::default()
+            })
+            .await
+        {
+            Ok(page) => page,
+            Err(e) => {
+                saved.stopped = Some(e.to_string());
+                break;
+            }
+        };
+        for c in &page.items {
+            // Each chat is written to memory first, so a chat that breaks halfway leaves nothing.
+            let mut body = Vec::new();
+            let written = async {
+                let summaries = store.summaries(c.id).await?;
+                let mut messages = MessageBatches::every_version(store, c.id);
+                doc::write_body(&mut body, c, &mut messages, &summaries).await
+            }
+            .await;
+            match written {
+                Ok(n) => {
+                    if saved.conversations > 0 {
+                        out.write_all(b",")?;
+                    }
+                    out.write_all(b"{")?;
+                    out.write_all(&body)?;
+                    out.write_all(b"}")?;
+                    saved.conversations += 1;
+                    saved.messages += n;
+                }
+                Err(e) => {
+                    tracing::warn!(id = %c.id, error = %e, "a chat could not be read");
+                    saved.unreadable.push(format!("{} ({})", c.title, c.id));
+                }
+            }
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    out.write_all(b"]}\n")?;
+    out.flush()?;
+    Ok(saved)
+}
+
 /// A file's conversations, ready to import, and what was skipped on the way.
 #[derive(Debug, Clone)]
 pub struct ImportPlan {

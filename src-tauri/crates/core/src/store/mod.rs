@@ -17,6 +17,7 @@ mod conversations;
 mod import;
 mod messages;
 mod profiles;
+pub mod recovery;
 mod search;
 mod settings;
 mod snapshot;
@@ -50,7 +51,7 @@ pub use profiles::{
     content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,
 };
 pub use search::SearchHit;
-pub use snapshot::{backups_dir, SNAPSHOTS_KEPT};
+pub use snapshot::{backups_dir, SnapshotKind, SNAPSHOTS_KEPT};
 pub use summaries::{NewSummary, Summary};
 pub use upgrade::{lock_path, UPGRADE_LOCK_WAIT};
 pub use versions::{Edited, Regenerated, ReplyVersion, VersionError};
@@ -124,6 +125,19 @@ pub enum StoreError {
         cause: String,
         snapshot: Option<String>,
     },
+    #[error(
+        "{path} is damaged (SQLite found: {problems}): restore a snapshot from {backups}, or \
+         export what can still be read"
+    )]
+    Damaged {
+        path: String,
+        backups: String,
+        problems: String,
+    },
+    #[error(
+        "{path} is open in another Confab process (the app or confab-cli): quit it and try again"
+    )]
+    InUse { path: String },
     #[error("database error: {0}")]
     Storage(#[from] sqlx::Error),
     #[error(transparent)]
@@ -142,14 +156,19 @@ impl Coded for StoreError {
         match self {
             Self::NotFound { .. } => ErrorCode::NotFound,
             Self::InvalidInput(_) => ErrorCode::InvalidInput,
-            Self::Open { .. }
-            | Self::Migrate(_)
-            | Self::NotADatabase { .. }
-            | Self::Locked { .. }
-            | Self::Newer { .. }
-            | Self::Snapshot { .. }
-            | Self::Upgrade { .. }
-            | Self::Storage(_) => ErrorCode::Storage,
+            Self::NotADatabase { .. } => ErrorCode::NotADatabase,
+            Self::Damaged { .. } => ErrorCode::DatabaseDamaged,
+            Self::Newer { .. } => ErrorCode::NewerDatabase,
+            Self::Locked { .. } | Self::InUse { .. } => ErrorCode::DatabaseLocked,
+            Self::Migrate(_) | Self::Snapshot { .. } | Self::Upgrade { .. } => {
+                ErrorCode::UpgradeFailed
+            }
+            Self::Storage(sqlx::Error::Database(e))
+                if e.code().as_deref() == Some(upgrade::SQLITE_CORRUPT) =>
+            {
+                ErrorCode::DatabaseDamaged
+            }
+            Self::Open { .. } | Self::Storage(_) => ErrorCode::Storage,
             Self::Version(e) => e.code(),
         }
     }
@@ -260,6 +279,30 @@ impl Store {
             return Err(e);
         }
         Ok(Self { pool, clock })
+    }
+
+    /// [`Store::open`], then SQLite's quick check of the whole file, which a database damaged by a
+    /// crash or a failing disk does not pass. It reads every page (measured: 2.7 s for 1 GB when
+    /// cached, 4.8 s from disk; a 10 MB database takes 30 ms), so the app runs it once at start,
+    /// while its window loads, and the command line leaves it to `confab-cli db check`.
+    pub async fn open_checked(path: &Path) -> Result<Self> {
+        let store = Self::open(path).await?;
+        let problems = store.quick_check().await;
+        match problems {
+            Ok(problems) if problems.is_empty() => Ok(store),
+            outcome => {
+                store.close().await;
+                let problems = match outcome {
+                    Ok(problems) => problems.join("; "),
+                    Err(e) => e.to_string(),
+                };
+                Err(StoreError::Damaged {
+                    path: path.display().to_string(),
+                    backups: backups_dir(path).display().to_string(),
+                    problems,
+                })
+            }
+        }
     }
 
     /// Waits for in-flight queries and closes every connection.

@@ -1,14 +1,18 @@
 //! Snapshots taken before an upgrade: consistent copies of the database in `backups/` beside it,
 //! named by schema version and time (`backups/confab-v7-20261127T181500Z.db`), checked before the
-//! upgrade goes ahead, the last [`SNAPSHOTS_KEPT`] kept.
+//! upgrade goes ahead, the last [`SNAPSHOTS_KEPT`] kept. Backups made on request
+//! (`confab-backup-v7-….db`) and databases a restore replaced (`confab-before-restore-….db`) live
+//! in the same folder and are listed with them, but never pruned.
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use regex::Regex;
+use serde::Serialize;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, SqliteConnection};
+use ts_rs::TS;
 
 use super::upgrade::sqlite_message;
 use super::{Result, StoreError};
@@ -16,14 +20,59 @@ use super::{Result, StoreError};
 /// How many snapshots stay in `backups/`; older ones are deleted after a new one is written.
 pub const SNAPSHOTS_KEPT: usize = 5;
 
-/// A snapshot's file name: schema version, UTC time, and a counter when one second saw two.
+/// An automatic snapshot's file name: schema version, UTC time, and a counter when one second saw
+/// two. Only these are pruned.
 static NAME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^confab-v(\d+)-(\d{8}T\d{6}Z)(?:-(\d+))?\.db$").expect("valid pattern")
 });
+/// Any copy's file name, for listing: the kind, then the time.
+static ANY_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^confab-(v\d+|backup-v\d+|before-restore)-(\d{8}T\d{6}Z)(?:-\d+)?\.db$")
+        .expect("valid pattern")
+});
+const STAMP: &str = "%Y%m%dT%H%M%SZ";
+
+/// Why a copy of the database is in `backups/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotKind {
+    /// Taken automatically before an upgrade; the last [`SNAPSHOTS_KEPT`] are kept.
+    BeforeUpgrade,
+    /// Made on request (`confab-cli db backup`); never pruned.
+    Backup,
+    /// The database a restore replaced.
+    BeforeRestore,
+    /// Some other `.db` file someone put there.
+    Other,
+}
 
 /// The folder that holds the snapshots of the database at `db`.
 pub fn backups_dir(db: &Path) -> PathBuf {
     db.with_file_name("backups")
+}
+
+/// A new, unused path in `backups/` for a copy of `kind` of a database at schema `version`.
+pub(super) fn new_path(
+    db: &Path,
+    kind: SnapshotKind,
+    version: i64,
+    now: DateTime<Utc>,
+) -> Result<PathBuf, String> {
+    let dir = backups_dir(db);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let stamp = now.format(STAMP);
+    let stem = match kind {
+        SnapshotKind::BeforeUpgrade | SnapshotKind::Other => format!("confab-v{version}-{stamp}"),
+        SnapshotKind::Backup => format!("confab-backup-v{version}-{stamp}"),
+        SnapshotKind::BeforeRestore => format!("confab-before-restore-{stamp}"),
+    };
+    let mut path = dir.join(format!("{stem}.db"));
+    let mut n = 1;
+    while path.exists() || super::recovery::sidecar_exists(&path) {
+        n += 1;
+        path = dir.join(format!("{stem}-{n}.db"));
+    }
+    Ok(path)
 }
 
 /// Writes a snapshot of the database behind `conn` (at `db`, at schema `version`), checks that it
@@ -34,36 +83,36 @@ pub(super) async fn take(
     version: i64,
     now: DateTime<Utc>,
 ) -> Result<PathBuf> {
-    let dir = backups_dir(db);
-    std::fs::create_dir_all(&dir).map_err(|e| snapshot_failed(db, e.to_string()))?;
-    let stamp = now.format("%Y%m%dT%H%M%SZ");
-    let mut path = dir.join(format!("confab-v{version}-{stamp}.db"));
-    let mut n = 1;
-    while path.exists() {
-        n += 1;
-        path = dir.join(format!("confab-v{version}-{stamp}-{n}.db"));
-    }
-    let target = path
+    let path =
+        new_path(db, SnapshotKind::BeforeUpgrade, version, now).map_err(|e| failed(db, e))?;
+    write(conn, db, &path).await?;
+    prune(&backups_dir(db));
+    Ok(path)
+}
+
+/// Copies the database behind `conn` (at `db`) to `target` and checks the copy; a copy that does
+/// not pass is removed.
+pub(super) async fn write(conn: &mut SqliteConnection, db: &Path, target: &Path) -> Result<()> {
+    let name = target
         .to_str()
-        .ok_or_else(|| snapshot_failed(db, format!("{} is not valid UTF-8", path.display())))?;
+        .ok_or_else(|| failed(db, format!("{} is not valid UTF-8", target.display())))?;
     // VACUUM INTO reads one consistent view of the database, however busy it is.
     sqlx::query("VACUUM INTO ?")
-        .bind(target)
+        .bind(name)
         .execute(&mut *conn)
         .await
-        .map_err(|e| snapshot_failed(db, sqlite_message(&e)))?;
-    if let Err(cause) = check(&path).await {
-        let _ = std::fs::remove_file(&path);
-        return Err(snapshot_failed(
+        .map_err(|e| failed(db, sqlite_message(&e)))?;
+    if let Err(cause) = check(target).await {
+        let _ = std::fs::remove_file(target);
+        return Err(failed(
             db,
             format!("the snapshot did not pass a check: {cause}"),
         ));
     }
-    prune(&dir);
-    Ok(path)
+    Ok(())
 }
 
-fn snapshot_failed(db: &Path, cause: String) -> StoreError {
+pub(super) fn failed(db: &Path, cause: String) -> StoreError {
     StoreError::Snapshot {
         path: db.display().to_string(),
         backups: backups_dir(db).display().to_string(),
@@ -77,19 +126,47 @@ async fn check(path: &Path) -> Result<(), String> {
     let mut conn = SqliteConnection::connect_with(&options)
         .await
         .map_err(|e| sqlite_message(&e))?;
-    let rows: Vec<(String,)> = sqlx::query_as("PRAGMA quick_check")
-        .fetch_all(&mut conn)
+    let problems = super::recovery::run_check(&mut conn, super::recovery::CheckDepth::Quick)
         .await
-        .map_err(|e| sqlite_message(&e))?;
+        .map_err(|e| sqlite_message(&e));
     let _ = conn.close().await;
-    match rows.as_slice() {
-        [(ok,)] if ok == "ok" => Ok(()),
-        problems => Err(problems
-            .iter()
-            .map(|(p,)| p.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")),
+    match problems? {
+        problems if problems.is_empty() => Ok(()),
+        problems => Err(problems.join("; ")),
     }
+}
+
+/// Every `.db` file in the `backups/` folder of `db`: its name, path, kind and the time in its
+/// name (if it has one).
+pub(super) fn list(db: &Path) -> Vec<(String, PathBuf, SnapshotKind, Option<DateTime<Utc>>)> {
+    let Ok(entries) = std::fs::read_dir(backups_dir(db)) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            if !name.ends_with(".db") {
+                return None;
+            }
+            let (kind, at) = match ANY_NAME.captures(&name) {
+                Some(caps) => {
+                    let kind = match &caps[1] {
+                        "before-restore" => SnapshotKind::BeforeRestore,
+                        k if k.starts_with("backup") => SnapshotKind::Backup,
+                        _ => SnapshotKind::BeforeUpgrade,
+                    };
+                    let at = NaiveDateTime::parse_from_str(&caps[2], STAMP)
+                        .ok()
+                        .map(|t| t.and_utc());
+                    (kind, at)
+                }
+                None => (SnapshotKind::Other, None),
+            };
+            Some((name, e.path(), kind, at))
+        })
+        .collect()
 }
 
 /// Deletes all but the newest [`SNAPSHOTS_KEPT`] snapshots in `dir`, by the time in their names;

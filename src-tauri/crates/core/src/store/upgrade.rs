@@ -83,6 +83,8 @@ fn lock_error(path: &Path, source: std::io::Error) -> StoreError {
 
 /// SQLite's primary result code for a file that is not a database.
 const SQLITE_NOTADB: &str = "26";
+/// SQLite's primary result code for a damaged database ("database disk image is malformed").
+pub(super) const SQLITE_CORRUPT: &str = "11";
 
 /// The error for a failed connection to `db`: a file that is not a database says so, with the way
 /// forward; anything else stays a storage error.
@@ -93,6 +95,13 @@ pub(super) fn opening_error(db: &Path, error: sqlx::Error) -> StoreError {
                 path: db.display().to_string(),
                 backups: snapshot::backups_dir(db).display().to_string(),
                 sqlite: e.message().to_owned(),
+            };
+        }
+        if e.code().as_deref() == Some(SQLITE_CORRUPT) {
+            return StoreError::Damaged {
+                path: db.display().to_string(),
+                backups: snapshot::backups_dir(db).display().to_string(),
+                problems: e.message().to_owned(),
             };
         }
     }

@@ -13,5 +13,6 @@ mod remote_images;
 mod settings;
 mod store_conversations;
 mod store_messages;
+mod store_recovery;
 mod store_upgrade;
 mod versions;

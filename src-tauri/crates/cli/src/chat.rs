@@ -80,7 +80,7 @@ pub async fn run(
             None => new_conversation(&store, &new).await?,
         };
         let Sent { reply, unreachable } = turn(&service, id, Action::Send(&text), false).await?;
-        println!();
+        outln!()?;
         // A summary fold the reply started finishes before the process ends.
         service.background_idle().await;
         return Ok(match reply.status {
@@ -154,7 +154,7 @@ pub async fn run(
             }
             sent => sent?,
         };
-        println!();
+        outln!()?;
         if reply.status != MessageStatus::Complete {
             eprintln!(
                 "[{}] {}",

@@ -23,11 +23,11 @@ pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool
             "max_tokens": built.request.max_tokens,
             "report": built.report,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(());
     }
     let r = &built.report;
-    println!(
+    outln!(
         "Conversation {id} \"{}\" — memory: {}",
         conversation.title,
         match r.strategy {
@@ -35,8 +35,8 @@ pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool
             Strategy::SlidingWindow => "sliding window",
             Strategy::FullHistory => "full history",
         }
-    );
-    println!(
+    )?;
+    outln!(
         "Context {} tokens ({}) − reply reserve {} − {} per message for the template → budget {}",
         r.context_length,
         match r.context_source {
@@ -50,17 +50,17 @@ pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool
         r.reply_reserve,
         r.per_message_overhead,
         r.budget
-    );
+    )?;
     if r.exact {
-        println!("Token counts: exact, from the server's tokenizer");
+        outln!("Token counts: exact, from the server's tokenizer")?;
     } else {
-        println!(
+        outln!(
             "Token counts: estimated at {:.2} bytes per token (calibrated from the server's answers)",
             r.bytes_per_token
-        );
+        )?;
     }
     let percent = r.used * 100 / r.budget.max(1);
-    println!("Sending {} of {} tokens ({percent}%):\n", r.used, r.budget);
+    outln!("Sending {} of {} tokens ({percent}%):\n", r.used, r.budget)?;
     for (item, message) in r.items.iter().zip(built.item_texts()) {
         let what = match &item.part {
             Part::SystemPrompt => "system prompt".to_owned(),
@@ -81,22 +81,22 @@ pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool
             }
             Part::Recent { message_id } => format!("message {message_id} ({})", role(item.role)),
         };
-        println!(
+        outln!(
             "{:>7}{} {what:<34} {}",
             item.tokens,
             if item.exact { " " } else { "~" },
             preview(&message)
-        );
+        )?;
     }
     if !r.left_out.is_empty() {
-        println!("\nLeft out:");
+        outln!("\nLeft out:")?;
         for run in &r.left_out {
             let which = match run.count {
                 _ if run.first == run.last => format!("message {}", run.first),
                 Some(n) => format!("{n} messages {}–{}", run.first, run.last),
                 None => format!("messages {}–{} (over a thousand)", run.first, run.last),
             };
-            println!(
+            outln!(
                 "  {which}: {}",
                 match run.reason {
                     LeftOutReason::Summarized => "folded into the summary",
@@ -107,11 +107,11 @@ pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool
                     LeftOutReason::Empty => "an empty reply",
                     LeftOutReason::PinnedDidNotFit => "pinned, but no room left",
                 }
-            );
+            )?;
         }
     }
     for note in &r.notes {
-        println!("Note: {note}");
+        outln!("Note: {note}")?;
     }
     Ok(())
 }

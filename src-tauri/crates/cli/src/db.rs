@@ -64,12 +64,12 @@ pub async fn run(db: &Path, command: DbCommand) -> Result<ExitCode> {
         DbCommand::Check { full, json } => check(db, full, json).await,
         DbCommand::Backup { output } => {
             let written = recovery::backup(db, output.as_deref(), chrono::Utc::now()).await?;
-            println!(
+            outln!(
                 "Wrote a checked copy of {} to {} ({}).",
                 db.display(),
                 written.display(),
                 size(std::fs::metadata(&written).map_or(0, |m| m.len()))
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         DbCommand::Snapshots { json } => {
@@ -79,10 +79,10 @@ pub async fn run(db: &Path, command: DbCommand) -> Result<ExitCode> {
         DbCommand::Restore { snapshot } => {
             let snapshot = recovery::find_snapshot(db, &snapshot)?;
             let restored = recovery::restore(db, &snapshot, chrono::Utc::now()).await?;
-            println!("Restored {} as {}.", restored.snapshot, db.display());
+            outln!("Restored {} as {}.", restored.snapshot, db.display())?;
             match restored.set_aside {
-                Some(aside) => println!("The database it replaced is kept at {aside}."),
-                None => println!("There was no database to replace."),
+                Some(aside) => outln!("The database it replaced is kept at {aside}.")?,
+                None => outln!("There was no database to replace.")?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -93,21 +93,21 @@ pub async fn run(db: &Path, command: DbCommand) -> Result<ExitCode> {
             store.close().await;
             let saved = saved?;
             let path = file.finish()?;
-            println!(
+            outln!(
                 "Saved {} chats ({} messages) to {}.",
                 saved.conversations,
                 saved.messages,
                 path.display()
-            );
+            )?;
             if !saved.unreadable.is_empty() {
-                println!(
+                outln!(
                     "{} could not be read: {}.",
                     saved.unreadable.len(),
                     saved.unreadable.join(", ")
-                );
+                )?;
             }
             if let Some(why) = &saved.stopped {
-                println!("Reading stopped early: {why}.");
+                outln!("Reading stopped early: {why}.")?;
             }
             let complete = saved.unreadable.is_empty() && saved.stopped.is_none();
             Ok(if complete {
@@ -128,7 +128,7 @@ async fn check(db: &Path, full: bool, json: bool) -> Result<ExitCode> {
     let report = recovery::check(db, depth).await?;
     let healthy = report.ok && !report.is_newer();
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(exit(healthy));
     }
     let kind = if full {
@@ -137,38 +137,38 @@ async fn check(db: &Path, full: bool, json: bool) -> Result<ExitCode> {
         "quick check"
     };
     if report.ok {
-        println!("{}: ok ({kind}, {} ms)", report.path, report.elapsed_ms);
+        outln!("{}: ok ({kind}, {} ms)", report.path, report.elapsed_ms)?;
     } else {
-        println!(
+        outln!(
             "{}: damaged — SQLite's {kind} found {}:",
             report.path,
             plural(report.problems.len(), "problem")
-        );
+        )?;
         for problem in &report.problems {
-            println!("  - {problem}");
+            outln!("  - {problem}")?;
         }
     }
     match report.schema_version {
-        Some(v) if report.is_newer() => println!(
+        Some(v) if report.is_newer() => outln!(
             "  written by a newer Confab (upgrade {v}; this one knows up to {}): update Confab \
              to open it",
             report.known_version
-        ),
-        Some(v) => println!("  schema: upgrade {v} of {}", report.known_version),
-        None => println!("  schema: cannot be read"),
+        )?,
+        Some(v) => outln!("  schema: upgrade {v} of {}", report.known_version)?,
+        None => outln!("  schema: cannot be read")?,
     }
     let count = |n: Option<i64>| n.map_or("cannot be read".to_owned(), |n| n.to_string());
-    println!(
+    outln!(
         "  chats: {}, messages: {}, size: {}",
         count(report.chats),
         count(report.messages),
         size(report.size_bytes)
-    );
+    )?;
     if !report.ok {
-        println!(
+        outln!(
             "Save what can be read with `confab-cli db salvage -o FILE`, then restore a \
              snapshot: `confab-cli db snapshots`, `confab-cli db restore FILE`."
-        );
+        )?;
     }
     Ok(exit(healthy))
 }
@@ -176,23 +176,26 @@ async fn check(db: &Path, full: bool, json: bool) -> Result<ExitCode> {
 async fn snapshots(db: &Path, json: bool) -> Result<()> {
     let list = recovery::snapshots(db).await;
     if json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&list)?)?;
         return Ok(());
     }
     if list.is_empty() {
-        println!(
+        outln!(
             "No snapshots in {} yet: Confab takes one before each upgrade; make one now with \
              `confab-cli db backup`.",
             backups_dir(db).display()
-        );
+        )?;
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<16}  {:<21}  {:>7}  {:>9}  FILE",
-        "TAKEN", "KIND", "CHATS", "SIZE"
-    );
+        "TAKEN",
+        "KIND",
+        "CHATS",
+        "SIZE"
+    )?;
     for s in &list {
-        println!(
+        outln!(
             "{:<16}  {:<21}  {:>7}  {:>9}  {}",
             s.taken_at
                 .with_timezone(&chrono::Local)
@@ -201,9 +204,9 @@ async fn snapshots(db: &Path, json: bool) -> Result<()> {
             s.chats.map_or("?".to_owned(), |n| n.to_string()),
             size(s.size_bytes),
             s.file_name
-        );
+        )?;
     }
-    println!("In {}", backups_dir(db).display());
+    outln!("In {}", backups_dir(db).display())?;
     Ok(())
 }
 

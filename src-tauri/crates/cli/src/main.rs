@@ -1,5 +1,14 @@
 //! `confab-cli`: Confab in a terminal, on the desktop app's database.
 
+/// `println!` that hands back the error instead of panicking: when the reader has gone away
+/// (`confab-cli ls | head -1`) the command ends quietly (see `main`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)
+    }};
+}
+
 mod chat;
 mod context;
 mod db;
@@ -131,6 +140,8 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(code) => code,
+        // The reader of our output went away: what it wanted, it has.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("confab-cli: {}", one_sentence(&err));
             ExitCode::FAILURE
@@ -222,6 +233,14 @@ fn one_sentence(err: &anyhow::Error) -> String {
     line
 }
 
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn parse_format(name: &str) -> Result<confab_core::export::Format, String> {
     confab_core::export::Format::named(name).map_err(|e| e.to_string())
 }
@@ -253,12 +272,12 @@ async fn client(store: &Store, args: &ServerArgs) -> Result<LlmClient> {
 async fn models(client: &LlmClient) -> Result<()> {
     let models = client.list_models().await?;
     if models.is_empty() {
-        println!("{} offers no models.", client.endpoint().base_url());
+        outln!("{} offers no models.", client.endpoint().base_url())?;
     }
     for m in models {
         match m.context_length {
-            Some(n) => println!("{}\t{n} tokens", m.id),
-            None => println!("{}", m.id),
+            Some(n) => outln!("{}\t{n} tokens", m.id)?,
+            None => outln!("{}", m.id)?,
         }
     }
     Ok(())
@@ -273,11 +292,11 @@ async fn list(store: &Store, limit: u32, all: bool, json: bool) -> Result<()> {
         })
         .await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&page.items)?);
+        outln!("{}", serde_json::to_string_pretty(&page.items)?)?;
         return Ok(());
     }
     if page.items.is_empty() {
-        println!("No conversations yet. Start one with `confab-cli chat`.");
+        outln!("No conversations yet. Start one with `confab-cli chat`.")?;
         return Ok(());
     }
     for c in &page.items {
@@ -286,7 +305,7 @@ async fn list(store: &Store, limit: u32, all: bool, json: bool) -> Result<()> {
             (_, true) => "archived",
             _ => "",
         };
-        println!(
+        outln!(
             "{:>6}  {}  {:<8}  {}",
             c.id,
             c.updated_at
@@ -294,10 +313,10 @@ async fn list(store: &Store, limit: u32, all: bool, json: bool) -> Result<()> {
                 .format("%Y-%m-%d %H:%M"),
             flags,
             c.title
-        );
+        )?;
     }
     if page.next.is_some() {
-        println!("… more: use -n to show more than {limit}");
+        outln!("… more: use -n to show more than {limit}")?;
     }
     Ok(())
 }

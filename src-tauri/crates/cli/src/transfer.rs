@@ -68,30 +68,30 @@ pub async fn import(store: &Store, file: &Path, dry_run: bool) -> Result<()> {
         ImportSource::ConfabBackup => "a Confab backup",
         ImportSource::ChatGpt => "a ChatGPT export",
     };
-    println!(
+    outln!(
         "{}: {source} with {} conversation{} and {} messages",
         file.display(),
         preview.conversations,
         if preview.conversations == 1 { "" } else { "s" },
         preview.messages
-    );
+    )?;
     if preview.skipped_messages > 0 || preview.skipped_parts > 0 {
-        println!(
+        outln!(
             "Skipped: {} messages (system, hidden, tool or empty) and {} non-text parts (images, files)",
             preview.skipped_messages, preview.skipped_parts
-        );
+        )?;
     }
     if dry_run {
-        println!("Dry run: nothing imported.");
+        outln!("Dry run: nothing imported.")?;
         return Ok(());
     }
     let ids = export::import(store, &plan).await?;
     let list: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    println!(
+    outln!(
         "Imported {} conversation{}: {}",
         ids.len(),
         if ids.len() == 1 { "" } else { "s" },
         list.join(", ")
-    );
+    )?;
     Ok(())
 }

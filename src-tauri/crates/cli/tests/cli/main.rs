@@ -3,6 +3,7 @@
 
 mod chat;
 mod context;
+mod db;
 mod ls;
 mod open;
 mod transfer;

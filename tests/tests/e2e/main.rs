@@ -16,6 +16,7 @@ mod llama_versions;
 mod long_chat;
 mod memory_panel;
 mod reasoning;
+mod recovery;
 mod screenshots;
 mod settings;
 mod sidebar;

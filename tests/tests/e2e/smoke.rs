@@ -2,7 +2,7 @@
 //! still there after the app quits and starts again.
 
 use confab_tests::fantoccini::Locator;
-use confab_tests::{App, DataDir, Result};
+use confab_tests::{app_binary, App, DataDir, Result};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_chat_survives_a_restart() -> Result<()> {
@@ -123,18 +123,17 @@ async fn a_database_that_cannot_open_is_reported_in_the_window() -> Result<()> {
     // A directory where the database file should be: SQLite cannot open it.
     std::fs::create_dir(data.path().join("confab.db"))?;
 
-    let app = App::launch(&data).await?;
-    let alerts = app
-        .eventually("the reason in the window", || async {
-            let alerts = app.texts("[role=alert] .text").await?;
-            Ok((!alerts.is_empty()).then_some(alerts))
-        })
-        .await?;
+    // The page shows the recovery screen in place of the app, with the reason.
+    let app = App::launch_binary(&app_binary()?, &data, &[]).await?;
+    let screen = app.wait_for(Locator::Css("main.recovery")).await?;
+    assert_eq!(screen.attr("data-code").await?.as_deref(), Some("storage"));
+    let alerts = app.texts(".recovery [role=alert]").await?;
+    let db = data.path().join("confab.db").display().to_string();
     assert!(
         alerts
             .iter()
-            .any(|a| a.contains("Confab could not start") && a.contains("database")),
-        "the alert says what failed: {alerts:?}"
+            .any(|a| a.contains("could not open the database") && a.contains(&db)),
+        "the alert says what failed, and where: {alerts:?}"
     );
     app.quit().await?;
     Ok(())

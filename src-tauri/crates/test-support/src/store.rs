@@ -148,3 +148,21 @@ pub async fn break_pages_holding(db: &Path, marker: &str) -> usize {
     std::fs::write(db, bytes).expect("write the database");
     broken
 }
+
+/// Records an upgrade this build does not know in the database at `db`, as a newer Confab would
+/// have, and folds the WAL into the file so its bytes can be compared afterwards.
+pub async fn mark_as_written_by_a_newer_confab(db: &Path) {
+    let mut conn = connect(db).await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (9999, 'from the future', TRUE, x'00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("record an upgrade from the future");
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await
+        .expect("fold the WAL into the file");
+    sqlx::Connection::close(conn).await.expect("close");
+}

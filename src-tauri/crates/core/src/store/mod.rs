@@ -294,6 +294,7 @@ impl Store {
                 store.close().await;
                 let problems = match outcome {
                     Ok(problems) => problems.join("; "),
+                    Err(StoreError::Storage(e)) => upgrade::sqlite_message(&e),
                     Err(e) => e.to_string(),
                 };
                 Err(StoreError::Damaged {

@@ -105,7 +105,10 @@ pub(super) fn opening_error(db: &Path, error: sqlx::Error) -> StoreError {
             };
         }
     }
-    StoreError::Storage(error)
+    StoreError::Open {
+        path: db.display().to_string(),
+        source: std::io::Error::other(sqlite_message(&error)),
+    }
 }
 
 /// Brings the database at `db` (connected as `pool`) up to `migrations`. The caller holds the

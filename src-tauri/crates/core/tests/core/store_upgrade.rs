@@ -12,7 +12,9 @@ use confab_core::error::{Coded, ErrorCode};
 use confab_core::store::{
     backups_dir, lock_path, migration_count, ListConversations, Store, StoreError,
 };
-use confab_test_support::store::{chat_titles, database_at_schema, insert_chat_at_any_schema};
+use confab_test_support::store::{
+    chat_titles, database_at_schema, insert_chat_at_any_schema, mark_as_written_by_a_newer_confab,
+};
 use fs4::fs_std::FileExt;
 
 fn clock() -> Arc<ManualClock> {
@@ -154,7 +156,7 @@ async fn a_failed_upgrade_leaves_the_file_byte_identical_and_names_the_snapshot(
     let before = std::fs::read(&db).unwrap();
 
     let err = Store::open_with_clock(&db, clock()).await.unwrap_err();
-    assert_eq!(err.code(), ErrorCode::Storage);
+    assert_eq!(err.code(), ErrorCode::UpgradeFailed);
     let snapshot = backups_dir(&db).join("confab-v2-20261127T181500Z.db");
     let message = err.to_string();
     assert!(
@@ -183,7 +185,7 @@ async fn a_file_that_is_not_a_database_is_named_with_the_way_forward() {
     std::fs::write(&db, &garbage).unwrap();
 
     let err = Store::open(&db).await.unwrap_err();
-    assert_eq!(err.code(), ErrorCode::Storage);
+    assert_eq!(err.code(), ErrorCode::NotADatabase);
     assert_eq!(
         err.to_string(),
         format!(
@@ -236,20 +238,7 @@ async fn a_database_from_a_newer_confab_is_refused_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("confab.db");
     Store::open(&db).await.unwrap().close().await;
-    let mut conn = {
-        use sqlx::Connection;
-        sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-            .await
-            .unwrap()
-    };
-    sqlx::query(
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES (9999, 'from the future', TRUE, x'00', 0)",
-    )
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    sqlx::Connection::close(conn).await.unwrap();
+    mark_as_written_by_a_newer_confab(&db).await;
     let before = std::fs::read(&db).unwrap();
 
     let err = Store::open(&db).await.unwrap_err();

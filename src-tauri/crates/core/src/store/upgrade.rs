@@ -96,7 +96,7 @@ pub(super) fn opening_error(db: &Path, error: sqlx::Error) -> StoreError {
             };
         }
     }
-    StoreError::Storage(error)
+    error.into()
 }
 
 /// Brings the database at `db` (connected as `pool`) up to `migrations`. The caller holds the

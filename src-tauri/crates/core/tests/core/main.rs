@@ -4,6 +4,7 @@
 //! fetching remote images.
 
 mod chat_service;
+mod disk_full;
 mod export;
 mod harness;
 mod llm_client;

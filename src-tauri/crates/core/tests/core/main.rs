@@ -13,6 +13,7 @@ mod memory;
 mod remote_images;
 mod settings;
 mod store_conversations;
+mod store_fixtures;
 mod store_messages;
 mod store_upgrade;
 mod versions;

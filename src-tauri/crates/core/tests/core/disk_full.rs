@@ -101,7 +101,10 @@ async fn a_full_disk_stops_the_reply_keeps_what_was_saved_and_the_next_send_work
     // pooled connection in turn (a transaction the full disk rolled back once left one unusable).
     full.delete_conversation(ballast.id).await.unwrap();
     for i in 0..4 {
-        server.chat([Reply::sse([delta(&format!("Short answer {i}.")), DONE.to_owned()])]);
+        server.chat([Reply::sse([
+            delta(&format!("Short answer {i}.")),
+            DONE.to_owned(),
+        ])]);
         let next = svc
             .send(chat.id, &format!("Short question {i}."), &())
             .await

@@ -64,7 +64,7 @@ pub async fn rows(path: &Path) -> Vec<String> {
 
 /// One message as the fixture's own SQL reads it; the columns a schema did not have yet read as
 /// their defaults.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RawMessage {
     pub id: i64,
     pub role: String,
@@ -110,8 +110,8 @@ pub async fn chats(path: &Path, schema: usize) -> Vec<RawChat> {
     .await
     .unwrap();
     let message_sql = format!(
-        "SELECT id, role, content, status, error, {}, {}, {}, {}, {} FROM messages \
-         WHERE conversation_id = ? ORDER BY id",
+        "SELECT id, role, content, status, error, {} AS pinned, {} AS version_of, {} AS hidden, \
+         {} AS reasoning, {} AS finish_reason FROM messages WHERE conversation_id = ? ORDER BY id",
         column(2, "pinned", "0"),
         column(3, "version_of", "NULL"),
         column(3, "hidden", "0"),
@@ -120,53 +120,11 @@ pub async fn chats(path: &Path, schema: usize) -> Vec<RawChat> {
     );
     let mut chats = Vec::new();
     for (id, title, archived, pinned, title_source) in heads {
-        #[allow(clippy::type_complexity)]
-        let rows: Vec<(
-            i64,
-            String,
-            String,
-            String,
-            Option<String>,
-            bool,
-            Option<i64>,
-            bool,
-            String,
-            Option<String>,
-        )> = sqlx::query_as(&message_sql)
+        let messages: Vec<RawMessage> = sqlx::query_as(&message_sql)
             .bind(id)
             .fetch_all(&mut conn)
             .await
             .unwrap();
-        let messages = rows
-            .into_iter()
-            .map(
-                |(
-                    id,
-                    role,
-                    content,
-                    status,
-                    error,
-                    pinned,
-                    version_of,
-                    hidden,
-                    reasoning,
-                    finish,
-                )| {
-                    RawMessage {
-                        id,
-                        role,
-                        content,
-                        status,
-                        error,
-                        pinned,
-                        version_of,
-                        hidden,
-                        reasoning,
-                        finish_reason: finish,
-                    }
-                },
-            )
-            .collect();
         let summaries: Vec<(String,)> =
             sqlx::query_as("SELECT content FROM summaries WHERE conversation_id = ? ORDER BY id")
                 .bind(id)

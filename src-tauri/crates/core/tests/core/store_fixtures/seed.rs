@@ -111,7 +111,7 @@ async fn message(conn: &mut SqliteConnection, m: Row<'_>) {
     let at = T0 + m.id * MINUTE;
     let model = (m.role == "assistant").then_some("llama-3.1-8b-instruct");
     let tokens =
-        (m.status == "complete" && m.role == "assistant").then(|| (m.content.len() / 4) as i64);
+        (m.status == "complete" && m.role == "assistant").then_some((m.content.len() / 4) as i64);
     run(
         conn,
         "INSERT INTO messages (id, conversation_id, role, content, status, error, model, \
@@ -135,7 +135,7 @@ async fn message(conn: &mut SqliteConnection, m: Row<'_>) {
 }
 
 async fn seed(conn: &mut SqliteConnection, schema: i64) {
-    let chats: [(i64, &str, &str, Option<&str>, &str, i64, i64); 4] = [
+    let chats = [
         (
             KYOTO,
             "Trip to Kyoto 🏯",

@@ -42,7 +42,10 @@ pub(super) fn pool_options() -> SqlitePoolOptions {
         .max_connections(MAX_CONNECTIONS)
         .after_release(|conn, _| {
             Box::pin(async move {
-                // The round trip lets a rollback queued by a dropped transaction finish first.
+                if !conn.is_in_transaction() {
+                    return Ok(true);
+                }
+                // A dropped transaction queues its rollback: the round trip lets it finish first.
                 conn.ping().await?;
                 Ok(!conn.is_in_transaction())
             })

@@ -3,6 +3,10 @@
 //! the reply is saved as finished; [`Turn::stream`] runs it: open the reply, send the request
 //! (rebuilding it once when the server says the context is exceeded), pump the stream into the
 //! database and the sink, finish the reply.
+//!
+//! A save the disk refuses (full, or an I/O error) ends the reply at once: it is finished as an
+//! `error` with the text saved before and a message that says to free space, so it can be
+//! continued once there is room again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +21,7 @@ use crate::llm::{ChatStream, FinishReason, LlmClient, LlmError, StreamEvent};
 use crate::memory::{self, BuiltContext, ContextReport, MemoryError};
 use crate::settings::AppSettings;
 use crate::store::{
-    Conversation, ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage,
+    Conversation, ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage, StoreError,
 };
 
 /// How often a growing reply is written to the database.
@@ -139,7 +143,7 @@ impl ChatService {
                     .await
                 {
                     Ok(report) => (Ok(()), report.needs_fold()),
-                    Err(err) => (Err(Failure::Llm(err)), false),
+                    Err(err) => (Err(err), false),
                 }
             }
         };
@@ -238,26 +242,43 @@ impl ChatService {
             }
         }
         let completion_tokens = state.completion_tokens();
-        let finished = self
-            .store
-            .finish_message(
-                reply.id,
-                Finish {
-                    status,
-                    content: state.content,
-                    error,
-                    prompt_tokens: state.prompt_tokens,
-                    completion_tokens,
-                    model: state.model,
-                    // Only a finished reply has a reason to keep.
-                    finish_reason: state
-                        .finish_reason
-                        .as_ref()
-                        .filter(|_| status == MessageStatus::Complete)
-                        .map(|r| r.as_str().to_owned()),
-                },
-            )
-            .await?;
+        let finish = Finish {
+            status,
+            content: state.content,
+            error,
+            prompt_tokens: state.prompt_tokens,
+            completion_tokens,
+            model: state.model,
+            // Only a finished reply has a reason to keep.
+            finish_reason: state
+                .finish_reason
+                .as_ref()
+                .filter(|_| status == MessageStatus::Complete)
+                .map(|r| r.as_str().to_owned()),
+        };
+        let (finished, outcome) = match self.store.finish_message(reply.id, finish).await {
+            Ok(finished) => (finished, outcome),
+            Err(err) if err.is_disk_failure() => {
+                match self.keep_what_was_saved(reply, &err).await {
+                    Ok(finished) => (finished, Err(Failure::Save(err))),
+                    Err(again) => {
+                        tracing::warn!(%again, "could not mark the reply as failed");
+                        // The front end still hears how the reply ended; the database keeps it
+                        // `streaming`, which the next start turns into `interrupted`.
+                        let mut shown = reply.clone();
+                        shown.status = MessageStatus::Error;
+                        shown.error = Some(err.to_string());
+                        sink.send(ChatEvent::Error {
+                            message: shown,
+                            code: err.code(),
+                            error: err.to_string(),
+                        });
+                        return Err(err.into());
+                    }
+                }
+            }
+            Err(err) => return Err(err.into()),
+        };
         sink.send(match outcome {
             Ok(()) => ChatEvent::Done {
                 message: finished.clone(),
@@ -275,6 +296,31 @@ impl ChatService {
         Ok(finished)
     }
 
+    /// Ends a reply whose text the disk would not take: as an `error` with the text saved before,
+    /// which leaves the row's content (and its search index) as it is, so the write needs next to
+    /// no new space. The reply can be continued once there is space again.
+    async fn keep_what_was_saved(
+        &self,
+        reply: &Message,
+        cause: &StoreError,
+    ) -> Result<Message, StoreError> {
+        let saved = self.store.get_message(reply.id).await?;
+        self.store
+            .finish_message(
+                reply.id,
+                Finish {
+                    status: MessageStatus::Error,
+                    content: saved.content,
+                    error: Some(cause.to_string()),
+                    prompt_tokens: None,
+                    completion_tokens: None,
+                    model: None,
+                    finish_reason: None,
+                },
+            )
+            .await
+    }
+
     /// Sends the built request and pumps its reply. When the server answers that the context is
     /// exceeded, learns its real size, rebuilds and tries once more. Returns the report of the
     /// request that was answered.
@@ -286,7 +332,7 @@ impl ChatService {
         reply: &Message,
         state: &mut ReplyState,
         sink: &dyn EventSink,
-    ) -> Result<ContextReport, LlmError> {
+    ) -> Result<ContextReport, Failure> {
         let mut retried = false;
         let mut stream = loop {
             match client.stream(&built.request, cancel).await {
@@ -324,15 +370,15 @@ impl ChatService {
                         Ok(rebuilt) => built = rebuilt,
                         Err(err) => {
                             tracing::warn!(%err, "could not rebuild after an overflow");
-                            return Err(LlmError::ContextOverflow {
+                            return Err(Failure::Llm(LlmError::ContextOverflow {
                                 n_ctx,
                                 n_prompt_tokens,
                                 message,
-                            });
+                            }));
                         }
                     }
                 }
-                Err(err) => return Err(err),
+                Err(err) => return Err(Failure::Llm(err)),
             }
         };
         if let Some(start) = built.new_window_start {
@@ -353,20 +399,21 @@ impl ChatService {
         Ok(built.report)
     }
 
-    /// Moves a stream's events into the sink and the database until it ends.
+    /// Moves a stream's events into the sink and the database until it ends, or until the disk
+    /// refuses a save: streaming on would show text that can no longer be kept.
     async fn pump(
         &self,
         stream: &mut ChatStream,
         reply: &Message,
         state: &mut ReplyState,
         sink: &dyn EventSink,
-    ) -> Result<(), LlmError> {
+    ) -> Result<(), Failure> {
         let mut last_save = Instant::now();
         // A continued reply starts with the text it had, which is saved already.
         let mut saved_len = state.content.len();
         let mut saved_reasoning = state.reasoning.len();
         while let Some(event) = stream.next().await {
-            match event? {
+            match event.map_err(Failure::Llm)? {
                 StreamEvent::Content(text) => {
                     let text = match state.echo.as_mut() {
                         Some(echo) => echo.feed(&text),
@@ -403,18 +450,25 @@ impl ChatService {
             let grew = state.content.len() != saved_len;
             let thought = state.reasoning.len() != saved_reasoning;
             if (grew || thought) && last_save.elapsed() >= SAVE_INTERVAL {
-                // A failed intermediate save is not fatal: the final save decides.
+                // A failed intermediate save is not fatal (the final save decides), unless the disk
+                // is full or failing: then no later save can land either.
                 if grew {
                     if let Err(err) = self
                         .store
                         .update_streaming_content(reply.id, &state.content)
                         .await
                     {
+                        if err.is_disk_failure() {
+                            return Err(Failure::Save(err));
+                        }
                         tracing::warn!(%err, "could not save the growing reply");
                     }
                 }
                 if thought {
                     if let Err(err) = self.store.save_reasoning(reply.id, &state.reasoning).await {
+                        if err.is_disk_failure() {
+                            return Err(Failure::Save(err));
+                        }
                         tracing::warn!(%err, "could not save the reply's reasoning");
                     }
                 }
@@ -434,6 +488,9 @@ enum Failure {
     Memory(MemoryError),
     #[error(transparent)]
     Llm(LlmError),
+    /// The disk refused to save the reply (full, or an I/O error).
+    #[error(transparent)]
+    Save(StoreError),
 }
 
 impl Coded for Failure {
@@ -441,6 +498,7 @@ impl Coded for Failure {
         match self {
             Self::Memory(e) => e.code(),
             Self::Llm(e) => e.code(),
+            Self::Save(e) => e.code(),
         }
     }
 }

@@ -14,6 +14,7 @@
 //! - Limits: [`MAX_CONTENT_BYTES`], [`MAX_TITLE_CHARS`], [`MAX_SYSTEM_PROMPT_BYTES`].
 
 mod conversations;
+mod disk;
 mod import;
 mod messages;
 mod profiles;
@@ -33,7 +34,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::SqlitePool;
 use ts_rs::TS;
 
@@ -138,8 +139,19 @@ pub enum StoreError {
         "{path} is open in another Confab process (the app or confab-cli): quit it and try again"
     )]
     InUse { path: String },
+    #[error(
+        "could not save to the database: the disk that holds it is full (SQLite says: {sqlite}); \
+         free some space on that disk and try again — what was saved before is kept"
+    )]
+    DiskFull { sqlite: String },
+    #[error(
+        "could not read or write the database: the disk reported an input/output error (SQLite \
+         says: {sqlite}); check that the disk is connected and has free space, then try again"
+    )]
+    DiskIo { sqlite: String },
+    /// Built from `sqlx::Error` (`disk.rs`), which turns disk trouble into the variants above.
     #[error("database error: {0}")]
-    Storage(#[from] sqlx::Error),
+    Storage(#[source] sqlx::Error),
     #[error(transparent)]
     Version(#[from] VersionError),
 }
@@ -168,7 +180,9 @@ impl Coded for StoreError {
             {
                 ErrorCode::DatabaseDamaged
             }
-            Self::Open { .. } | Self::Storage(_) => ErrorCode::Storage,
+            Self::Open { .. } | Self::DiskFull { .. } | Self::DiskIo { .. } | Self::Storage(_) => {
+                ErrorCode::Storage
+            }
             Self::Version(e) => e.code(),
         }
     }
@@ -266,8 +280,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
+        let pool = disk::pool_options()
             .connect_with(options)
             .await
             .map_err(|e| upgrade::opening_error(path, e))?;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use confab_core::chat::{ChatEvent, ChatService, EventSink};
 use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts};
+use confab_core::store::Store;
 use confab_test_support::store::TestStore;
 
 /// Every event sent to it, in order.
@@ -37,6 +38,11 @@ impl Recorder {
 
 /// A chat service on `t`'s store, talking to the server at `url`.
 pub fn service(t: &TestStore, url: &str) -> Arc<ChatService> {
+    service_on(t.store.clone(), url)
+}
+
+/// A chat service on `store`, talking to the server at `url`.
+pub fn service_on(store: Store, url: &str) -> Arc<ChatService> {
     let client = LlmClient::new(
         Endpoint::new(url, None).unwrap(),
         Timeouts {
@@ -49,5 +55,5 @@ pub fn service(t: &TestStore, url: &str) -> Arc<ChatService> {
             ..Default::default()
         },
     );
-    Arc::new(ChatService::new(t.store.clone(), client))
+    Arc::new(ChatService::new(store, client))
 }

@@ -4,6 +4,7 @@
 //! fetching remote images.
 
 mod chat_service;
+mod disk_full;
 mod export;
 mod harness;
 mod llm_client;
@@ -12,6 +13,7 @@ mod memory;
 mod remote_images;
 mod settings;
 mod store_conversations;
+mod store_fixtures;
 mod store_messages;
 mod store_recovery;
 mod store_upgrade;

@@ -1,0 +1,331 @@
+//! What a Confab at each schema version would have written: the database made by applying the
+//! first N migrations through sqlx's migrator (as those versions did), then chats that use every
+//! column and table the schema had by then. Ids and times are fixed, so two runs write the same
+//! rows.
+//!
+//! By schema: 1 chats (pinned, archived, "New chat"), user and assistant messages (unicode, a
+//! long paste, an interrupted and a failed reply), a rolling summary, a setting; 2 a pinned
+//! message, exact token counts, a model profile, a window start; 3 a regenerated reply (the
+//! first version hidden, the hidden one pinned, which 0007's index is about); 4 reasoning; 5 who
+//! named each chat; 6 why replies stopped. 7 changed an index only, so it adds no data.
+
+use std::path::Path;
+
+use confab_core::store::content_hash;
+use confab_test_support::store::database_at_schema;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{Connection, SqliteConnection};
+
+/// 2026-11-01T09:00:00Z: the seed's clock starts here and ticks a minute per row.
+const T0: i64 = 1_793_523_600_000;
+const MINUTE: i64 = 60_000;
+
+/// The tokenizer key of the seeded token counts and model profile.
+pub const TOKENIZER: &str = "llama.cpp http://127.0.0.1:8080 llama-3.1-8b-instruct";
+
+/// The chats, by id.
+pub const KYOTO: i64 = 1;
+pub const PASTE: i64 = 2;
+pub const NEW_CHAT: i64 = 3;
+pub const RECIPES: i64 = 4;
+
+/// The unicode question every fixture carries; searching for a word of it finds chat 1.
+pub const UNICODE_QUESTION: &str =
+    "Grüße! Какой лучший сезон для поездки в Киото? 京都の紅葉はいつですか 🍁 — and is it crowded?";
+
+/// A long paste: a 13 KB source file, line-numbered so no two lines are alike.
+pub fn long_paste() -> String {
+    let mut text = String::from("Why does this panic?\n\n```rust\n");
+    for i in 0..200 {
+        text.push_str(&format!(
+            "let value_{i} = items.get({i}).copied().unwrap_or_default(); // step {i}\n"
+        ));
+    }
+    text.push_str("```\n");
+    text
+}
+
+/// Writes the fixture for schema `schema` (1-based: that many migrations applied) at `path`,
+/// checkpointed and vacuumed into one self-contained file.
+pub async fn write_fixture(path: &Path, schema: usize) {
+    database_at_schema(path, schema).await;
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true);
+    let mut conn = SqliteConnection::connect_with(&options)
+        .await
+        .expect("connect");
+    seed(&mut conn, schema as i64).await;
+    for statement in ["PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM"] {
+        sqlx::query(statement)
+            .execute(&mut conn)
+            .await
+            .expect(statement);
+    }
+    conn.close().await.expect("close");
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        assert!(
+            !Path::new(&side).exists(),
+            "{} is left beside the fixture",
+            Path::new(&side).display()
+        );
+    }
+}
+
+async fn run(conn: &mut SqliteConnection, sql: &str, args: &[Arg<'_>]) {
+    let mut query = sqlx::query(sql);
+    for arg in args {
+        query = match arg {
+            Arg::Int(n) => query.bind(*n),
+            Arg::Text(s) => query.bind(*s),
+            Arg::Null => query.bind(None::<i64>),
+        };
+    }
+    query
+        .execute(&mut *conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+enum Arg<'a> {
+    Int(i64),
+    Text(&'a str),
+    Null,
+}
+use Arg::{Int, Null, Text};
+
+/// One message as schema 1 stores it.
+struct Row<'a> {
+    id: i64,
+    chat: i64,
+    role: &'a str,
+    content: &'a str,
+    status: &'a str,
+    error: Option<&'a str>,
+}
+
+async fn message(conn: &mut SqliteConnection, m: Row<'_>) {
+    let at = T0 + m.id * MINUTE;
+    let model = (m.role == "assistant").then_some("llama-3.1-8b-instruct");
+    let tokens =
+        (m.status == "complete" && m.role == "assistant").then_some((m.content.len() / 4) as i64);
+    run(
+        conn,
+        "INSERT INTO messages (id, conversation_id, role, content, status, error, model, \
+         prompt_tokens, completion_tokens, created_at, completed_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            Int(m.id),
+            Int(m.chat),
+            Text(m.role),
+            Text(m.content),
+            Text(m.status),
+            m.error.map_or(Null, Text),
+            model.map_or(Null, Text),
+            tokens.map_or(Null, |_| Int(m.id * 100)),
+            tokens.map_or(Null, Int),
+            Int(at),
+            Int(at + 30_000),
+        ],
+    )
+    .await;
+}
+
+async fn seed(conn: &mut SqliteConnection, schema: i64) {
+    let chats = [
+        (
+            KYOTO,
+            "Trip to Kyoto 🏯",
+            "You are a friendly travel guide. Answer briefly.",
+            Some("llama-3.1-8b-instruct"),
+            r#"{"temperature":0.7,"max_tokens":512}"#,
+            1,
+            0,
+        ),
+        (PASTE, "Why does this panic?", "", None, "{}", 0, 0),
+        (NEW_CHAT, "New chat", "", None, "{}", 0, 0),
+        (
+            RECIPES,
+            "Recipes: ramen & gyōza",
+            "",
+            Some("qwen2.5-7b"),
+            r#"{"memory":{"strategy":"window"}}"#,
+            0,
+            1,
+        ),
+    ];
+    for (id, title, system_prompt, model, params, pinned, archived) in chats {
+        run(
+            conn,
+            "INSERT INTO conversations (id, title, system_prompt, model, params, created_at, \
+             updated_at, pinned, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &[
+                Int(id),
+                Text(title),
+                Text(system_prompt),
+                model.map_or(Null, Text),
+                Text(params),
+                Int(T0 + id * MINUTE),
+                Int(T0 + (100 + id) * MINUTE),
+                Int(pinned),
+                Int(archived),
+            ],
+        )
+        .await;
+    }
+
+    let paste = long_paste();
+    let rows = [
+        (1, KYOTO, "user", UNICODE_QUESTION, "complete", None),
+        (2, KYOTO, "assistant", "Late November: the maples turn red (紅葉, kōyō). Go early in the morning — Tōfuku-ji fills up by ten.", "complete", None),
+        (3, KYOTO, "user", "And where should I stay? Budget ≈ ¥15 000 a night.", "complete", None),
+        (4, KYOTO, "assistant", "Stay near Kyoto Station: fast trains, many hotels in that range.", "complete", None),
+        (5, PASTE, "user", paste.as_str(), "complete", None),
+        (6, PASTE, "assistant", "The panic comes from `unwrap` on line 412: the index is past the end of", "interrupted", Some("the connection to the model server was lost; the reply so far is kept")),
+        (7, RECIPES, "user", "A vegetarian ramen broth, please.", "complete", None),
+        (8, RECIPES, "assistant", "Kombu and shiitake dashi, then miso and sesame. Simmer, never boil.", "complete", None),
+        (9, RECIPES, "user", "And gyōza dough?", "complete", None),
+        (10, RECIPES, "assistant", "", "error", Some("the model server answered 500 Internal Server Error: out of memory")),
+    ];
+    for (id, chat, role, content, status, error) in rows {
+        message(
+            conn,
+            Row {
+                id,
+                chat,
+                role,
+                content,
+                status,
+                error,
+            },
+        )
+        .await;
+    }
+    run(
+        conn,
+        "INSERT INTO summaries (id, conversation_id, content, covers_through_message_id, \
+         token_count, model, created_at, edited_by_user) VALUES (1, ?, ?, 2, 41, ?, ?, 0)",
+        &[
+            Int(KYOTO),
+            Text("The user plans a trip to Kyoto (京都) in autumn; best time is late November."),
+            Text("llama-3.1-8b-instruct"),
+            Int(T0 + 50 * MINUTE),
+        ],
+    )
+    .await;
+    run(
+        conn,
+        "INSERT INTO settings (key, value, updated_at) VALUES ('theme', '\"dark\"', ?)",
+        &[Int(T0)],
+    )
+    .await;
+
+    if schema >= 2 {
+        run(conn, "UPDATE messages SET pinned = 1 WHERE id = 1", &[]).await;
+        for (id, tokens) in [(1, 38), (2, 31)] {
+            let (content,): (String,) = sqlx::query_as("SELECT content FROM messages WHERE id = ?")
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            run(
+                conn,
+                "INSERT INTO token_counts (message_id, tokenizer, content_hash, tokens) \
+                 VALUES (?, ?, ?, ?)",
+                &[
+                    Int(id),
+                    Text(TOKENIZER),
+                    Int(content_hash(&content)),
+                    Int(tokens),
+                ],
+            )
+            .await;
+        }
+        run(
+            conn,
+            "INSERT INTO model_profiles (tokenizer, context_length, learned_n_ctx, \
+             bytes_per_token, per_message_overhead, calibration_samples, last_estimate_error, \
+             mean_abs_estimate_error, updated_at) VALUES (?, 8192, 4096, 3.4, 7.5, 12, 0.05, 0.08, ?)",
+            &[Text(TOKENIZER), Int(T0 + 60 * MINUTE)],
+        )
+        .await;
+        run(
+            conn,
+            "INSERT INTO memory_windows (conversation_id, start_message_id, updated_at) \
+             VALUES (?, 7, ?)",
+            &[Int(RECIPES), Int(T0 + 60 * MINUTE)],
+        )
+        .await;
+    }
+
+    if schema >= 3 {
+        // Chat 1's last reply was regenerated: the first version (4) is set aside, the new one
+        // (11) shown; the user had pinned the first.
+        message(
+            conn,
+            Row {
+                id: 11,
+                chat: KYOTO,
+                role: "assistant",
+                content: "Try a ryokan in Higashiyama: tatami, onsen, and the old streets at dawn.",
+                status: "complete",
+                error: None,
+            },
+        )
+        .await;
+        run(
+            conn,
+            "UPDATE messages SET version_of = 4, hidden = 1, pinned = 1 WHERE id = 4",
+            &[],
+        )
+        .await;
+        run(
+            conn,
+            "UPDATE messages SET version_of = 4 WHERE id = 11",
+            &[],
+        )
+        .await;
+    }
+
+    if schema >= 4 {
+        run(
+            conn,
+            "UPDATE messages SET reasoning = ? WHERE id = 2",
+            &[Text("The user asks about seasons; autumn foliage peaks in late November in Kyoto. Mention crowds.")],
+        )
+        .await;
+    }
+
+    if schema >= 5 {
+        for (id, source) in [
+            (KYOTO, "model"),
+            (PASTE, "first_message"),
+            (NEW_CHAT, "default"),
+        ] {
+            run(
+                conn,
+                "UPDATE conversations SET title_source = ? WHERE id = ?",
+                &[Text(source), Int(id)],
+            )
+            .await;
+        }
+    }
+
+    if schema >= 6 {
+        run(
+            conn,
+            "UPDATE messages SET finish_reason = 'stop' WHERE status = 'complete' AND role = 'assistant'",
+            &[],
+        )
+        .await;
+        run(
+            conn,
+            "UPDATE messages SET finish_reason = 'length' WHERE id = 8",
+            &[],
+        )
+        .await;
+    }
+}

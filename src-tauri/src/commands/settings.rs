@@ -17,6 +17,8 @@ pub struct SettingsView {
     pub settings: AppSettings,
     pub endpoint: String,
     pub api_key: Option<KeyStorage>,
+    /// This build's version (the workspace's, in `Cargo.toml`), for the dialog's footer.
+    pub version: String,
 }
 
 #[tauri::command]
@@ -27,6 +29,7 @@ pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, Ip
         settings: AppSettings::load(&state.store).await,
         endpoint: client.endpoint().base_url(),
         api_key: state.keys.storage(client.endpoint().root()),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
     })
 }
 

@@ -202,7 +202,11 @@ system_prompt: string, model: string | null, temperature: number | null, top_p: 
  * The settings dialog's model: the app's settings, the server, and whether (and where) an API
  * key is kept for it. The key itself never leaves the Rust side.
  */
-export type SettingsView = { settings: AppSettings, endpoint: string, api_key: KeyStorage | null, };
+export type SettingsView = { settings: AppSettings, endpoint: string, api_key: KeyStorage | null, 
+/**
+ * This build's version (the workspace's, in `Cargo.toml`), for the dialog's footer.
+ */
+version: string, };
 
 /**
  * How a conversation remembers: stored as `params.memory` (`"summary"`, `"window"`, `"full"`).

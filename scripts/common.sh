@@ -15,6 +15,12 @@ APP_PACKAGES=(
 # native dialogs, xclip reads the clipboard).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick python3-venv xdotool xclip dbus)
 
+# What the package test adds: the validators software centres use, and rpm to read the .rpm back.
+PACKAGE_TEST_PACKAGES=(desktop-file-utils appstream rpm)
+
+# Where the project lives; the AppStream metainfo's links and screenshots point there.
+CONFAB_HOMEPAGE="${CONFAB_HOMEPAGE:-https://github.com/confab-app/confab}"
+
 # Each step prints its name; `step_times` (on exit) lists how long each one took, so a CI log shows
 # where the time goes.
 STEP_NAMES=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check and test: formatting, lints, the UI's type checks
-# and unit tests, the core and CLI tests, and the end-to-end tests of the real window under Xvfb.
+# and unit tests, the core and CLI tests, the end-to-end tests of the real window under Xvfb, and
+# the .deb/.rpm packages of the same build (installed, run and removed).
 #
 # The dependency graph is compiled once. Every cargo step selects the same packages (the whole
 # workspace) with the tests' dev-dependencies, so Cargo resolves the same features each time
@@ -14,7 +15,7 @@ trap step_times EXIT
 
 step "Installing what is missing"
 ensure_toolchains
-ensure_apt_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+ensure_apt_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PACKAGE_TEST_PACKAGES[@]}"
 ensure_ui_dependencies
 ensure_tauri_driver
 ensure_llama_venv
@@ -38,3 +39,6 @@ cargo test --workspace --lib --bins --test core --test cli --locked
 step "End-to-end tests: the real app (Xvfb + tauri-driver) and a real llama.cpp server"
 xvfb-run -a --server-args="-screen 0 1920x1080x24" \
   cargo test --workspace --test e2e --locked -- --test-threads=1
+
+step "Packages: the .deb and .rpm of this same build, validated, installed, run and removed"
+scripts/package-test.sh

@@ -17,7 +17,6 @@ use proptest::sample::Index;
 use proptest::strategy::Strategy as Gen;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Value};
-use sqlx::Connection;
 
 use crate::export::{chatgpt_fixture, sample};
 
@@ -99,7 +98,7 @@ struct Counts {
     text_bytes: i64,
 }
 
-async fn counts(db: &mut sqlx::SqliteConnection) -> Counts {
+async fn counts(db: &sqlx::SqlitePool) -> Counts {
     let (conversations, messages, summaries, text_bytes): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM conversations), (SELECT count(*) FROM messages),
                 (SELECT count(*) FROM summaries),
@@ -463,34 +462,32 @@ fn mutated_files_import_whole_or_not_at_all() {
     let rt = runtime();
     let files = rt.block_on(valid_files());
     let t = rt.block_on(TestStore::new());
-    let mut db = rt.block_on(async {
-        sqlx::SqliteConnection::connect(&format!(
+    let db = rt.block_on(async {
+        sqlx::SqlitePool::connect(&format!(
             "sqlite://{}",
             t.dir.path().join("confab.db").display()
         ))
         .await
         .unwrap()
     });
-    let db = RefCell::new(&mut db);
     let outcomes = RefCell::new(Outcomes::default());
     let check = |bytes: Vec<u8>| {
         rt.block_on(async {
-            let db = &mut **db.borrow_mut();
-            let before = counts(db).await;
+            let before = counts(&db).await;
             let Ok(plan) = parse_import(&bytes) else {
                 outcomes.borrow_mut().unparsed += 1;
-                prop_assert_eq!(counts(db).await, before);
+                prop_assert_eq!(counts(&db).await, before);
                 return Ok(());
             };
             match export::import(&t.store, &plan).await {
                 Err(e) => {
                     outcomes.borrow_mut().refused += 1;
-                    prop_assert_eq!(counts(db).await, before, "after {}", e);
+                    prop_assert_eq!(counts(&db).await, before, "after {}", e);
                 }
                 Ok(ids) => {
                     outcomes.borrow_mut().imported += 1;
                     prop_assert_eq!(ids.len(), plan.conversations.len());
-                    let after = counts(db).await;
+                    let after = counts(&db).await;
                     let preview = plan.preview();
                     prop_assert_eq!(
                         after.conversations - before.conversations,

@@ -10,6 +10,9 @@ import { renderMarkdown, StreamingMarkdown } from "./markdown";
 import { SAFE_LINK } from "./links";
 
 const RUNS = Number(import.meta.env.FUZZ_RUNS) || 100;
+/** Vitest's 5 s per test suits a hundred runs; a long run gets ample time in proportion (jsdom slows
+ * down as a run goes on), so only a hang fails it. */
+const TIMEOUT = 5_000 + RUNS * 200;
 
 // The renderer's own allowlist, written out again so a change to it has to change this too.
 const TAGS = new Set([
@@ -156,7 +159,7 @@ describe("renderMarkdown on fuzzed input", () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 
   it("renders a streaming reply safely at every step", () => {
     const text = fc.oneof(combined, mutated, anyText);
@@ -172,5 +175,5 @@ describe("renderMarkdown on fuzzed input", () => {
       }),
       { numRuns: Math.max(1, Math.floor(RUNS / 3)) },
     );
-  });
+  }, TIMEOUT);
 });

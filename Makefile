@@ -1,5 +1,5 @@
 # One entry point. `make run` and `make test` install what is missing first.
-.PHONY: run test fmt lint bindings bench bench-desktop
+.PHONY: run test fmt lint fuzz bindings bench bench-desktop
 
 run:
 	./scripts/run.sh
@@ -9,6 +9,13 @@ test:
 
 fmt:
 	cargo fmt --all
+
+# The property tests with far more cases than a test run gives them (minutes, not hours): the SSE
+# decoder (unit tests), the importers (the core's tests), the Markdown sanitising (vitest).
+fuzz:
+	PROPTEST_CASES=50000 cargo test --workspace --lib fuzz
+	PROPTEST_CASES=5000 cargo test --workspace --test core -- fuzz
+	cd ui && FUZZ_RUNS=2000 npx vitest run src/lib/markdown/sanitise.fuzz.test.ts
 
 # Rewrites ui/src/ipc/bindings.ts from the Rust types (a unit test fails while it is stale).
 bindings:

@@ -32,7 +32,8 @@ pub(crate) struct SseDecoder {
 impl SseDecoder {
     /// Feeds bytes from the network; complete events are appended to `out`.
     pub(crate) fn push(&mut self, mut bytes: &[u8], out: &mut VecDeque<SseEvent>) {
-        if self.pending_cr {
+        // An empty read says nothing about the byte after the `\r`: keep waiting for it.
+        if self.pending_cr && !bytes.is_empty() {
             self.pending_cr = false;
             if let Some(rest) = bytes.strip_prefix(b"\n") {
                 bytes = rest;
@@ -130,6 +131,9 @@ impl SseDecoder {
 }
 
 #[cfg(test)]
+mod fuzz;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -166,6 +170,14 @@ mod tests {
                 assert_eq!(got, expected, "split at {a} and {b}");
             }
         }
+    }
+
+    /// Found by the property tests: an empty read between the `\r` and the `\n` of a line end
+    /// made them two line ends, and the blank line between dispatched half an event.
+    #[test]
+    fn an_empty_read_inside_a_crlf_keeps_it_one_line_end() {
+        let events = decode(&[b"data: a\r", b"", b"\ndata: b\r\n\r\n"]);
+        assert_eq!(data(&events), ["a\nb"]);
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The core's integration tests, one binary with a module per topic: the store against real
 //! SQLite files, the LLM client and discovery against a scripted server (the fault server of
-//! `confab-test-support`), the chat service, memory, versions, settings, export and import, and
-//! fetching remote images.
+//! `confab-test-support`), the chat service, memory, versions, settings, export and import, property
+//! tests of the importers over random and mutated files, and fetching remote images.
 
 mod chat_service;
 mod disk_full;
 mod export;
+mod fuzz;
 mod harness;
 mod llm_client;
 mod llm_discovery;

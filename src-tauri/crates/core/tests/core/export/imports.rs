@@ -11,7 +11,7 @@ use confab_core::error::{Coded, ErrorCode};
 
 /// A ChatGPT export built from the documented shape: a regenerated reply (two branches), a null
 /// root, a hidden system node, a tool call, an image part, unicode.
-fn chatgpt_fixture() -> Value {
+pub(crate) fn chatgpt_fixture() -> Value {
     json!([
         {
             "title": "Café plans ☕",

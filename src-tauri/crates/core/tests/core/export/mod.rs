@@ -5,6 +5,8 @@ mod exports;
 mod imports;
 mod versions;
 
+pub(crate) use imports::chatgpt_fixture;
+
 use confab_core::export::{export_conversation, ExportOptions, Format};
 use confab_core::store::{
     Conversation, ConversationSettings, Finish, MessageStatus, NewMessage, NewSummary, Store,
@@ -13,7 +15,7 @@ use confab_test_support::store::TestStore;
 use serde_json::{json, Value};
 
 /// A conversation with a bit of everything.
-async fn sample(t: &TestStore) -> Conversation {
+pub(crate) async fn sample(t: &TestStore) -> Conversation {
     let chat = t.chat("Trip to Zürich <planning> & \"notes\"").await;
     let chat = t
         .store

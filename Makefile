@@ -7,6 +7,10 @@ run:
 test:
 	./scripts/test.sh
 
+# Release .deb and .rpm packages in target/release/bundle/ (see the README's Install section).
+package:
+	./scripts/package.sh
+
 fmt:
 	cargo fmt --all
 

@@ -138,11 +138,14 @@ enum Command {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_log();
     match run(cli).await {
         Ok(code) => code,
         // The reader of our output went away: what it wanted, it has.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
+            // The sentence for the person; the whole chain, with every cause, for the log.
+            tracing::error!(error = ?err, "confab-cli failed");
             eprintln!("confab-cli: {}", one_sentence(&err));
             ExitCode::FAILURE
         }
@@ -231,6 +234,17 @@ fn one_sentence(err: &anyhow::Error) -> String {
         line.push_str(&text);
     }
     line
+}
+
+/// A log on stderr only when `CONFAB_LOG` asks for one (e.g. `CONFAB_LOG=debug`), so a terminal
+/// shows just the output and one sentence per error.
+fn init_log() {
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("CONFAB_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -146,6 +146,8 @@ async fn a_file_that_is_not_a_database_is_named_and_nothing_is_touched() -> Resu
     })
     .await?;
     app.screenshot("recovery-not-a-database").await?;
+    app.resize(520, 640).await?;
+    app.screenshot("recovery-not-a-database-520x640").await?;
     app.quit().await?;
     assert_eq!(
         std::fs::read(&db)?,

@@ -8,7 +8,8 @@
 //! - Timestamps are UTC, taken from an injected [`Clock`], stored as INTEGER milliseconds since the
 //!   epoch (compact, sortable, exact round trip at millisecond precision).
 //! - Every multi-step write is one transaction; bad input is refused before anything is written.
-//! - Full-text search uses FTS5's trigram tokenizer, so it matches substrings in any script.
+//! - Search: a word index (FTS5 unicode61, BM25) and a trigram index for substrings and CJK
+//!   (`search/`).
 //! - A reply can have several versions, one shown ([`Store::regenerate_reply`],
 //!   [`Store::select_version`]); every read of "the conversation" sees the shown ones only.
 //! - Limits: [`MAX_CONTENT_BYTES`], [`MAX_TITLE_CHARS`], [`MAX_SYSTEM_PROMPT_BYTES`].
@@ -51,7 +52,9 @@ pub use messages::{Finish, Message, MessageStatus, NewMessage, Role, RANGE_COUNT
 pub use profiles::{
     content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,
 };
-pub use search::SearchHit;
+pub use search::{
+    SearchHit, SearchMode, SearchQuery, SearchResults, Snippet, TitleHit, MAX_SEARCH_LIMIT,
+};
 pub use snapshot::{backups_dir, SnapshotKind, SNAPSHOTS_KEPT};
 pub use summaries::{NewSummary, Summary};
 pub use upgrade::{lock_path, UPGRADE_LOCK_WAIT};
@@ -78,7 +81,10 @@ pub enum StoreError {
     NotFound { entity: &'static str, id: i64 },
     #[error("{0}")]
     InvalidInput(String),
-    #[error("could not open the database at {path}: {source}")]
+    #[error(
+        "could not open the database at {path} ({source}): check that it is a file you may read \
+         and write, in a folder you may write to"
+    )]
     Open {
         path: String,
         #[source]

@@ -12,6 +12,7 @@ mod llm_client;
 mod llm_discovery;
 mod memory;
 mod remote_images;
+mod search;
 mod settings;
 mod store_conversations;
 mod store_fixtures;

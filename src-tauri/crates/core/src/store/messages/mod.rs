@@ -36,7 +36,7 @@ impl Role {
         }
     }
 
-    fn parse(s: &str) -> Self {
+    pub(crate) fn parse(s: &str) -> Self {
         match s {
             "system" => Self::System,
             "user" => Self::User,

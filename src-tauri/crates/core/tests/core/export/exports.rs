@@ -49,7 +49,12 @@ async fn json_round_trips_to_an_identical_conversation() {
     let original = export_string(&t.store, &chat, Format::Json, false).await;
     assert_eq!(normalised(&original), normalised(&first));
     // Full-text search finds the imported messages too.
-    let hits = t.store.search("Zürich", 10).await.unwrap();
+    let hits = t
+        .store
+        .search(&confab_core::store::SearchQuery::text("Zürich"))
+        .await
+        .unwrap()
+        .hits;
     assert!(hits.iter().any(|h| h.conversation_id == again[0]));
 }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use confab_core::clock::ManualClock;
 use confab_core::store::{
-    backups_dir, migration_count, ConversationId, ListConversations, MessageId, Store,
+    backups_dir, migration_count, ConversationId, ListConversations, MessageId, SearchQuery, Store,
 };
 use dump::RawChat;
 
@@ -125,7 +125,11 @@ async fn every_fixture_opens_in_this_build_keeps_every_chat_and_leaves_a_snapsho
             latest as u64
         );
         keeps_every_chat(&store, &raw, schema).await;
-        let hits = store.search("Киото", 10).await.unwrap();
+        let hits = store
+            .search(&SearchQuery::text("Киото"))
+            .await
+            .unwrap()
+            .hits;
         assert_eq!(
             hits.iter().map(|h| h.message_id).collect::<Vec<_>>(),
             [MessageId(1)],

@@ -5,8 +5,8 @@ mod pages;
 
 use confab_core::error::{Coded, ErrorCode};
 use confab_core::store::{
-    ConversationId, Finish, MessageId, MessageStatus, NewMessage, NewSummary, Role, Store,
-    StoreError, MAX_CONTENT_BYTES,
+    ConversationId, Finish, MessageId, MessageStatus, NewMessage, NewSummary, Role, SearchQuery,
+    Store, StoreError, MAX_CONTENT_BYTES,
 };
 use confab_test_support::store::TestStore;
 
@@ -143,7 +143,15 @@ async fn deleting_a_conversation_removes_its_messages_summaries_and_search_entri
         })
         .await
         .unwrap();
-    assert_eq!(t.store.search("zebra", 10).await.unwrap().len(), 2);
+    assert_eq!(
+        t.store
+            .search(&SearchQuery::text("zebra"))
+            .await
+            .unwrap()
+            .hits
+            .len(),
+        2
+    );
 
     t.store.delete_conversation(doomed.id).await.unwrap();
     assert!(matches!(
@@ -157,7 +165,12 @@ async fn deleting_a_conversation_removes_its_messages_summaries_and_search_entri
         t.store.latest_summary(doomed.id).await,
         Err(StoreError::NotFound { .. })
     ));
-    let hits = t.store.search("zebra", 10).await.unwrap();
+    let hits = t
+        .store
+        .search(&SearchQuery::text("zebra"))
+        .await
+        .unwrap()
+        .hits;
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].conversation_id, kept.id);
     assert_eq!(t.store.message_count(kept.id).await.unwrap(), 1);
@@ -181,13 +194,20 @@ async fn full_text_search_finds_words_in_any_script_with_snippets() {
     let first = |q: &str| {
         let store = t.store.clone();
         let q = q.to_owned();
-        async move { store.search(&q, 10).await.unwrap() }
+        async move { store.search(&SearchQuery::text(q)).await.unwrap().hits }
     };
     let hits = first("brown fox").await;
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].conversation_title, "polyglot");
     assert_eq!(hits[0].role, Role::User);
-    assert!(hits[0].snippet.contains("[brown]"), "{}", hits[0].snippet);
+    let snippet = &hits[0].snippet;
+    let [start, end] = snippet.highlights[0];
+    let units: Vec<u16> = snippet.text.encode_utf16().collect();
+    assert_eq!(
+        String::from_utf16(&units[start as usize..end as usize]).unwrap(),
+        "brown",
+        "{snippet:?}"
+    );
     assert_eq!(first("QUICK").await.len(), 1, "case-insensitive");
     assert_eq!(first("Größe").await.len(), 1);
     assert_eq!(first("Straße").await.len(), 1);
@@ -211,7 +231,7 @@ async fn full_text_search_finds_words_in_any_script_with_snippets() {
         "col:fox",
         "^fox",
     ] {
-        let result = t.store.search(hostile, 10).await;
+        let result = t.store.search(&SearchQuery::text(hostile)).await;
         assert!(
             !matches!(result, Err(StoreError::Storage(_))),
             "{hostile:?} must not reach SQLite as syntax: {result:?}"
@@ -219,7 +239,11 @@ async fn full_text_search_finds_words_in_any_script_with_snippets() {
     }
     for empty in ["", "   "] {
         assert_eq!(
-            t.store.search(empty, 10).await.unwrap_err().code(),
+            t.store
+                .search(&SearchQuery::text(empty))
+                .await
+                .unwrap_err()
+                .code(),
             ErrorCode::InvalidInput
         );
     }
@@ -292,7 +316,13 @@ async fn a_failed_multi_step_write_leaves_nothing_behind() {
             ..
         }
     ));
-    assert!(t.store.search("void", 10).await.unwrap().is_empty());
+    assert!(t
+        .store
+        .search(&SearchQuery::text("void"))
+        .await
+        .unwrap()
+        .hits
+        .is_empty());
 
     // A summary pointing at another conversation's message is refused whole.
     let a = t.chat("a").await;

@@ -43,7 +43,12 @@ async fn a_regenerated_reply_keeps_its_earlier_version_out_of_sight() {
         2
     );
     assert!(
-        t.store.search("Red", 10).await.unwrap().is_empty(),
+        t.store
+            .search(&confab_core::store::SearchQuery::text("Red"))
+            .await
+            .unwrap()
+            .hits
+            .is_empty(),
         "hidden is not found"
     );
 
@@ -292,10 +297,21 @@ async fn editing_the_last_question_sets_its_replies_aside() {
         [(cut.id, true), (again.id, true), (edited.reply.id, false)]
     );
     assert_eq!(
-        t.store.search("typo", 10).await.unwrap()[0].message_id,
+        t.store
+            .search(&confab_core::store::SearchQuery::text("typo"))
+            .await
+            .unwrap()
+            .hits[0]
+            .message_id,
         q2.id
     );
-    assert!(t.store.search("again", 10).await.unwrap().is_empty());
+    assert!(t
+        .store
+        .search(&confab_core::store::SearchQuery::text("again"))
+        .await
+        .unwrap()
+        .hits
+        .is_empty());
     assert_eq!(
         t.store
             .edit_and_resend(q2.id, "again", None)

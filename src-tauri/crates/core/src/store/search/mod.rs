@@ -1,0 +1,255 @@
+//! Search every chat by what was said: one query over the visible messages of all chats (hidden
+//! reply versions are not found: no chat shows them) and over chat titles.
+//!
+//! - Words are matched with the word index (BM25 ranking, prefix matching for the word being
+//!   typed, case and diacritics folded); CJK and word-less text with the trigram index; one or two
+//!   such characters by a scan (see `query.rs` for which query uses which).
+//! - Any text is a valid query: it is split into words here and reaches SQLite quoted.
+//! - Filters: one chat, a role, a date range, pinned messages only. Paging by offset.
+//! - Each hit carries a snippet with the matches as offsets (`snippet.rs`), and a score (higher
+//!   is better: BM25's, negated).
+
+mod query;
+mod snippet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::{from_ms, ConversationId, MessageId, Result, Role, Store, StoreError};
+use query::Plan;
+pub use snippet::Snippet;
+
+/// The most hits one page holds.
+pub const MAX_SEARCH_LIMIT: u32 = 100;
+/// How many chats whose title matches come with the first page.
+const TITLE_HITS: i64 = 10;
+
+/// What to search for, and where.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct SearchQuery {
+    /// What the person typed.
+    pub text: String,
+    /// Only this chat.
+    pub conversation_id: Option<ConversationId>,
+    /// Only this role's messages.
+    pub role: Option<Role>,
+    /// Only messages written at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only messages written before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Only pinned messages.
+    pub pinned_only: bool,
+    /// Hits per page (1 to 100; 0 means 20).
+    pub limit: u32,
+    /// Hits to skip: the previous pages'.
+    pub offset: u32,
+}
+
+impl SearchQuery {
+    /// All chats, no filter, the first page.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Which index answered: see the module's notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchMode {
+    Words,
+    Substring,
+    Scan,
+}
+
+/// A message that matched.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct SearchHit {
+    pub conversation_id: ConversationId,
+    pub conversation_title: String,
+    pub message_id: MessageId,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub pinned: bool,
+    pub snippet: Snippet,
+    /// Higher is better; comparable within one search only.
+    pub score: f64,
+}
+
+/// A chat whose title matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct TitleHit {
+    pub conversation_id: ConversationId,
+    pub title: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct SearchResults {
+    pub hits: Vec<SearchHit>,
+    /// Chats whose title has every word; on the first page of an all-chats search only.
+    pub titles: Vec<TitleHit>,
+    /// Whether there is another page.
+    pub more: bool,
+    pub mode: SearchMode,
+}
+
+#[derive(sqlx::FromRow)]
+struct HitRow {
+    conversation_id: i64,
+    title: String,
+    message_id: i64,
+    role: String,
+    created_at: i64,
+    pinned: bool,
+    text: String,
+    rank: f64,
+}
+
+/// The part of every search's SQL after the FROM clause: the joins to the message whose id is
+/// `rowid`, and the filters, with their parameters at ?2..?6 (paging is at ?7, ?8).
+fn join_and_filter(rowid: &str) -> String {
+    format!(
+        "JOIN messages m ON m.id = {rowid}
+         JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.hidden = 0
+           AND (?2 IS NULL OR m.conversation_id = ?2)
+           AND (?3 IS NULL OR m.role = ?3)
+           AND (?4 IS NULL OR m.created_at >= ?4)
+           AND (?5 IS NULL OR m.created_at < ?5)
+           AND (?6 = 0 OR m.pinned = 1)"
+    )
+}
+
+impl Store {
+    /// One page of the messages (and, on the first page, chat titles) matching `query`, best
+    /// first. Any text is a valid query; an empty one is refused with what to do.
+    pub async fn search(&self, query: &SearchQuery) -> Result<SearchResults> {
+        let parsed = query::plan(&query.text).map_err(StoreError::invalid)?;
+        if let (Some(since), Some(until)) = (query.since, query.until) {
+            if since >= until {
+                return Err(StoreError::invalid(
+                    "the search's start date is not before its end date",
+                ));
+            }
+        }
+        let limit = match query.limit {
+            0 => 20,
+            n => n.min(MAX_SEARCH_LIMIT),
+        };
+        let (mode, sql, needle) = match &parsed.plan {
+            Plan::Words(expression) => (
+                SearchMode::Words,
+                ranked_sql("messages_words"),
+                expression.clone(),
+            ),
+            Plan::Substring(expression) => (
+                SearchMode::Substring,
+                ranked_sql("messages_fts"),
+                expression.clone(),
+            ),
+            Plan::Scan(text) => (SearchMode::Scan, scan_sql(), text.clone()),
+        };
+        let role = query.role.map(|r| r.as_str());
+        // One more than asked for says whether there is another page.
+        let rows: Vec<HitRow> = sqlx::query_as(&sql)
+            .bind(&needle)
+            .bind(query.conversation_id.map(|c| c.0))
+            .bind(role)
+            .bind(query.since.map(|t| t.timestamp_millis()))
+            .bind(query.until.map(|t| t.timestamp_millis()))
+            .bind(query.pinned_only)
+            .bind(i64::from(limit) + 1)
+            .bind(i64::from(query.offset))
+            .fetch_all(&self.pool)
+            .await?;
+        let more = rows.len() > limit as usize;
+        let hits = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(|r| SearchHit {
+                conversation_id: ConversationId(r.conversation_id),
+                conversation_title: r.title,
+                message_id: MessageId(r.message_id),
+                role: Role::parse(&r.role),
+                created_at: from_ms(r.created_at),
+                pinned: r.pinned,
+                snippet: match mode {
+                    SearchMode::Scan => Snippet::around(&r.text, &needle),
+                    _ => Snippet::from_marked(&r.text),
+                },
+                score: -r.rank,
+            })
+            .collect();
+        let titles = if query.offset == 0 && query.conversation_id.is_none() {
+            self.titles_matching(&parsed.terms).await?
+        } else {
+            Vec::new()
+        };
+        Ok(SearchResults {
+            hits,
+            titles,
+            more,
+            mode,
+        })
+    }
+
+    /// Chats whose title holds every term (ignoring case), most recently active first.
+    async fn titles_matching(&self, terms: &[String]) -> Result<Vec<TitleHit>> {
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = String::from("SELECT id, title, updated_at FROM conversations WHERE 1");
+        for i in 0..terms.len() {
+            sql.push_str(&format!(" AND instr(lower(title), ?{}) > 0", i + 1));
+        }
+        sql.push_str(&format!(
+            " ORDER BY updated_at DESC, id DESC LIMIT {TITLE_HITS}"
+        ));
+        let mut q = sqlx::query_as::<_, (i64, String, i64)>(&sql);
+        for term in terms {
+            q = q.bind(term);
+        }
+        Ok(q.fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|(id, title, updated_at)| TitleHit {
+                conversation_id: ConversationId(id),
+                title,
+                updated_at: from_ms(updated_at),
+            })
+            .collect())
+    }
+}
+
+/// A search through an FTS5 index, ranked by BM25, with a marked snippet.
+fn ranked_sql(index: &str) -> String {
+    format!(
+        "SELECT m.conversation_id, c.title, m.id AS message_id, m.role, m.created_at, m.pinned,
+                snippet({index}, 0, char(57344), char(57345), '…', 24) AS text,
+                bm25({index}) AS rank
+         FROM {index} {}
+           AND {index} MATCH ?1
+         ORDER BY rank, m.id DESC
+         LIMIT ?7 OFFSET ?8",
+        join_and_filter(&format!("{index}.rowid"))
+    )
+}
+
+/// A scan of message text for a string too short for either index, newest first.
+fn scan_sql() -> String {
+    format!(
+        "SELECT m.conversation_id, c.title, m.id AS message_id, m.role, m.created_at, m.pinned,
+                m.content AS text, 0.0 AS rank
+         FROM (SELECT id FROM messages WHERE instr(lower(content), lower(?1)) > 0) AS hits
+         {}
+         ORDER BY m.id DESC
+         LIMIT ?7 OFFSET ?8",
+        join_and_filter("hits.id")
+    )
+}

@@ -12,6 +12,7 @@ macro_rules! outln {
 mod chat;
 mod context;
 mod db;
+mod search;
 mod transfer;
 
 use std::path::PathBuf;
@@ -116,6 +117,26 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Search every chat's messages by what was said, best match first.
+    Search {
+        /// Words to find ("quotes" for a phrase); the last word also matches as a prefix.
+        query: String,
+        /// Only this conversation (see `confab-cli ls`).
+        #[arg(long, value_name = "ID")]
+        chat: Option<i64>,
+        /// Only messages of this role: user or assistant.
+        #[arg(long, value_name = "ROLE")]
+        role: Option<String>,
+        /// Only messages written on or after this date (2026-11-27, or an RFC 3339 time).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// How many hits to show (1 to 100).
+        #[arg(short = 'n', long, default_value_t = 20)]
+        limit: u32,
+        /// Print JSON: an array of {conversation_id, message_id, role, created_at, snippet, score}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Look after the database: check, backup, snapshots, restore, salvage.
     Db {
         #[command(subcommand)]
@@ -160,6 +181,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let store = open_store(cli.data_dir).await?;
     let code = match cli.command {
         Command::Db { .. } => unreachable!("handled above"),
+        Command::Search {
+            query,
+            chat,
+            role,
+            since,
+            limit,
+            json,
+        } => {
+            let search = search::Search {
+                query,
+                chat,
+                role,
+                since,
+                limit,
+                json,
+            };
+            search::run(&store, search).await?;
+            ExitCode::SUCCESS
+        }
         Command::Ls { limit, all, json } => {
             list(&store, limit, all, json).await?;
             ExitCode::SUCCESS

@@ -6,6 +6,7 @@ mod context;
 mod db;
 mod ls;
 mod open;
+mod search;
 mod transfer;
 
 use std::path::Path;

@@ -154,6 +154,14 @@ impl Store {
                 expression.clone(),
             ),
             Plan::Scan(text) => (SearchMode::Scan, scan_sql(), text.clone()),
+            Plan::Nothing => {
+                return Ok(SearchResults {
+                    hits: Vec::new(),
+                    titles: Vec::new(),
+                    more: false,
+                    mode: SearchMode::Words,
+                })
+            }
         };
         let role = query.role.map(|r| r.as_str());
         // One more than asked for says whether there is another page.

@@ -23,6 +23,8 @@ pub(super) enum Plan {
     Substring(String),
     /// The text to find by scanning.
     Scan(String),
+    /// Nothing searchable (only quotes): no hits, and no error either.
+    Nothing,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +108,7 @@ pub(super) fn plan(typed: &str) -> Result<Parsed, &'static str> {
         .collect();
     let n = bare.chars().count();
     let plan = match n {
-        0 => return Err("type a word to search for"),
+        0 => Plan::Nothing,
         1 | 2 => Plan::Scan(bare.clone()),
         _ => Plan::Substring(quoted(&bare)),
     };
@@ -176,7 +178,7 @@ mod tests {
         assert_eq!(plan("🙂").unwrap().plan, Plan::Scan("🙂".into()));
         assert_eq!(plan(":-)").unwrap().plan, Plan::Substring("\":-)\"".into()));
         assert!(plan("   ").is_err());
-        assert!(plan("\"\"").is_err());
+        assert_eq!(plan("\"\"").unwrap().plan, Plan::Nothing);
     }
 
     #[test]

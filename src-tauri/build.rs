@@ -36,6 +36,7 @@ fn main() {
         "edit_summary",
         "watch_updates",
         "load_image",
+        "search",
         "startup_status",
         "database_info",
         "list_snapshots",

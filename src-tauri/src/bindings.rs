@@ -112,6 +112,13 @@ pub fn render() -> String {
         crate::commands::transfer::ImportChoice,
         // Images in replies.
         links::RemoteImage,
+        // Search.
+        store::SearchQuery,
+        store::SearchMode,
+        store::Snippet,
+        store::SearchHit,
+        store::TitleHit,
+        store::SearchResults,
         // The recovery screen.
         crate::commands::recovery::DatabaseInfo,
         store::SnapshotKind,

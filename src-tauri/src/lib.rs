@@ -99,6 +99,7 @@ pub fn run() {
             commands::transfer::choose_import,
             commands::transfer::confirm_import,
             commands::transfer::cancel_import,
+            commands::search::search,
             commands::recovery::startup_status,
             commands::recovery::database_info,
             commands::recovery::list_snapshots,

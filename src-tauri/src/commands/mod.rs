@@ -10,6 +10,7 @@ pub mod links;
 pub mod memory;
 pub mod messages;
 pub mod recovery;
+pub mod search;
 pub mod server;
 pub mod settings;
 pub mod transfer;

@@ -18,6 +18,7 @@ mod memory_panel;
 mod reasoning;
 mod recovery;
 mod screenshots;
+mod search;
 mod settings;
 mod sidebar;
 mod smoke;

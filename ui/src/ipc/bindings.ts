@@ -350,6 +350,84 @@ mime: string, bytes: number,
 data_url: string, };
 
 /**
+ * What to search for, and where.
+ */
+export type SearchQuery = { 
+/**
+ * What the person typed.
+ */
+text: string, 
+/**
+ * Only this chat.
+ */
+conversation_id: ConversationId | null, 
+/**
+ * Only this role's messages.
+ */
+role: Role | null, 
+/**
+ * Only messages written at or after this time.
+ */
+since: string | null, 
+/**
+ * Only messages written before this time.
+ */
+until: string | null, 
+/**
+ * Only pinned messages.
+ */
+pinned_only: boolean, 
+/**
+ * Hits per page (1 to 100; 0 means 20).
+ */
+limit: number, 
+/**
+ * Hits to skip: the previous pages'.
+ */
+offset: number, };
+
+/**
+ * Which index answered: see the module's notes.
+ */
+export type SearchMode = "words" | "substring" | "scan";
+
+/**
+ * Text around a match, and the ranges of it that matched.
+ */
+export type Snippet = { text: string, 
+/**
+ * `[start, end)` ranges in UTF-16 code units of `text`.
+ */
+highlights: Array<[number, number]>, };
+
+/**
+ * A message that matched.
+ */
+export type SearchHit = { conversation_id: ConversationId, conversation_title: string, message_id: MessageId, role: Role, created_at: string, pinned: boolean, snippet: Snippet, 
+/**
+ * Higher is better; comparable within one search only.
+ */
+score: number, };
+
+/**
+ * A chat whose title matched.
+ */
+export type TitleHit = { conversation_id: ConversationId, title: string, updated_at: string, };
+
+/**
+ * One page of results.
+ */
+export type SearchResults = { hits: Array<SearchHit>, 
+/**
+ * Chats whose title has every word; on the first page of an all-chats search only.
+ */
+titles: Array<TitleHit>, 
+/**
+ * Whether there is another page.
+ */
+more: boolean, mode: SearchMode, };
+
+/**
  * Where the database and its snapshots are, and whether the file is there at all.
  */
 export type DatabaseInfo = { path: string, backups: string, exists: boolean, };

@@ -27,6 +27,8 @@ import type {
   SnapshotInfo,
   Restored,
   ReadableExport,
+  SearchQuery,
+  SearchResults,
 } from "./types";
 import { ERROR_CODES } from "./types";
 
@@ -308,4 +310,9 @@ export function retryStart(): Promise<void> {
 
 export function quitApp(): Promise<void> {
   return call("quit_app");
+}
+
+/** One page of the messages (and chat titles) matching `query`, best first. */
+export function search(query: SearchQuery): Promise<SearchResults> {
+  return call("search", { query });
 }

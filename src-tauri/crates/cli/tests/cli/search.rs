@@ -95,16 +95,15 @@ fn filters_and_limits() {
 
     let (_, out, _) = cli(dir.path(), &["ls", "--json"]);
     let chats: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
-    let servers = chats.iter().find(|c| c["title"] == "Servers").unwrap()["id"].to_string();
+    let servers_id = chats.iter().find(|c| c["title"] == "Servers").unwrap()["id"].clone();
+    let servers = servers_id.to_string();
     let (_, out, _) = cli(
         dir.path(),
         &["search", "staging", "--chat", &servers, "--json"],
     );
     let hits: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(hits.len(), 2);
-    assert!(hits
-        .iter()
-        .all(|h| h["conversation_id"].to_string() == servers));
+    assert!(hits.iter().all(|h| h["conversation_id"] == servers_id));
 
     let (_, out, _) = cli(dir.path(), &["search", "staging", "--limit", "1"]);
     assert!(out.contains("… more"), "{out}");

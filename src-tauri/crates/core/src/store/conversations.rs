@@ -350,13 +350,17 @@ impl Store {
 
     /// Deletes a conversation with its messages and summaries.
     pub async fn delete_conversation(&self, id: ConversationId) -> Result<()> {
+        // The write lock up front: the cascade reads before it writes (messages, both search
+        // indexes), and another connection's write in between must not fail it.
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM conversations WHERE id = ?")
             .bind(id.0)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(not_found(id));
         }
+        tx.commit().await?;
         Ok(())
     }
 

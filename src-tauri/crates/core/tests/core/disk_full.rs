@@ -99,6 +99,7 @@ async fn a_full_disk_stops_the_reply_keeps_what_was_saved_and_the_next_send_work
 
     // Space comes back (the old notes are deleted), and the same service sends again, on every
     // pooled connection in turn (a transaction the full disk rolled back once left one unusable).
+    svc.background_idle().await;
     full.delete_conversation(ballast.id).await.unwrap();
     for i in 0..4 {
         server.chat([Reply::sse([

@@ -32,6 +32,8 @@ pub(super) struct Parsed {
     pub plan: Plan,
     /// The words and phrases, lower-cased, for matching titles.
     pub terms: Vec<String>,
+    /// Each word to mark in a snippet, and whether it matched as a prefix.
+    pub marks: Vec<(String, bool)>,
 }
 
 /// CJK scripts: Han, kana, Hangul (written without spaces between words).
@@ -91,9 +93,18 @@ pub(super) fn plan(typed: &str) -> Result<Parsed, &'static str> {
             })
             .collect::<Vec<_>>()
             .join(" ");
+        let marks = terms
+            .iter()
+            .enumerate()
+            .flat_map(|(i, t)| {
+                let prefix = i == last && typing && t.len() == 1;
+                t.iter().map(move |w| (w.to_string(), prefix))
+            })
+            .collect();
         return Ok(Parsed {
             plan: Plan::Words(expression),
             terms: lowered,
+            marks,
         });
     }
     let bare: String = text
@@ -115,6 +126,7 @@ pub(super) fn plan(typed: &str) -> Result<Parsed, &'static str> {
     Ok(Parsed {
         plan,
         terms: vec![bare.to_lowercase()],
+        marks: Vec::new(),
     })
 }
 

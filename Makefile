@@ -34,6 +34,7 @@ bench:
 	cargo bench -p confab-core --bench stream_vs_curl
 	cargo bench -p confab-core --bench context_build
 	cargo bench -p confab-core --bench export
+	cargo bench -p confab-core --bench search
 	$(MAKE) bench-desktop
 
 # The real window against an empty Tauri window, through WebDriver: release builds, under Xvfb.

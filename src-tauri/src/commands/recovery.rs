@@ -10,7 +10,6 @@ use confab_core::store::recovery::{self, Restored, SnapshotInfo};
 use confab_core::store::{backups_dir, Store};
 use serde::Serialize;
 use tauri::State;
-use tauri_plugin_dialog::DialogExt;
 use ts_rs::TS;
 
 use crate::error::IpcError;
@@ -91,24 +90,20 @@ pub async fn export_readable(
     app: tauri::AppHandle,
     paths: State<'_, DataPaths>,
 ) -> Result<Option<ReadableExport>, IpcError> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog()
-        .file()
-        .set_title("Export what can still be read")
-        .set_file_name(format!(
-            "confab-readable-{}.json",
-            chrono::Local::now().format("%Y-%m-%d")
-        ))
-        .add_filter("Confab backup", &["json"])
-        .save_file(move |path| {
-            let _ = tx.send(path);
-        });
-    let Some(path) = rx.await.ok().flatten() else {
+    let file_name = format!(
+        "confab-readable-{}.json",
+        chrono::Local::now().format("%Y-%m-%d")
+    );
+    let Some(path) = super::ask_where_to_save(
+        &app,
+        "Export what can still be read",
+        file_name,
+        ("Confab backup", "json"),
+    )
+    .await?
+    else {
         return Ok(None);
     };
-    let path = path
-        .into_path()
-        .map_err(|e| IpcError::new(ErrorCode::InvalidInput, format!("cannot save there: {e}")))?;
     let store = Store::open_for_reading(&paths.database).await?;
     let mut file = ExportFile::create(&path)?;
     let saved = export::export_readable(&store, file.writer()).await;

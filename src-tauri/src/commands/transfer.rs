@@ -34,21 +34,16 @@ pub async fn export_conversation(
 ) -> Result<Option<Exported>, IpcError> {
     let format = Format::named(&format)?;
     let conversation = state.store.get_conversation(ConversationId(id)).await?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog()
-        .file()
-        .set_title("Export conversation")
-        .set_file_name(export::file_name(&conversation, format))
-        .add_filter(format.label(), &[format.extension()])
-        .save_file(move |path| {
-            let _ = tx.send(path);
-        });
-    let Some(path) = rx.await.ok().flatten() else {
+    let Some(path) = super::ask_where_to_save(
+        &app,
+        "Export conversation",
+        export::file_name(&conversation, format),
+        (format.label(), format.extension()),
+    )
+    .await?
+    else {
         return Ok(None);
     };
-    let path = path
-        .into_path()
-        .map_err(|e| IpcError::new(ErrorCode::InvalidInput, format!("cannot save there: {e}")))?;
     let options = ExportOptions {
         redact: false,
         endpoint: Some(state.chat.client().endpoint().base_url()),

@@ -109,12 +109,7 @@ pub async fn run(db: &Path, command: DbCommand) -> Result<ExitCode> {
             if let Some(why) = &saved.stopped {
                 outln!("Reading stopped early: {why}.")?;
             }
-            let complete = saved.unreadable.is_empty() && saved.stopped.is_none();
-            Ok(if complete {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Ok(exit(saved.unreadable.is_empty() && saved.stopped.is_none()))
         }
     }
 }

@@ -121,7 +121,6 @@ impl Snippet {
 
     /// Finds `needle` in `content` (ignoring ASCII case) and cuts the text around its first match.
     pub(super) fn around(content: &str, needle: &str) -> Self {
-        const AFTER: usize = LENGTH - BEFORE;
         let content: String = content.chars().map(unmarked).collect();
         let content = content.as_str();
         let lower = content.to_lowercase();
@@ -137,33 +136,9 @@ impl Snippet {
                 .find(needle.as_str())
                 .map(|byte| content[..byte].chars().count())
         };
-        let Some(at) = found else {
-            let text: String = chars.iter().take(BEFORE + AFTER).collect();
-            return Self {
-                text,
-                highlights: Vec::new(),
-            };
-        };
         let len = needle.chars().count();
-        let from = at.saturating_sub(BEFORE);
-        let to = (at + len + AFTER).min(chars.len());
-        let mut marked = String::new();
-        if from > 0 {
-            marked.push('…');
-        }
-        for (i, c) in chars[from..to].iter().enumerate() {
-            if from + i == at {
-                marked.push(OPEN);
-            }
-            marked.push(*c);
-            if from + i + 1 == at + len {
-                marked.push(CLOSE);
-            }
-        }
-        if to < chars.len() {
-            marked.push('…');
-        }
-        Self::from_marked(&marked)
+        let spans: Vec<(usize, usize)> = found.map(|at| (at, at + len)).into_iter().collect();
+        Self::cut(&chars, &spans)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use confab_core::paths::DATABASE_FILE;
+use confab_core::settings::{AppSettings, Theme};
 use confab_core::store::{ImportConversation, ImportMessage, MessageStatus, Role, Store};
 use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
@@ -147,6 +148,38 @@ async fn search_finds_a_message_deep_in_another_chat_and_enter_lands_on_it() -> 
         Ok(contents.contains(&later).then_some(()))
     })
     .await?;
+    app.quit().await?;
+
+    // The same in a narrow window in the dark theme: the search comes over the hidden list.
+    let store = Store::open(&data.path().join(DATABASE_FILE)).await?;
+    AppSettings {
+        theme: Theme::Dark,
+        ..Default::default()
+    }
+    .save(&store)
+    .await?;
+    store.close().await;
+    let app = App::launch(&data).await?;
+    app.resize(600, 700).await?;
+    app.client
+        .find(Locator::Css("body"))
+        .await?
+        .send_keys(&format!("{}{}f", Key::Control, Key::Shift))
+        .await?;
+    let input = app
+        .wait_for(Locator::Css("[data-testid=search-input]"))
+        .await?;
+    input.send_keys("staging").await?;
+    app.eventually("the hit in the narrow window", || async {
+        let n = app.texts("[data-testid=search-hit]").await?.len();
+        Ok((n == 1).then_some(()))
+    })
+    .await?;
+    app.screenshot("search-view-dark-600x700").await?;
+    input.send_keys(&Key::Enter.to_string()).await?;
+    app.wait_for(Locator::Css("[data-testid=message][data-found]"))
+        .await?;
+    app.screenshot("search-landed-dark-600x700").await?;
     app.quit().await?;
     Ok(())
 }

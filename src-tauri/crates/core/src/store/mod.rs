@@ -69,6 +69,8 @@ pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_SYSTEM_PROMPT_BYTES: usize = 64 * 1024;
 /// How long a writer waits for another to finish before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// SQLite's extended code for a write refused because the connection's snapshot is stale.
+const SQLITE_BUSY_SNAPSHOT: &str = "517";
 /// SQLite allows one writer at a time: a handful of connections covers concurrent reads.
 const MAX_CONNECTIONS: u32 = 4;
 
@@ -361,7 +363,21 @@ impl Store {
     /// transaction that reads before it writes can fail with `SQLITE_BUSY_SNAPSHOT` when another
     /// connection wrote in between, and the busy timeout does not help with that; an immediate
     /// one waits its turn instead.
+    ///
+    /// A pooled connection can be left holding a read snapshot older than another connection's
+    /// last write (seen after a full disk rolled a transaction back); such a connection cannot
+    /// take the write lock (`SQLITE_BUSY_SNAPSHOT`), so the next one in the pool is tried.
     async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        for _ in 1..MAX_CONNECTIONS {
+            match self.pool.begin_with("BEGIN IMMEDIATE").await {
+                Err(sqlx::Error::Database(e))
+                    if e.code().as_deref() == Some(SQLITE_BUSY_SNAPSHOT) =>
+                {
+                    tracing::debug!("a pooled connection had a stale snapshot; trying another");
+                }
+                began => return Ok(began?),
+            }
+        }
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 

@@ -95,12 +95,13 @@ async fn a_full_disk_stops_the_reply_keeps_what_was_saved_and_the_next_send_work
     );
     // It did not finish, so it can be continued.
     fresh.check_continuable(chat.id).await.unwrap();
-    fresh.close().await;
 
-    // Space comes back (the old notes are deleted), and the same service sends again, on every
-    // pooled connection in turn (a transaction the full disk rolled back once left one unusable).
+    // Space comes back (the old notes are deleted, here through a second handle as another window
+    // or confab-cli would), and the same service sends again, on every pooled connection in turn
+    // (a transaction the full disk rolled back once left one unusable).
     svc.background_idle().await;
-    full.delete_conversation(ballast.id).await.unwrap();
+    fresh.delete_conversation(ballast.id).await.unwrap();
+    fresh.close().await;
     for i in 0..4 {
         server.chat([Reply::sse([
             delta(&format!("Short answer {i}.")),

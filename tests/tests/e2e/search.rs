@@ -177,8 +177,13 @@ async fn search_finds_a_message_deep_in_another_chat_and_enter_lands_on_it() -> 
     .await?;
     app.screenshot("search-view-dark-600x700").await?;
     input.send_keys(&Key::Enter.to_string()).await?;
-    app.wait_for(Locator::Css("[data-testid=message][data-found]"))
-        .await?;
+    app.eventually("the message found, shown", || async {
+        let found = app
+            .texts("[data-testid=message][data-found] [data-testid=message-content]")
+            .await?;
+        Ok((!found.is_empty()).then_some(()))
+    })
+    .await?;
     app.screenshot("search-landed-dark-600x700").await?;
     app.quit().await?;
     Ok(())

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use confab_core::llm::{LlmClient, WireRole};
-use confab_core::memory::{self, ContextSource, LeftOutReason, Part, ServerReports};
+use confab_core::memory::{self, ContextSource, LeftOutReason, Part, RecallSource, ServerReports};
 use confab_core::settings::{AppSettings, Strategy};
 use confab_core::store::{ConversationId, Store};
 
@@ -13,6 +13,7 @@ pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool
         store,
         client,
         &ServerReports::new(),
+        &confab_core::recall::Recall::new(),
         &defaults,
         &conversation,
     )
@@ -34,6 +35,7 @@ pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool
             Strategy::SummaryWindow => "summary + window",
             Strategy::SlidingWindow => "sliding window",
             Strategy::FullHistory => "full history",
+            Strategy::Recall => "recall + summary + window",
         }
     )?;
     outln!(
@@ -80,6 +82,20 @@ pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool
                 format!("pinned message {message_id} ({})", role(item.role))
             }
             Part::Recent { message_id } => format!("message {message_id} ({})", role(item.role)),
+            Part::Recalled {
+                message_id,
+                score,
+                source,
+            } => format!(
+                "recalled {message_id} ({}, {}{})",
+                role(item.role),
+                source_name(*source),
+                if *score > 0.0 {
+                    format!(" {score:.4}")
+                } else {
+                    String::new()
+                }
+            ),
         };
         outln!(
             "{:>7}{} {what:<34} {}",
@@ -87,6 +103,36 @@ pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool
             if item.exact { " " } else { "~" },
             preview(&message)
         )?;
+        if matches!(item.part, Part::Recalled { .. }) {
+            outln!("{:>9}{}", "", item.why)?;
+        }
+    }
+    if let Some(recall) = &r.recall {
+        outln!("\nRecall:")?;
+        match (&recall.embedding_model, &recall.words_only_reason) {
+            (Some(model), _) => outln!("  by words and meaning (embeddings from {model})")?,
+            (None, Some(why)) => outln!("  by words alone: {why}")?,
+            (None, None) => outln!("  by words")?,
+        }
+        if recall.share == 0 {
+            outln!("  nothing is older than the window yet")?;
+        } else {
+            outln!(
+                "  found {} earlier messages; the recalled turns take {} of the {} tokens recall may use",
+                recall.found,
+                recall.used,
+                recall.share
+            )?;
+        }
+        for c in &recall.left_out {
+            outln!(
+                "  left out: message {} ({}, score {:.4}): its turn needs {} tokens, no room left",
+                c.message_id,
+                source_name(c.source),
+                c.score,
+                c.tokens
+            )?;
+        }
     }
     if !r.left_out.is_empty() {
         outln!("\nLeft out:")?;
@@ -114,6 +160,15 @@ pub async fn show(store: &Store, client: Option<&LlmClient>, id: i64, json: bool
         outln!("Note: {note}")?;
     }
     Ok(())
+}
+
+fn source_name(source: RecallSource) -> &'static str {
+    match source {
+        RecallSource::Words => "words",
+        RecallSource::Vectors => "meaning",
+        RecallSource::Both => "words + meaning",
+        RecallSource::Turn => "same turn",
+    }
 }
 
 fn role(role: WireRole) -> &'static str {

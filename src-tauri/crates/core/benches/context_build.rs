@@ -88,9 +88,16 @@ async fn main() {
                 let start = Instant::now();
                 // As a reply does: the app's defaults are read for each request.
                 let defaults = AppSettings::load(&store).await;
-                let built = memory::build(&store, None, &servers, &defaults, &chat)
-                    .await
-                    .expect("build");
+                let built = memory::build(
+                    &store,
+                    None,
+                    &servers,
+                    &Default::default(),
+                    &defaults,
+                    &chat,
+                )
+                .await
+                .expect("build");
                 times.push(start.elapsed());
                 sent = built.request.messages.len();
             }

@@ -43,6 +43,7 @@ pub enum ErrorCode {
     Unauthorized,
     RateLimited,
     ModelLoading,
+    NoEmbeddings,
     ServerError,
     Protocol,
     Interrupted,
@@ -69,7 +70,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 37] = [
+    pub const ALL: [Self; 38] = [
         Self::NotFound,
         Self::InvalidInput,
         Self::Storage,
@@ -90,6 +91,7 @@ impl ErrorCode {
         Self::Unauthorized,
         Self::RateLimited,
         Self::ModelLoading,
+        Self::NoEmbeddings,
         Self::ServerError,
         Self::Protocol,
         Self::Interrupted,
@@ -132,6 +134,7 @@ impl ErrorCode {
             Self::Unauthorized => "unauthorized",
             Self::RateLimited => "rate_limited",
             Self::ModelLoading => "model_loading",
+            Self::NoEmbeddings => "no_embeddings",
             Self::ServerError => "server_error",
             Self::Protocol => "protocol",
             Self::Interrupted => "interrupted",

@@ -12,6 +12,7 @@ pub mod links;
 pub mod llm;
 pub mod memory;
 pub mod paths;
+pub mod recall;
 pub mod secrets;
 pub mod server;
 pub mod settings;

@@ -42,6 +42,31 @@ pub struct AppSettings {
     pub context_length: Option<u64>,
     /// Whether the model names a new chat after its first reply (else the first question does).
     pub model_titles: bool,
+    /// Where recall's embeddings come from.
+    pub recall: RecallSettings,
+}
+
+/// Where recall's embeddings come from (see [`crate::recall`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct RecallSettings {
+    /// Find earlier messages by meaning too, with an embedding model (else by words alone).
+    pub embeddings: bool,
+    /// The server that makes the embeddings; `None`: the chat server.
+    pub endpoint: Option<String>,
+    /// The embedding model; `None`: one the server lists as an embedding model (or its only
+    /// model, on a server of its own).
+    pub model: Option<String>,
+}
+
+impl Default for RecallSettings {
+    fn default() -> Self {
+        Self {
+            embeddings: true,
+            endpoint: None,
+            model: None,
+        }
+    }
 }
 
 impl Default for AppSettings {
@@ -55,6 +80,7 @@ impl Default for AppSettings {
             max_tokens: None,
             context_length: None,
             model_titles: true,
+            recall: RecallSettings::default(),
         }
     }
 }
@@ -77,10 +103,10 @@ impl AppSettings {
 
     /// Checks and saves the settings; returns them tidied (trimmed model name).
     pub async fn save(mut self, store: &Store) -> Result<Self, StoreError> {
-        self.model = self
-            .model
-            .map(|m| m.trim().to_owned())
-            .filter(|m| !m.is_empty());
+        let tidy = |s: Option<String>| s.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
+        self.model = tidy(self.model);
+        self.recall.endpoint = tidy(self.recall.endpoint);
+        self.recall.model = tidy(self.recall.model);
         self.validate()?;
         store.set_setting(APP_SETTINGS, &self).await?;
         Ok(self)
@@ -93,10 +119,18 @@ impl AppSettings {
             self.max_tokens,
             self.context_length,
         )?;
-        if self.model.as_ref().is_some_and(|m| m.len() > 256) {
+        let models = [&self.model, &self.recall.model];
+        if models
+            .iter()
+            .any(|m| m.as_ref().is_some_and(|m| m.len() > 256))
+        {
             return Err(StoreError::invalid(
                 "a model name is at most 256 characters",
             ));
+        }
+        if let Some(endpoint) = &self.recall.endpoint {
+            crate::llm::Endpoint::new(endpoint, None)
+                .map_err(|e| StoreError::invalid(format!("the embedding server: {e}")))?;
         }
         crate::store::check_system_prompt(&self.system_prompt)
     }
@@ -244,7 +278,8 @@ impl ChatOptions {
     }
 }
 
-/// How a conversation remembers: stored as `params.memory` (`"summary"`, `"window"`, `"full"`).
+/// How a conversation remembers: stored as `params.memory` (`"summary"`, `"window"`, `"full"`,
+/// `"recall"`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(rename = "MemoryStrategy")]
@@ -256,6 +291,9 @@ pub enum Strategy {
     /// A rolling summary of older turns, then the newest messages (the default).
     #[default]
     SummaryWindow,
+    /// The summary and the newest messages, and the earlier turns most relevant to the new
+    /// message, found by words and meaning ([`crate::recall`]).
+    Recall,
 }
 
 impl Strategy {
@@ -265,7 +303,13 @@ impl Strategy {
             Self::FullHistory => "full",
             Self::SlidingWindow => "window",
             Self::SummaryWindow => "summary",
+            Self::Recall => "recall",
         }
+    }
+
+    /// Whether older turns are folded into a rolling summary.
+    pub fn summarizes(self) -> bool {
+        matches!(self, Self::SummaryWindow | Self::Recall)
     }
 
     pub fn parse(name: &str) -> Option<Self> {
@@ -273,6 +317,7 @@ impl Strategy {
             "full" | "full_history" => Some(Self::FullHistory),
             "window" | "sliding_window" => Some(Self::SlidingWindow),
             "summary" | "summary_window" => Some(Self::SummaryWindow),
+            "recall" => Some(Self::Recall),
             _ => None,
         }
     }
@@ -298,6 +343,7 @@ mod tests {
             Strategy::FullHistory,
             Strategy::SlidingWindow,
             Strategy::SummaryWindow,
+            Strategy::Recall,
         ] {
             assert_eq!(Strategy::parse(s.as_str()), Some(s));
         }

@@ -126,6 +126,51 @@ fn is_title_request(body: &serde_json::Value) -> bool {
     body["messages"][0]["content"].as_str() == Some(confab_core::chat::TITLE_INSTRUCTIONS)
 }
 
+/// Makes an embedding vector from a text.
+pub type EmbedFn = Arc<dyn Fn(&str) -> Vec<f32> + Send + Sync>;
+
+/// Words the test vectors leave out, as an embedding model gives them little weight.
+const UNWEIGHTED: &[&str] = &[
+    "the", "and", "what", "which", "who", "where", "when", "how", "does", "did", "our", "you",
+    "your", "for", "with", "that", "this", "are", "was", "have", "has", "can", "could", "give",
+    "keep", "it", "is", "in", "on", "at", "me", "my", "do", "we", "us", "from", "into", "onto",
+    "until", "much", "may", "get", "being", "before", "will", "take", "place", "remind", "what's",
+];
+
+/// Deterministic test vectors: each word (lower-cased, letters and digits) is mapped through
+/// `concepts` (word → concept, so that synonyms share one) and hashed into one of `dims`
+/// dimensions; the vector counts them. Texts sharing concepts are close; others are orthogonal
+/// but for hash collisions.
+pub fn concept_vectors(dims: usize, concepts: &[(&str, &str)]) -> EmbedFn {
+    let map: std::collections::HashMap<String, String> = concepts
+        .iter()
+        .map(|(w, c)| (w.to_string(), c.to_string()))
+        .collect();
+    Arc::new(move |text: &str| {
+        let mut v = vec![0f32; dims];
+        for word in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() > 2)
+        {
+            let word = word.to_lowercase();
+            if UNWEIGHTED.contains(&word.as_str()) {
+                continue;
+            }
+            let concept = map.get(&word).cloned().unwrap_or(word);
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in concept.bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+            v[(h % dims as u64) as usize] += 1.0;
+        }
+        if v.iter().all(|x| *x == 0.0) {
+            v[0] = 1.0;
+        }
+        v
+    })
+}
+
 #[derive(Default)]
 struct Shared {
     /// Per path prefix: scripted replies, used in order; the last one repeats.
@@ -135,6 +180,8 @@ struct Shared {
     count: AtomicUsize,
     disconnects: AtomicUsize,
     disconnected: Notify,
+    /// Answers `/v1/embeddings` when set and nothing is scripted there.
+    embed: Mutex<Option<EmbedFn>>,
 }
 
 pub struct FaultServer {
@@ -168,6 +215,29 @@ impl FaultServer {
             .lock()
             .unwrap()
             .push((path.to_owned(), replies.into_iter().collect()));
+    }
+
+    /// Serves `/v1/embeddings` (batches included) with vectors from `embed` (see
+    /// [`concept_vectors`]), and lists `model` as an embedding model in `/v1/models`.
+    pub fn embeddings(&self, model: &str, embed: EmbedFn) {
+        *self.shared.embed.lock().unwrap() = Some(embed);
+        self.script(
+            "/v1/models",
+            [Reply::json(
+                200,
+                &serde_json::json!({"object": "list", "data": [{"id": model, "object": "model"}]})
+                    .to_string(),
+            )],
+        );
+    }
+
+    /// The number of texts embedded so far, over all requests.
+    pub fn embedded_texts(&self) -> usize {
+        self.requests()
+            .iter()
+            .filter(|(path, _)| path == "/v1/embeddings")
+            .map(|(_, body)| body["input"].as_array().map_or(1, Vec::len))
+            .sum()
     }
 
     /// Scripts `/v1/chat/completions`.
@@ -256,7 +326,11 @@ async fn handle(State(shared): State<Arc<Shared>>, req: axum::extract::Request) 
     } else {
         path
     };
-    shared.requests.lock().unwrap().push((path.clone(), json));
+    shared
+        .requests
+        .lock()
+        .unwrap()
+        .push((path.clone(), json.clone()));
     let reply = {
         let mut script = shared.script.lock().unwrap();
         script
@@ -271,6 +345,11 @@ async fn handle(State(shared): State<Arc<Shared>>, req: axum::extract::Request) 
                 }
             })
     };
+    let embed = shared.embed.lock().unwrap().clone();
+    let reply = match (reply, embed) {
+        (None, Some(embed)) if path == "/v1/embeddings" => Some(embeddings_reply(&json, &embed)),
+        (reply, _) => reply,
+    };
     let Some(reply) = reply else {
         return Response::builder()
             .status(404)
@@ -283,6 +362,26 @@ async fn handle(State(shared): State<Arc<Shared>>, req: axum::extract::Request) 
     }
     let stream = ScriptedBody::new(reply.chunks, reply.ending, shared.clone());
     builder.body(Body::from_stream(stream)).unwrap()
+}
+
+fn embeddings_reply(body: &serde_json::Value, embed: &EmbedFn) -> Reply {
+    let inputs: Vec<String> = match &body["input"] {
+        serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+            .collect(),
+        _ => return Reply::json(400, r#"{"error":{"message":"input is required"}}"#),
+    };
+    let data: Vec<serde_json::Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, text)| serde_json::json!({"object": "embedding", "index": i, "embedding": embed(text)}))
+        .collect();
+    Reply::json(
+        200,
+        &serde_json::json!({"object": "list", "data": data, "model": body["model"]}).to_string(),
+    )
 }
 
 type Chunk = Result<Bytes, std::io::Error>;

@@ -35,6 +35,7 @@ pub use turn::{Turn, SAVE_INTERVAL};
 use crate::error::{Coded, ErrorCode};
 use crate::llm::LlmClient;
 use crate::memory::{self, summarize, BuiltContext, MemoryError, ServerReports};
+use crate::recall::Recall;
 use crate::settings::AppSettings;
 use crate::store::{ConversationId, Message, MessageId, NewMessage, Store, StoreError, Summary};
 
@@ -73,6 +74,8 @@ pub struct ChatService {
     client: RwLock<LlmClient>,
     active: Mutex<HashMap<ConversationId, CancellationToken>>,
     servers: ServerReports,
+    /// Recall's embedding model, vectors in memory and indexer progress.
+    recall: Arc<Recall>,
     /// Conversations whose summary is being folded right now.
     folding: Mutex<std::collections::HashSet<ConversationId>>,
     /// Background work (summary folds), so a front end can let it finish before exiting.
@@ -98,6 +101,7 @@ impl ChatService {
             client: RwLock::new(client),
             active: Mutex::new(HashMap::new()),
             servers: ServerReports::new(),
+            recall: Recall::new(),
             folding: Mutex::new(Default::default()),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
@@ -110,6 +114,33 @@ impl ChatService {
     /// A receiver that falls far behind misses the oldest ones (`Lagged`): reload the list then.
     pub fn updates(&self) -> tokio::sync::broadcast::Receiver<ServiceUpdate> {
         self.updates.subscribe()
+    }
+
+    /// Recall's state: its embedding model, the indexer's progress ([`Recall::watch`]).
+    pub fn recall(&self) -> &Arc<Recall> {
+        &self.recall
+    }
+
+    /// Starts the recall indexer in the background (see [`crate::recall::run_indexer`]): it
+    /// embeds messages while no reply streams, until [`ChatService::shut_down`].
+    pub fn start_indexing(self: &Arc<Self>) {
+        let service = Arc::downgrade(self);
+        let busy = service.clone();
+        let indexer = crate::recall::run_indexer(
+            self.store.clone(),
+            self.recall.clone(),
+            move || match service.upgrade() {
+                Some(s) => s.client(),
+                None => LlmClient::new(
+                    crate::llm::Endpoint::new("http://127.0.0.1:9", None).expect("a valid URL"),
+                    Default::default(),
+                    Default::default(),
+                ),
+            },
+            move || busy.upgrade().is_some_and(|s| !s.streaming().is_empty()),
+            self.shutdown.clone(),
+        );
+        self.tasks.spawn(indexer);
     }
 
     /// What servers reported about themselves in this process (context length, tokenizer).
@@ -130,6 +161,7 @@ impl ChatService {
             &self.store,
             Some(&client),
             &self.servers,
+            &self.recall,
             &defaults,
             &conversation,
         )
@@ -156,6 +188,7 @@ impl ChatService {
             &self.store,
             &client,
             &self.servers,
+            &self.recall,
             &defaults,
             conversation_id,
             &self.shutdown,
@@ -220,6 +253,7 @@ impl ChatService {
     /// Points new replies at another server; replies already streaming keep theirs.
     pub fn set_client(&self, client: LlmClient) {
         *self.client.write().unwrap_or_else(|e| e.into_inner()) = client;
+        self.recall.settings_changed();
     }
 
     /// Whether a reply is streaming in `conversation_id` right now.

@@ -81,6 +81,8 @@ impl Turn {
         if fold {
             self.service.fold_in_background(self.conversation_id);
         }
+        // New messages to embed for recall.
+        self.service.recall().wake();
         if message.status == MessageStatus::Complete {
             self.service.name_in_background(self.conversation_id);
         }
@@ -170,6 +172,7 @@ impl ChatService {
                 &self.store,
                 Some(client),
                 &self.servers,
+                &self.recall,
                 &defaults,
                 conversation,
             )
@@ -360,6 +363,7 @@ impl ChatService {
                             &self.store,
                             Some(client),
                             &self.servers,
+                            &self.recall,
                             &defaults,
                             &conversation,
                         )

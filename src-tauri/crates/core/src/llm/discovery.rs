@@ -77,7 +77,7 @@ impl LlmClient {
         response.json().await.ok()
     }
 
-    async fn get_json(&self, path: &str) -> Option<serde_json::Value> {
+    pub(crate) async fn get_json(&self, path: &str) -> Option<serde_json::Value> {
         self.probe_json(reqwest::Method::GET, path, None).await
     }
 

@@ -36,6 +36,12 @@ pub enum LlmError {
     RateLimited { retry_after: Option<Duration> },
     #[error("the server is still loading the model — wait a moment and try again")]
     ModelLoading,
+    #[error(
+        "the server at {url} does not make embeddings ({message}) — load an embedding model \
+         (e.g. nomic-embed-text in LM Studio or Ollama), start llama-server with --embeddings, or \
+         set an embedding server in Settings → Recall"
+    )]
+    NoEmbeddings { url: String, message: String },
     #[error("the server answered {status}: {message}")]
     Server { status: u16, message: String },
     #[error("the server sent something Confab cannot read ({message}): {excerpt:?}")]
@@ -81,6 +87,7 @@ impl Coded for LlmError {
             Self::Unauthorized { .. } => ErrorCode::Unauthorized,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::ModelLoading => ErrorCode::ModelLoading,
+            Self::NoEmbeddings { .. } => ErrorCode::NoEmbeddings,
             Self::Server { .. } => ErrorCode::ServerError,
             Self::Protocol { .. } => ErrorCode::Protocol,
             Self::Interrupted { .. } => ErrorCode::Interrupted,

@@ -7,11 +7,13 @@
 
 mod client;
 pub mod discovery;
+mod embeddings;
 mod error;
 mod sse;
 mod types;
 
 pub use client::{ChatStream, Endpoint, LlmClient};
+pub use embeddings::{looks_like_an_embedding_model, Embeddings, MAX_EMBED_BATCH};
 pub use error::LlmError;
 pub use types::{
     ChatMessage, ChatRequest, Completion, FinishReason, RetryPolicy, StreamEvent, Timeouts,

@@ -2,13 +2,16 @@
 //! report of how it was built (see the module docs of [`crate::memory`] for the order).
 
 use super::plan::{self, sendable};
+use super::recall::{self as recall_step, RECALL_SHARE};
 use super::report::push_left_out;
 use super::tokens;
 use super::{
     tokenizer_key, BuiltContext, ContextReport, ContextSource, Included, LeftOut, LeftOutReason,
-    MemoryError, Part, ServerReports, DEFAULT_CONTEXT_LENGTH, SUMMARY_HEADING,
+    MemoryError, Part, RecallBlock, RecallReport, ServerReports, DEFAULT_CONTEXT_LENGTH,
+    SUMMARY_HEADING,
 };
 use crate::llm::{ChatMessage, ChatRequest, LlmClient, WireRole};
+use crate::recall::Recall;
 use crate::settings::{AppSettings, Strategy};
 use crate::store::{Conversation, Message, MessageId, ModelProfile, Store};
 
@@ -17,11 +20,13 @@ const READ_BATCH: u32 = 64;
 
 /// The request for the next reply in `conversation` (whose newest message is the prompt), and the
 /// report of what it carries. With `client`, counts are exact where the server can tokenize and
-/// the context length is asked of the server; without, both come from what is stored.
+/// the context length is asked of the server; without, both come from what is stored. `recall`
+/// holds what the recall strategy has found out in this process (its embedding model, vectors).
 pub async fn build(
     store: &Store,
     client: Option<&LlmClient>,
     servers: &ServerReports,
+    recall: &Recall,
     defaults: &AppSettings,
     conversation: &Conversation,
 ) -> Result<BuiltContext, MemoryError> {
@@ -64,7 +69,7 @@ pub async fn build(
 
     let strategy = Strategy::of(conversation);
     let summary = match strategy {
-        Strategy::SummaryWindow => store.latest_summary(conversation.id).await?,
+        Strategy::SummaryWindow | Strategy::Recall => store.latest_summary(conversation.id).await?,
         _ => None,
     };
     let anchor = match strategy {
@@ -125,7 +130,7 @@ pub async fn build(
     pinned.retain(sendable);
     let pinned_counts = counter.count_messages(&pinned).await?;
 
-    let input = plan::Input {
+    let mut input = plan::Input {
         strategy,
         budget,
         overhead,
@@ -135,7 +140,77 @@ pub async fn build(
         candidates: candidates.iter().zip(counts).collect(),
         complete,
     };
-    let planned = plan::plan(&input)?;
+    let mut planned = plan::plan(&input)?;
+
+    // Recall: when there is history outside the window, a quarter of the budget is kept for the
+    // earlier turns most relevant to the newest user message.
+    let mut recalled: Option<recall_step::Outcome> = None;
+    let mut recall_report: Option<RecallReport> = None;
+    if strategy == Strategy::Recall {
+        let share = budget / RECALL_SHARE;
+        let older = floor.is_some() || planned.older_left_out;
+        let prompt = input
+            .candidates
+            .iter()
+            .rposition(|(m, _)| m.role == crate::store::Role::User && sendable(m));
+        if older && share > 0 && prompt.is_some() {
+            input.budget = budget - share;
+            match plan::plan(&input) {
+                Ok(p) => planned = p,
+                // The newest message needs the share too: no recall this time.
+                Err(_) => input.budget = budget,
+            }
+        }
+        let before = (0..input.candidates.len())
+            .find(|&i| planned.in_window(i, &input))
+            .map(|i| input.candidates[i].0.id);
+        match (prompt, before) {
+            (Some(prompt), Some(before)) if input.budget < budget => {
+                let sent = planned
+                    .pinned
+                    .iter()
+                    .map(|src| match *src {
+                        plan::Src::Pinned(i) => input.pinned[i].0.id,
+                        plan::Src::Candidate(i) => input.candidates[i].0.id,
+                    })
+                    .collect();
+                let outcome = recall_step::recall(recall_step::Ask {
+                    store,
+                    recall,
+                    client,
+                    settings: &defaults.recall,
+                    counter: &counter,
+                    conversation_id: conversation.id,
+                    prompt: input.candidates[prompt].0,
+                    before,
+                    sent,
+                    share: budget - input.budget,
+                })
+                .await?;
+                planned.used += outcome.report.used;
+                recall_report = Some(outcome.report.clone());
+                recalled = Some(outcome);
+            }
+            _ => {
+                recall_report = Some(RecallReport {
+                    embedding_model: None,
+                    words_only_reason: None,
+                    share: 0,
+                    used: 0,
+                    found: 0,
+                    left_out: Vec::new(),
+                })
+            }
+        }
+    }
+    let recall_prompt = recalled.as_ref().and_then(|r| {
+        (!r.chosen.is_empty()).then(|| {
+            input
+                .candidates
+                .iter()
+                .rposition(|(m, _)| m.role == crate::store::Role::User && sendable(m))
+        })?
+    });
 
     // The report, in send order.
     let mut items = Vec::new();
@@ -197,8 +272,53 @@ pub async fn build(
         });
         wire.push(to_wire(m));
     }
+    let mut recall_block = None;
     for (i, &(m, (tokens, exact))) in input.candidates.iter().enumerate() {
         if !planned.in_window(i, &input) {
+            continue;
+        }
+        if let (Some(outcome), true) = (&recalled, Some(i) == recall_prompt) {
+            let (text, entries) = recall_step::block(&outcome.chosen);
+            for chosen in &outcome.chosen {
+                for (m, score, source, (tokens, exact)) in &chosen.messages {
+                    items.push(Included {
+                        part: Part::Recalled {
+                            message_id: m.id,
+                            score: *score,
+                            source: *source,
+                        },
+                        role: wire_role(m),
+                        tokens: *tokens,
+                        exact: *exact,
+                        bytes: m.content.len() as u64,
+                        why: if *source == super::RecallSource::Turn {
+                            "the other half of a recalled turn".into()
+                        } else {
+                            chosen.why.clone()
+                        },
+                    });
+                }
+            }
+            let mut message = to_wire(m);
+            recall_block = Some(RecallBlock {
+                wire_index: wire.len(),
+                prefix_len: text.len(),
+                entries,
+            });
+            message.content = text + &message.content;
+            items.push(Included {
+                part: Part::Recent { message_id: m.id },
+                role: wire_role(m),
+                tokens,
+                exact,
+                bytes: m.content.len() as u64,
+                why: if Some(i) == planned.newest {
+                    "the newest message, always sent (after the recalled turns)".into()
+                } else {
+                    "a recent message (it carries the recalled turns)".into()
+                },
+            });
+            wire.push(message);
             continue;
         }
         let newest = Some(i) == planned.newest;
@@ -266,8 +386,9 @@ pub async fn build(
         bytes_per_token: profile.bytes_per_token,
         items,
         left_out,
-        summary_pending: strategy == Strategy::SummaryWindow && planned.older_left_out,
+        summary_pending: strategy.summarizes() && planned.older_left_out,
         notes,
+        recall: recall_report,
     };
     let new_window_start = match strategy {
         Strategy::SlidingWindow if report.window_start() != anchor => report.window_start(),
@@ -285,6 +406,7 @@ pub async fn build(
         request,
         report,
         new_window_start,
+        recall_block,
     })
 }
 

@@ -28,6 +28,7 @@ mod builder;
 pub mod facts;
 mod learn;
 mod plan;
+mod recall;
 mod report;
 mod servers;
 pub mod summarize;
@@ -41,6 +42,7 @@ pub use learn::{calibrate, learn_overflow};
 pub use plan::sendable;
 pub use report::{
     BuiltContext, ContextReport, ContextSource, Included, LeftOut, LeftOutReason, Part,
+    RecallBlock, RecallCandidate, RecallReport, RecallSource,
 };
 pub use servers::{tokenizer_key, ServerReports};
 pub use tokens::estimate_tokens;

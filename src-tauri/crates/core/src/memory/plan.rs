@@ -252,6 +252,7 @@ mod tests {
             Just(super::Strategy::FullHistory),
             Just(super::Strategy::SlidingWindow),
             Just(super::Strategy::SummaryWindow),
+            Just(super::Strategy::Recall),
         ]
     }
 

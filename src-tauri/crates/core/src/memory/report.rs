@@ -28,7 +28,7 @@ pub enum ContextSource {
 }
 
 /// One part of the request, in the order it is sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[ts(rename = "ContextPart")]
 pub enum Part {
@@ -44,6 +44,54 @@ pub enum Part {
     Recent {
         message_id: MessageId,
     },
+    /// An earlier message found relevant to the new one (the recall strategy), sent in the
+    /// retrieved-history block at the start of the newest user message.
+    Recalled {
+        message_id: MessageId,
+        /// The fused score (reciprocal rank fusion; higher is better).
+        score: f64,
+        source: RecallSource,
+    },
+}
+
+/// How a recalled message was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RecallSource {
+    /// It has words of the new message (the word index).
+    Words,
+    /// It is close in meaning (embedding vectors).
+    Vectors,
+    /// Both.
+    Both,
+    /// The other half of a turn that was found (its question or its answer).
+    Turn,
+}
+
+/// What the recall strategy found and chose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RecallReport {
+    /// The embedding model that took part (`<server root>#<model>`), if any.
+    pub embedding_model: Option<String>,
+    /// Why recall used words alone, when it did.
+    pub words_only_reason: Option<String>,
+    /// The tokens recall may take (a quarter of the budget) and took.
+    pub share: u64,
+    pub used: u64,
+    /// How many earlier messages were found, before choosing.
+    pub found: u32,
+    /// Found, but there was no room for their turn, best first.
+    pub left_out: Vec<RecallCandidate>,
+}
+
+/// A message recall found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RecallCandidate {
+    pub message_id: MessageId,
+    pub score: f64,
+    pub source: RecallSource,
+    /// Tokens its whole turn would take.
+    pub tokens: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -117,6 +165,8 @@ pub struct ContextReport {
     pub summary_pending: bool,
     /// Anything else worth saying (e.g. the summary did not fit).
     pub notes: Vec<String>,
+    /// What recall found and chose (the recall strategy only).
+    pub recall: Option<RecallReport>,
 }
 
 impl ContextReport {
@@ -129,7 +179,7 @@ impl ContextReport {
     /// the summary misses, or the window is over four fifths full (fold before it overflows, so
     /// the next requests keep a stable prefix).
     pub fn needs_fold(&self) -> bool {
-        self.strategy == Strategy::SummaryWindow
+        self.strategy.summarizes()
             && (self.summary_pending
                 || (self.used * 5 > self.budget * 4
                     && self
@@ -157,21 +207,37 @@ pub struct BuiltContext {
     /// For the sliding window: where the window now starts, to be stored once the request is
     /// sent.
     pub new_window_start: Option<MessageId>,
+    /// The retrieved-history block, when recall sent one: the wire message it starts, the length
+    /// of the block (heading and entries) before the message's own text, and each entry's text in
+    /// the report's order.
+    pub recall_block: Option<RecallBlock>,
+}
+
+/// Where the retrieved-history block went (see [`BuiltContext::recall_block`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecallBlock {
+    pub wire_index: usize,
+    pub prefix_len: usize,
+    pub entries: Vec<String>,
 }
 
 impl BuiltContext {
     /// The text of each report item, in the report's order (on the wire the system prompt and
     /// the summary travel as one system message).
     pub fn item_texts(&self) -> Vec<String> {
-        let mut wire = self.request.messages.iter();
+        let mut wire = self.request.messages.iter().enumerate();
         let has_system = self
             .report
             .items
             .iter()
             .any(|i| matches!(i.part, Part::SystemPrompt | Part::Summary { .. }));
         let system = if has_system { wire.next() } else { None };
-        let system = system.map_or("", |m| m.content.as_str());
+        let system = system.map_or("", |(_, m)| m.content.as_str());
         let summary_at = system.find(SUMMARY_HEADING);
+        let mut entries = self
+            .recall_block
+            .iter()
+            .flat_map(|b| b.entries.iter().cloned());
         self.report
             .items
             .iter()
@@ -184,7 +250,13 @@ impl BuiltContext {
                         .trim_start_matches('\n')
                         .to_owned()
                 }),
-                _ => wire.next().map_or(String::new(), |m| m.content.clone()),
+                Part::Recalled { .. } => entries.next().unwrap_or_default(),
+                _ => wire
+                    .next()
+                    .map_or(String::new(), |(i, m)| match &self.recall_block {
+                        Some(b) if b.wire_index == i => m.content[b.prefix_len..].to_owned(),
+                        _ => m.content.clone(),
+                    }),
             })
             .collect()
     }

@@ -43,17 +43,25 @@ pub async fn fold(
     store: &Store,
     client: &LlmClient,
     servers: &ServerReports,
+    recall: &crate::recall::Recall,
     defaults: &AppSettings,
     conversation_id: ConversationId,
     cancel: &CancellationToken,
 ) -> Result<Option<Summary>, FoldError> {
     let conversation = store.get_conversation(conversation_id).await?;
-    if Strategy::of(&conversation) != Strategy::SummaryWindow {
+    if !Strategy::of(&conversation).summarizes() {
         return Ok(None);
     }
-    let report = build(store, Some(client), servers, defaults, &conversation)
-        .await?
-        .report;
+    let report = build(
+        store,
+        Some(client),
+        servers,
+        recall,
+        defaults,
+        &conversation,
+    )
+    .await?
+    .report;
     if !report.needs_fold() {
         return Ok(None);
     }

@@ -193,6 +193,7 @@ mod tests {
             left_out: vec![],
             summary_pending: false,
             notes: vec![],
+            recall: None,
         }
     }
 

@@ -25,6 +25,7 @@ mod settings;
 mod snapshot;
 mod summaries;
 mod upgrade;
+mod vectors;
 mod versions;
 mod windows;
 
@@ -52,12 +53,14 @@ pub use messages::{Finish, Message, MessageStatus, NewMessage, Role, RANGE_COUNT
 pub use profiles::{
     content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,
 };
+pub(crate) use search::topic_words;
 pub use search::{
     SearchHit, SearchMode, SearchQuery, SearchResults, Snippet, TitleHit, MAX_SEARCH_LIMIT,
 };
 pub use snapshot::{backups_dir, SnapshotKind, SNAPSHOTS_KEPT};
 pub use summaries::{NewSummary, Summary};
 pub use upgrade::{lock_path, UPGRADE_LOCK_WAIT};
+pub use vectors::{IndexCount, StoredVector, Unindexed};
 pub use versions::{Edited, Regenerated, ReplyVersion, VersionError};
 
 /// The largest message or summary Confab stores: 1 MiB of UTF-8. Large enough for a long paste or a

@@ -80,6 +80,7 @@ async fn everything_fits_and_the_report_says_why_each_part_is_there() {
         &t.store,
         None,
         &ServerReports::new(),
+        &Default::default(),
         &AppSettings::load(&t.store).await,
         &chat,
     )
@@ -134,6 +135,7 @@ async fn a_long_history_keeps_the_newest_messages_and_reports_the_rest() {
         &t.store,
         None,
         &ServerReports::new(),
+        &Default::default(),
         &AppSettings::load(&t.store).await,
         &chat,
     )
@@ -178,6 +180,7 @@ async fn a_pinned_message_is_sent_even_when_old() {
         &t.store,
         None,
         &ServerReports::new(),
+        &Default::default(),
         &AppSettings::load(&t.store).await,
         &chat,
     )
@@ -228,6 +231,7 @@ async fn a_message_too_long_for_the_context_is_refused_with_a_way_forward() {
             &t.store,
             None,
             &ServerReports::new(),
+            &Default::default(),
             &AppSettings::load(&t.store).await,
             &chat
         )
@@ -249,14 +253,28 @@ async fn full_history_refuses_once_the_chat_no_longer_fits() {
     let chat = t.store.get_conversation(chat.id).await.unwrap();
     let servers = ServerReports::new();
     let defaults = AppSettings::load(&t.store).await;
-    assert!(memory::build(&t.store, None, &servers, &defaults, &chat)
-        .await
-        .is_ok());
+    assert!(memory::build(
+        &t.store,
+        None,
+        &servers,
+        &Default::default(),
+        &defaults,
+        &chat
+    )
+    .await
+    .is_ok());
     seed(&t, &chat, 30, 120).await;
     t.say(&chat, "ok").await;
-    let err = memory::build(&t.store, None, &servers, &defaults, &chat)
-        .await
-        .unwrap_err();
+    let err = memory::build(
+        &t.store,
+        None,
+        &servers,
+        &Default::default(),
+        &defaults,
+        &chat,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::HistoryTooLong);
     assert!(err.to_string().contains("summary + window"));
 }
@@ -514,6 +532,7 @@ async fn a_summary_the_user_edited_is_sent_and_the_next_fold_builds_on_it() {
         &t.store,
         None,
         &ServerReports::new(),
+        &Default::default(),
         &AppSettings::load(&t.store).await,
         &chat,
     )

@@ -3,7 +3,7 @@
 
 use confab_core::error::{Coded, ErrorCode};
 use confab_core::memory::{self, ContextSource, ServerReports};
-use confab_core::settings::{AppSettings, ChatOptions, Strategy, Theme};
+use confab_core::settings::{AppSettings, ChatOptions, RecallSettings, Strategy, Theme};
 use confab_core::store::ConversationSettings;
 use confab_test_support::store::TestStore;
 use serde_json::json;
@@ -21,11 +21,21 @@ async fn app_settings_default_then_round_trip() {
         max_tokens: Some(512),
         context_length: Some(8192),
         model_titles: false,
+        recall: RecallSettings {
+            embeddings: true,
+            endpoint: Some(" http://localhost:8081 ".into()),
+            model: Some(" nomic-embed-text ".into()),
+        },
     }
     .save(&t.store)
     .await
     .unwrap();
     assert_eq!(saved.model.as_deref(), Some("smollm2"));
+    assert_eq!(
+        saved.recall.endpoint.as_deref(),
+        Some("http://localhost:8081")
+    );
+    assert_eq!(saved.recall.model.as_deref(), Some("nomic-embed-text"));
     assert_eq!(AppSettings::load(&t.store).await, saved);
 }
 
@@ -88,6 +98,7 @@ async fn the_request_uses_the_app_defaults_where_the_chat_sets_nothing() {
         &t.store,
         None,
         &ServerReports::new(),
+        &Default::default(),
         &AppSettings::load(&t.store).await,
         &chat,
     )
@@ -115,6 +126,7 @@ async fn the_request_uses_the_app_defaults_where_the_chat_sets_nothing() {
         &t.store,
         None,
         &ServerReports::new(),
+        &Default::default(),
         &AppSettings::load(&t.store).await,
         &chat,
     )

@@ -12,6 +12,8 @@
 mod query;
 mod snippet;
 
+pub(crate) use query::topic_words;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -234,6 +236,40 @@ impl Store {
                 title,
                 updated_at: from_ms(updated_at),
             })
+            .collect())
+    }
+}
+
+impl Store {
+    /// The conversation's visible user and assistant messages before `before` that have any of
+    /// `terms` (see [`topic_words`]), best first by BM25, at most `limit`: the word half of recall.
+    /// Each comes with its score (higher is better).
+    pub async fn recall_words(
+        &self,
+        conversation_id: ConversationId,
+        terms: &[String],
+        before: MessageId,
+        limit: u32,
+    ) -> Result<Vec<(MessageId, f64)>> {
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(i64, f64)> = sqlx::query_as(&format!(
+            "SELECT {WORDS}.rowid, bm25({WORDS}) AS rank
+             FROM {WORDS} JOIN messages m ON m.id = {WORDS}.rowid
+             WHERE {WORDS} MATCH ?1 AND m.conversation_id = ?2 AND m.id < ?3 AND m.hidden = 0
+               AND m.role IN ('user', 'assistant') AND m.content <> ''
+             ORDER BY rank, m.id LIMIT ?4"
+        ))
+        .bind(query::any_of(terms))
+        .bind(conversation_id.0)
+        .bind(before.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, rank)| (MessageId(id), -rank))
             .collect())
     }
 }

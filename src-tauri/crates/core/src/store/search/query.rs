@@ -130,6 +130,52 @@ pub(super) fn plan(typed: &str) -> Result<Parsed, &'static str> {
     })
 }
 
+/// Words too common to say what a message is about (English), left out of a recall query.
+const STOPWORDS: &[&str] = &[
+    "a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as",
+    "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by",
+    "can", "could", "did", "do", "does", "doing", "down", "during", "each", "else", "ever", "few",
+    "for", "from", "further", "get", "got", "had", "has", "have", "having", "he", "her", "here",
+    "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just",
+    "know", "let", "like", "me", "more", "most", "much", "must", "my", "no", "nor", "not", "now",
+    "of", "off", "on", "once", "one", "only", "or", "other", "our", "ours", "out", "over", "own",
+    "please", "re", "remember", "same", "say", "said", "she", "should", "so", "some", "such",
+    "tell", "than", "that", "the", "their", "them", "then", "there", "these", "they", "thing",
+    "this", "those", "through", "to", "too", "under", "until", "up", "us", "very", "was", "we",
+    "well", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will",
+    "with", "would", "yes", "you", "your", "yours",
+];
+
+/// At most this many words of a message make its recall query.
+const MAX_RECALL_TERMS: usize = 24;
+
+/// The words of `text` that say what it is about (stopwords and one-letter words left out,
+/// lower-cased, each once, in order), for a recall query: any of them may match.
+pub(crate) fn topic_words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in words(text) {
+        let lower = word.to_lowercase();
+        if lower.chars().count() < 2 || STOPWORDS.contains(&lower.as_str()) || out.contains(&lower)
+        {
+            continue;
+        }
+        out.push(lower);
+        if out.len() == MAX_RECALL_TERMS {
+            break;
+        }
+    }
+    out
+}
+
+/// An FTS5 expression matching any of `terms`.
+pub(super) fn any_of(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| quoted(t))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +237,19 @@ mod tests {
         assert_eq!(plan(":-)").unwrap().plan, Plan::Substring("\":-)\"".into()));
         assert!(plan("   ").is_err());
         assert_eq!(plan("\"\"").unwrap().plan, Plan::Nothing);
+    }
+
+    #[test]
+    fn recall_queries_keep_the_words_that_say_something() {
+        assert_eq!(
+            topic_words("What was the IP of our staging server? The staging one."),
+            ["ip", "staging", "server"]
+        );
+        assert_eq!(any_of(&topic_words("Go or C#?")), r#""go""#);
+        assert!(topic_words("what is it? a, b").is_empty());
+        assert_eq!(topic_words("Ilse ilse ILSE"), ["ilse"]);
+        let many: String = (0..100).map(|i| format!("word{i} ")).collect();
+        assert_eq!(topic_words(&many).len(), MAX_RECALL_TERMS);
     }
 
     #[test]

@@ -31,6 +31,10 @@ static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[$€£¥]?\b\d+(?:[.,:]\d+)*(?:\s?%|\s?(?:km|kg|mb|gb|tb|ms|px|°[CF]))?")
         .expect("regex")
 });
+/// Ticket-style identifiers, kept whole: `PROJ-1234`, `CVE-2024-3094`, `RFC-9110`, `JIRA-12`.
+static IDENTIFIER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-[0-9]+\b").expect("identifier pattern")
+});
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"`[^`\n]{2,60}`",
@@ -190,7 +194,7 @@ pub fn extract(text: &str) -> Vec<String> {
         let trimmed = m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?']);
         take(m.start(), m.start() + trimmed.len(), &mut spans);
     }
-    for re in [&*EMAIL, &*DATE, &*CODE] {
+    for re in [&*EMAIL, &*IDENTIFIER, &*DATE, &*CODE] {
         for m in re.find_iter(text) {
             take(m.start(), m.end(), &mut spans);
         }
@@ -349,6 +353,21 @@ mod tests {
         assert!(
             !facts.iter().any(|f| f == "14" || f == "2027"),
             "parts of a date: {facts:?}"
+        );
+    }
+
+    #[test]
+    fn identifiers_are_kept_whole() {
+        let facts =
+            extract("Fixed in PROJ-1234, see CVE-2024-3094 and ticket ab-12 on 2024-03-29.");
+        assert!(has(&facts, "PROJ-1234"), "{facts:?}");
+        assert!(has(&facts, "CVE-2024-3094"), "{facts:?}");
+        assert!(!has(&facts, "1234") && !has(&facts, "3094"), "{facts:?}");
+        assert!(has(&facts, "2024-03-29"), "{facts:?}");
+        let summary = "The login bug is tracked as 1234.";
+        assert_eq!(
+            missing(summary, &["The login bug is PROJ-1234."]),
+            ["PROJ-1234"]
         );
     }
 

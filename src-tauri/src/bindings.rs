@@ -55,7 +55,7 @@ macro_rules! declare {
 
 /// The whole file.
 pub fn render() -> String {
-    use confab_core::{chat, export, links, llm, memory, secrets, settings, store};
+    use confab_core::{chat, export, links, llm, memory, recall, secrets, settings, store};
 
     let mut b = Bindings {
         // i64 ids and u64 counts are plain JSON numbers on the wire (all well below 2^53).
@@ -84,6 +84,7 @@ pub fn render() -> String {
         // Replies as they stream, and the app's own changes.
         chat::ChatEvent,
         chat::ServiceUpdate,
+        recall::RecallStatus,
         llm::Usage,
         llm::FinishReason,
         // Servers and settings.
@@ -92,12 +93,16 @@ pub fn render() -> String {
         secrets::KeyStorage,
         settings::Theme,
         settings::AppSettings,
+        settings::RecallSettings,
         settings::ChatOptions,
         crate::commands::settings::SettingsView,
         // The memory panel.
         settings::Strategy,
         memory::ContextSource,
         memory::Part,
+        memory::RecallSource,
+        memory::RecallReport,
+        memory::RecallCandidate,
         llm::WireRole,
         memory::Included,
         memory::LeftOutReason,

@@ -155,6 +155,7 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
     .await
     .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))??;
     let chat = Arc::new(ChatService::new(store.clone(), client));
+    chat.start_indexing();
     let settings = AppSettings::load(&store).await;
     // "System" leaves GTK's own preference alone.
     if settings.theme != confab_core::settings::Theme::System {

@@ -19,6 +19,8 @@ pub struct SettingsView {
     pub api_key: Option<KeyStorage>,
     /// This build's version (the workspace's, in `Cargo.toml`), for the dialog's footer.
     pub version: String,
+    /// What recall can use now: its embedding model, or why words alone, and the index's progress.
+    pub recall: confab_core::recall::RecallStatus,
 }
 
 #[tauri::command]
@@ -30,6 +32,7 @@ pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, Ip
         endpoint: client.endpoint().base_url(),
         api_key: state.keys.storage(client.endpoint().root()),
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        recall: state.chat.recall().status(),
     })
 }
 
@@ -43,6 +46,7 @@ pub async fn save_settings(
 ) -> Result<AppSettings, IpcError> {
     let saved = settings.save(&state.store).await?;
     apply_theme(&app, saved.theme);
+    state.chat.recall().settings_changed();
     Ok(saved)
 }
 

@@ -5,7 +5,7 @@
  * Every code the core (and the shell around it) can report. On the wire each is its snake_case
  * name, e.g. `"not_found"`.
  */
-export type ErrorCode = "not_found" | "invalid_input" | "storage" | "not_a_database" | "database_damaged" | "newer_database" | "database_locked" | "upgrade_failed" | "busy" | "nothing_to_regenerate" | "nothing_to_continue" | "not_last_reply" | "not_last_message" | "unreachable" | "timeout" | "context_overflow" | "model_not_found" | "unauthorized" | "rate_limited" | "model_loading" | "server_error" | "protocol" | "interrupted" | "cancelled" | "message_too_long" | "history_too_long" | "context_too_small" | "keyring" | "image_unreachable" | "image_unavailable" | "too_large" | "not_an_image" | "io" | "malformed" | "unknown_format" | "unsupported_version" | "internal";
+export type ErrorCode = "not_found" | "invalid_input" | "storage" | "not_a_database" | "database_damaged" | "newer_database" | "database_locked" | "upgrade_failed" | "busy" | "nothing_to_regenerate" | "nothing_to_continue" | "not_last_reply" | "not_last_message" | "unreachable" | "timeout" | "context_overflow" | "model_not_found" | "unauthorized" | "rate_limited" | "model_loading" | "no_embeddings" | "server_error" | "protocol" | "interrupted" | "cancelled" | "message_too_long" | "history_too_long" | "context_too_small" | "keyring" | "image_unreachable" | "image_unavailable" | "too_large" | "not_an_image" | "io" | "malformed" | "unknown_format" | "unsupported_version" | "internal";
 
 export type IpcError = { code: ErrorCode, message: string, };
 
@@ -130,7 +130,28 @@ message: Message, code: ErrorCode, error: string, } | { "type": "cancelled", mes
  * A change the service made on its own, outside any turn a front end is following: the front
  * ends listen through [`ChatService::updates`](super::ChatService::updates).
  */
-export type ServiceUpdate = { "type": "retitled", conversation: Conversation, } | { "type": "summary_folded", conversation_id: ConversationId, };
+export type ServiceUpdate = { "type": "retitled", conversation: Conversation, } | { "type": "summary_folded", conversation_id: ConversationId, } | { "type": "recall", status: RecallStatus, };
+
+/**
+ * What recall can use right now, for the app and the CLI to show.
+ */
+export type RecallStatus = { 
+/**
+ * The embedding model in use (`<server root>#<model>`), or `None`: words alone.
+ */
+embedding_model: string | null, 
+/**
+ * Why recall uses words alone, when it does.
+ */
+words_only_reason: string | null, 
+/**
+ * Messages with a vector from the model, of how many.
+ */
+indexed: number, total: number, 
+/**
+ * Whether the indexer is embedding messages now.
+ */
+indexing: boolean, };
 
 /**
  * Token counts the server reported.
@@ -187,7 +208,29 @@ context_length: number | null,
 /**
  * Whether the model names a new chat after its first reply (else the first question does).
  */
-model_titles: boolean, };
+model_titles: boolean, 
+/**
+ * Where recall's embeddings come from.
+ */
+recall: RecallSettings, };
+
+/**
+ * Where recall's embeddings come from (see [`crate::recall`]).
+ */
+export type RecallSettings = { 
+/**
+ * Find earlier messages by meaning too, with an embedding model (else by words alone).
+ */
+embeddings: boolean, 
+/**
+ * The server that makes the embeddings; `None`: the chat server.
+ */
+endpoint: string | null, 
+/**
+ * The embedding model; `None`: one the server lists as an embedding model (or its only
+ * model, on a server of its own).
+ */
+model: string | null, };
 
 /**
  * One chat's own options; `None` means "use the app's default".
@@ -206,12 +249,17 @@ export type SettingsView = { settings: AppSettings, endpoint: string, api_key: K
 /**
  * This build's version (the workspace's, in `Cargo.toml`), for the dialog's footer.
  */
-version: string, };
+version: string, 
+/**
+ * What recall can use now: its embedding model, or why words alone, and the index's progress.
+ */
+recall: RecallStatus, };
 
 /**
- * How a conversation remembers: stored as `params.memory` (`"summary"`, `"window"`, `"full"`).
+ * How a conversation remembers: stored as `params.memory` (`"summary"`, `"window"`, `"full"`,
+ * `"recall"`).
  */
-export type MemoryStrategy = "full_history" | "sliding_window" | "summary_window";
+export type MemoryStrategy = "full_history" | "sliding_window" | "summary_window" | "recall";
 
 /**
  * Where the context length came from.
@@ -221,7 +269,50 @@ export type ContextSource = "chat_setting" | "app_setting" | "server" | "model_s
 /**
  * One part of the request, in the order it is sent.
  */
-export type ContextPart = { "kind": "system_prompt" } | { "kind": "summary", summary_id: SummaryId, covers_through: MessageId, edited_by_user: boolean, } | { "kind": "pinned", message_id: MessageId, } | { "kind": "recent", message_id: MessageId, };
+export type ContextPart = { "kind": "system_prompt" } | { "kind": "summary", summary_id: SummaryId, covers_through: MessageId, edited_by_user: boolean, } | { "kind": "pinned", message_id: MessageId, } | { "kind": "recent", message_id: MessageId, } | { "kind": "recalled", message_id: MessageId, 
+/**
+ * The fused score (reciprocal rank fusion; higher is better).
+ */
+score: number, source: RecallSource, };
+
+/**
+ * How a recalled message was found.
+ */
+export type RecallSource = "words" | "vectors" | "both" | "turn";
+
+/**
+ * What the recall strategy found and chose.
+ */
+export type RecallReport = { 
+/**
+ * The embedding model that took part (`<server root>#<model>`), if any.
+ */
+embedding_model: string | null, 
+/**
+ * Why recall used words alone, when it did.
+ */
+words_only_reason: string | null, 
+/**
+ * The tokens recall may take (a quarter of the budget) and took.
+ */
+share: number, used: number, 
+/**
+ * How many earlier messages were found, before choosing.
+ */
+found: number, 
+/**
+ * Found, but there was no room for their turn, best first.
+ */
+left_out: Array<RecallCandidate>, };
+
+/**
+ * A message recall found.
+ */
+export type RecallCandidate = { message_id: MessageId, score: number, source: RecallSource, 
+/**
+ * Tokens its whole turn would take.
+ */
+tokens: number, };
 
 /**
  * Who said a message, as the wire format names it.
@@ -299,7 +390,11 @@ summary_pending: boolean,
 /**
  * Anything else worth saying (e.g. the summary did not fit).
  */
-notes: Array<string>, };
+notes: Array<string>, 
+/**
+ * What recall found and chose (the recall strategy only).
+ */
+recall: RecallReport | null, };
 
 /**
  * What the next request of a conversation carries: the memory panel's model.
@@ -508,6 +603,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "unauthorized",
   "rate_limited",
   "model_loading",
+  "no_embeddings",
   "server_error",
   "protocol",
   "interrupted",

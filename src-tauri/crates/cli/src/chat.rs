@@ -43,6 +43,8 @@ pub struct NewChat {
     pub model: Option<String>,
     pub system: Option<String>,
     pub temperature: Option<f32>,
+    /// The memory strategy's name (`summary`, `window`, `full`, `recall`).
+    pub memory: Option<String>,
 }
 
 pub async fn run(
@@ -103,6 +105,8 @@ pub async fn run(
         });
     }
 
+    // Recall's index grows while the chat runs (it waits while a reply streams).
+    service.start_indexing();
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         eprintln!(
@@ -166,8 +170,45 @@ pub async fn run(
             }
         }
     }
+    service.stop_indexing();
     service.background_idle().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `confab-cli index`: runs the recall indexer until every message has a vector.
+pub async fn index(store: Store, client: LlmClient) -> Result<ExitCode> {
+    let service = Arc::new(ChatService::new(store, client));
+    let mut watch = service.recall().watch();
+    service.start_indexing();
+    let mut shown = (u64::MAX, u64::MAX);
+    let outcome = loop {
+        if watch.changed().await.is_err() {
+            break Err("the indexer stopped".to_owned());
+        }
+        let s = watch.borrow_and_update().clone();
+        if let Some(why) = s.words_only_reason {
+            break Err(why);
+        }
+        if s.embedding_model.is_some() && (s.indexed, s.total) != shown {
+            shown = (s.indexed, s.total);
+            eprintln!("indexed {} of {} messages", s.indexed, s.total);
+        }
+        if let (Some(model), false, true) = (&s.embedding_model, s.indexing, s.indexed >= s.total) {
+            break Ok(model.clone());
+        }
+    };
+    service.stop_indexing();
+    service.background_idle().await;
+    Ok(match outcome {
+        Ok(model) => {
+            outln!("every message has a vector from {model}")?;
+            ExitCode::SUCCESS
+        }
+        Err(why) => {
+            eprintln!("confab-cli: recall can use words alone: {why}");
+            ExitCode::from(2)
+        }
+    })
 }
 
 /// What a turn does.
@@ -281,9 +322,15 @@ async fn new_conversation(store: &Store, new: &NewChat) -> Result<ConversationId
             title: String::new(),
             model: new.model.clone(),
             system_prompt: new.system.clone().unwrap_or_default(),
-            params: match new.temperature {
-                Some(t) => serde_json::json!({ "temperature": t }),
-                None => serde_json::json!({}),
+            params: {
+                let mut params = serde_json::Map::new();
+                if let Some(t) = new.temperature {
+                    params.insert("temperature".into(), t.into());
+                }
+                if let Some(m) = &new.memory {
+                    params.insert("memory".into(), m.clone().into());
+                }
+                serde_json::Value::Object(params)
             },
         })
         .await?;

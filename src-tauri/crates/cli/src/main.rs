@@ -71,6 +71,12 @@ enum Command {
         /// Sampling temperature for a new conversation (e.g. 0 for the most likely answer).
         #[arg(long)]
         temperature: Option<f32>,
+        /// How a new conversation remembers: `summary` (a rolling summary and the newest
+        /// messages, the default), `window` (the newest messages only), `full` (everything, until
+        /// it no longer fits) or `recall` (summary and newest messages, plus the earlier turns
+        /// most relevant to each new message, found by words and meaning).
+        #[arg(long, value_name = "STRATEGY", value_parser = ["summary", "window", "full", "recall"])]
+        memory: Option<String>,
     },
     /// List the models the server offers.
     Models {
@@ -116,6 +122,12 @@ enum Command {
         /// Show what the file holds without importing it.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Embed every message for recall (the app does this in the background): prints the
+    /// progress, and fails when no embedding model can be used.
+    Index {
+        #[command(flatten)]
+        server: ServerArgs,
     },
     /// Search every chat's messages by what was said, best match first.
     Search {
@@ -181,6 +193,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let store = open_store(cli.data_dir).await?;
     let code = match cli.command {
         Command::Db { .. } => unreachable!("handled above"),
+        Command::Index { server } => {
+            let client = client(&store, &server).await?;
+            chat::index(store.clone(), client).await?
+        }
         Command::Search {
             query,
             chat,
@@ -244,12 +260,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             message,
             system,
             temperature,
+            memory,
         } => {
             let client = client(&store, &server).await?;
             let new = chat::NewChat {
                 model,
                 system,
                 temperature,
+                memory,
             };
             chat::run(store.clone(), client, new, conversation, message).await?
         }

@@ -89,3 +89,135 @@ async fn context_reports_parts_budget_and_what_is_left_out() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_recall_chat_from_the_terminal_shows_what_it_recalled() {
+    use confab_test_support::fault::{concept_vectors, delta, FaultServer, Reply, DONE};
+    let dir = tempfile::tempdir().unwrap();
+    let server = FaultServer::start().await;
+    server.chat([Reply::sse([delta("Noted."), DONE.to_owned()])]);
+    server.embeddings("test-embed", concept_vectors(64, &[]));
+    let url = server.url();
+
+    // A new chat that recalls.
+    let out = super::confab_cli(dir.path())
+        .endpoint(&url)
+        .run_async(&[
+            "chat",
+            "--memory",
+            "recall",
+            "-m",
+            "The staging server is 10.4.2.19.",
+        ])
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr);
+    let (ok, _, stderr) = cli(dir.path(), &["chat", "--memory", "bogus", "-m", "x"]);
+    assert!(!ok && stderr.contains("recall"), "{stderr}");
+
+    let store = Store::open(&dir.path().join(DATABASE_FILE)).await.unwrap();
+    let chat = store
+        .list_conversations(Default::default())
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    assert_eq!(chat.params["memory"], "recall");
+    let fact = store
+        .messages_oldest_first(chat.id, None, None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    store
+        .update_conversation_settings(
+            chat.id,
+            confab_core::store::ConversationSettings {
+                params: Some(serde_json::json!({"memory": "recall", "context_length": 1024})),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    for i in 0..40 {
+        let role = if i % 2 == 0 {
+            Role::User
+        } else {
+            Role::Assistant
+        };
+        store
+            .append_message(
+                chat.id,
+                NewMessage {
+                    role,
+                    content: format!(
+                        "Pottery glazes, part {i}: {}",
+                        "glassy coatings ".repeat(12)
+                    ),
+                    status: MessageStatus::Complete,
+                    model: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .append_message(
+            chat.id,
+            NewMessage::user("Which address has the staging server?"),
+        )
+        .await
+        .unwrap();
+    store.close().await;
+
+    let id = chat.id.to_string();
+    let (ok, stdout, stderr) = cli(dir.path(), &["context", &id, "--offline"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("memory: recall + summary + window"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("recalled {} (user, words", fact.id)),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("recalled: word match #1 (staging, server)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Recall:\n  by words alone"), "{stdout}");
+
+    // Every message embedded, then with the server: by words and meaning.
+    let out = super::confab_cli(dir.path())
+        .endpoint(&url)
+        .run_async(&["index"])
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("every message has a vector from"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("indexed 43 of 43 messages"),
+        "{}",
+        out.stderr
+    );
+    let out = super::confab_cli(dir.path())
+        .endpoint(&url)
+        .run_async(&["context", &id])
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("by words and meaning (embeddings from"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("recalled {} (user, words + meaning", fact.id)),
+        "{}",
+        out.stdout
+    );
+}

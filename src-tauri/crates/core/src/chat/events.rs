@@ -61,6 +61,8 @@ pub enum ServiceUpdate {
     Retitled { conversation: Box<Conversation> },
     /// Older turns of a chat were folded into its summary: what its next request carries changed.
     SummaryFolded { conversation_id: ConversationId },
+    /// Recall's embedding model or the indexer's progress changed.
+    Recall { status: crate::recall::RecallStatus },
 }
 
 /// Where a reply's events go. Called on the streaming task: return quickly, never block.

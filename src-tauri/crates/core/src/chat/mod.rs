@@ -82,6 +82,8 @@ pub struct ChatService {
     tasks: TaskTracker,
     /// Cancels background work at shutdown.
     shutdown: CancellationToken,
+    /// Stops the recall indexer (a child of `shutdown`).
+    indexing: CancellationToken,
     /// Title requests made in this process, per conversation (a failing server is asked twice at
     /// most), and whether one is running.
     titling: Mutex<HashMap<ConversationId, TitleAttempts>>,
@@ -105,6 +107,7 @@ impl ChatService {
             folding: Mutex::new(Default::default()),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
+            indexing: CancellationToken::new(),
             titling: Mutex::new(HashMap::new()),
             updates: tokio::sync::broadcast::channel(64).0,
         }
@@ -122,7 +125,8 @@ impl ChatService {
     }
 
     /// Starts the recall indexer in the background (see [`crate::recall::run_indexer`]): it
-    /// embeds messages while no reply streams, until [`ChatService::shut_down`].
+    /// embeds messages while no reply streams, until [`ChatService::stop_indexing`] or
+    /// [`ChatService::shut_down`].
     pub fn start_indexing(self: &Arc<Self>) {
         let service = Arc::downgrade(self);
         let busy = service.clone();
@@ -138,9 +142,24 @@ impl ChatService {
                 ),
             },
             move || busy.upgrade().is_some_and(|s| !s.streaming().is_empty()),
-            self.shutdown.clone(),
+            self.indexing.clone(),
         );
         self.tasks.spawn(indexer);
+        // Its progress, for front ends listening to the service's updates.
+        let mut watch = self.recall.watch();
+        let updates = self.updates.clone();
+        let shutdown = self.indexing.clone();
+        self.tasks.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    changed = watch.changed() => if changed.is_err() { return },
+                }
+                let status = watch.borrow_and_update().clone();
+                // Nobody listening is fine.
+                let _ = updates.send(ServiceUpdate::Recall { status });
+            }
+        });
     }
 
     /// What servers reported about themselves in this process (context length, tokenizer).
@@ -236,6 +255,13 @@ impl ChatService {
     /// Cancels background work: for a front end about to exit.
     pub fn shut_down(&self) {
         self.shutdown.cancel();
+        self.indexing.cancel();
+    }
+
+    /// Stops the recall indexer (what it saved stays; the next start goes on from there), so
+    /// that [`ChatService::background_idle`] waits only for the rest.
+    pub fn stop_indexing(&self) {
+        self.indexing.cancel();
     }
 
     pub fn store(&self) -> &Store {

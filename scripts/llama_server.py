@@ -41,6 +41,11 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=2, help="slots: requests served at once")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--alias", default="smollm2")
+    ap.add_argument(
+        "--embeddings",
+        action="store_true",
+        help="serve /v1/embeddings (mean pooling), as `llama-server --embeddings` does",
+    )
     args = ap.parse_args()
 
     import xllamacpp as xlc
@@ -62,6 +67,11 @@ def main() -> None:
     params.cache_prompt = True
     params.warmup = False
     params.ctx_shift = False
+    if args.embeddings:
+        params.embedding = True
+        params.pooling_type = 1  # mean
+        # An input is embedded in one micro-batch: room for a long message.
+        params.n_batch = params.n_ubatch = 2048
 
     server = xlc.Server(params)  # noqa: F841  (keeps the server alive)
     url = f"http://{args.host}:{port}"

@@ -24,6 +24,15 @@ pub struct LlamaServer {
 impl LlamaServer {
     /// Starts a server whose requests each get `n_ctx` tokens of context, with `slots` slots.
     pub fn start(n_ctx: u32, slots: u32) -> Result<Self> {
+        Self::start_with(n_ctx, slots, &[])
+    }
+
+    /// The same server, also serving `/v1/embeddings` (as `llama-server --embeddings`).
+    pub fn start_with_embeddings(n_ctx: u32, slots: u32) -> Result<Self> {
+        Self::start_with(n_ctx, slots, &["--embeddings"])
+    }
+
+    fn start_with(n_ctx: u32, slots: u32, extra: &[&str]) -> Result<Self> {
         let turn = Turn::take();
         let python = python()?;
         let script = workspace_root().join("scripts").join("llama_server.py");
@@ -36,6 +45,7 @@ impl LlamaServer {
                 &slots.to_string(),
             ])
             .args(["--alias", MODEL])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -12,6 +12,7 @@ mod hostile;
 mod llama_cli;
 mod llama_client;
 mod llama_memory;
+mod llama_recall;
 mod llama_versions;
 mod long_chat;
 mod memory_panel;

@@ -170,7 +170,7 @@ pub async fn run(
             }
         }
     }
-    service.stop_indexing();
+    service.stop_indexing().await;
     service.background_idle().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -197,7 +197,7 @@ pub async fn index(store: Store, client: LlmClient) -> Result<ExitCode> {
             break Ok(model.clone());
         }
     };
-    service.stop_indexing();
+    service.stop_indexing().await;
     service.background_idle().await;
     Ok(match outcome {
         Ok(model) => {

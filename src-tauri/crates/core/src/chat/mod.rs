@@ -82,8 +82,10 @@ pub struct ChatService {
     tasks: TaskTracker,
     /// Cancels background work at shutdown.
     shutdown: CancellationToken,
-    /// Stops the recall indexer (a child of `shutdown`).
+    /// Stops the recall indexer.
     indexing: CancellationToken,
+    /// The indexer and its progress forwarder: apart from `tasks`, since they run until stopped.
+    indexer: TaskTracker,
     /// Title requests made in this process, per conversation (a failing server is asked twice at
     /// most), and whether one is running.
     titling: Mutex<HashMap<ConversationId, TitleAttempts>>,
@@ -108,6 +110,7 @@ impl ChatService {
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             indexing: CancellationToken::new(),
+            indexer: TaskTracker::new(),
             titling: Mutex::new(HashMap::new()),
             updates: tokio::sync::broadcast::channel(64).0,
         }
@@ -144,12 +147,12 @@ impl ChatService {
             move || busy.upgrade().is_some_and(|s| !s.streaming().is_empty()),
             self.indexing.clone(),
         );
-        self.tasks.spawn(indexer);
+        self.indexer.spawn(indexer);
         // Its progress, for front ends listening to the service's updates.
         let mut watch = self.recall.watch();
         let updates = self.updates.clone();
         let shutdown = self.indexing.clone();
-        self.tasks.spawn(async move {
+        self.indexer.spawn(async move {
             loop {
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
@@ -258,10 +261,12 @@ impl ChatService {
         self.indexing.cancel();
     }
 
-    /// Stops the recall indexer (what it saved stays; the next start goes on from there), so
-    /// that [`ChatService::background_idle`] waits only for the rest.
-    pub fn stop_indexing(&self) {
+    /// Stops the recall indexer and waits for it to end (what it saved stays; the next start
+    /// goes on from there).
+    pub async fn stop_indexing(&self) {
         self.indexing.cancel();
+        self.indexer.close();
+        self.indexer.wait().await;
     }
 
     pub fn store(&self) -> &Store {

@@ -151,8 +151,7 @@ async fn the_indexer_embeds_everything_resumes_and_reindexes_for_a_new_model() {
     let status = first.recall().status();
     assert_eq!((status.indexed, status.total), (100, 100));
     assert!(status.embedding_model.unwrap().ends_with("#test-embed"));
-    first.shut_down();
-    first.background_idle().await;
+    first.stop_indexing().await;
 
     // Another process (a restart) embeds only what is new.
     t.say(&chat, "one more about parsnips").await;
@@ -179,8 +178,7 @@ async fn the_indexer_embeds_everything_resumes_and_reindexes_for_a_new_model() {
         .await
         .unwrap();
     assert_eq!(t.store.message_vector(last.id, &key).await.unwrap(), None);
-    second.shut_down();
-    second.background_idle().await;
+    second.stop_indexing().await;
 
     // A new embedding model: everything again, under the new model.
     AppSettings {
@@ -749,6 +747,5 @@ async fn recall_finds_planted_facts_in_a_thousand_turn_chat() {
     );
     let report = vectors.context(chat).await.unwrap().report;
     assert!(report.recall.unwrap().embedding_model.is_some());
-    vectors.shut_down();
-    vectors.background_idle().await;
+    vectors.stop_indexing().await;
 }

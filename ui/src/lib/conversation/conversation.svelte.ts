@@ -15,7 +15,7 @@ import {
   type Message,
 } from "../../ipc";
 import { renderer } from "../markdown/renderer.svelte";
-import { forgetFinished, live, replyHandler, withLive, type LiveReply } from "./replies.svelte";
+import { forgetFinished, live, replyHandler, setChatOnScreen, withLive, type LiveReply } from "./replies.svelte";
 
 export const PAGE_SIZE = 100;
 /** How close to the top or the bottom (px) starts reading the next page that way. */
@@ -120,6 +120,7 @@ export class ConversationController {
    */
   show(id: number | null, at: number | null = null): Promise<void> {
     this.id = id;
+    setChatOnScreen(id);
     this.saved = [];
     this.hasOlder = false;
     this.hasNewer = false;

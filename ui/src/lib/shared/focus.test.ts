@@ -9,6 +9,7 @@ beforeEach(() => {
       <input id="url" />
       <button id="hidden" style="display: none">Hidden</button>
       <button id="cancel">Cancel</button>
+      <button id="option" role="option" tabindex="-1">An option</button>
       <button id="save" disabled>Save</button>
     </div>
     <button id="behind">Behind</button>`;
@@ -27,7 +28,7 @@ function tab(shift = false) {
 }
 
 describe("keepTabInside", () => {
-  it("goes round the dialog's controls, skipping hidden and disabled ones", () => {
+  it("goes round the dialog's controls, skipping hidden, disabled and arrow-key ones", () => {
     el("cancel").focus();
     expect(tab()).toBe(true);
     expect(document.activeElement).toBe(el("url"));

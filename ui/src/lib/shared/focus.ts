@@ -10,9 +10,12 @@ const FOCUSABLE = [
   "[tabindex]:not([tabindex='-1'])",
 ].join(",");
 
-/** What Tab reaches inside `box`, in order (not what is hidden). */
+/** What Tab reaches inside `box`, in order: not what is hidden, nor what only arrow keys reach
+ * (tabindex="-1": a menu's items, a listbox's options). */
 export function focusables(box: HTMLElement): HTMLElement[] {
-  return [...box.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.getClientRects().length > 0);
+  return [...box.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
+    (el) => el.tabIndex >= 0 && el.getClientRects().length > 0,
+  );
 }
 
 /** Keeps Tab and Shift+Tab going round inside `box` (a modal dialog) instead of behind it. */

@@ -122,6 +122,28 @@ describe("theme", () => {
     expect(painted()).toBe("light");
   });
 
+  it("stays dark on a dark desktop when other settings are saved with 'system'", async () => {
+    const theme = await launch(true, "system");
+    expect(painted()).toBe("dark");
+    // Every Save gives the shell the theme; its "system" clears GTK's dark preference.
+    save(theme, "system");
+    expect(painted()).toBe("dark");
+    settle();
+    expect(painted()).toBe("dark");
+    // The desktop's own change afterwards is followed.
+    media.set(true);
+    media.set(false);
+    expect(painted()).toBe("light");
+  });
+
+  it("believes the media query at once at a start with 'system', whatever was kept before", async () => {
+    // An earlier run kept "dark" saved and a light desktop (another data directory, say).
+    save(await launch(false, "system"), "dark");
+    const theme = await start(true);
+    theme.applyTheme("system", { saved: true });
+    expect(painted()).toBe("dark");
+  });
+
   it("paints the saved theme from the first frame, before the settings are read", async () => {
     await launch(false, "dark");
     await start(false);

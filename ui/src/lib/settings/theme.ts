@@ -3,12 +3,12 @@
 //
 // The desktop's preference is not simply `prefers-color-scheme`. The shell also gives the saved
 // theme to GTK, so native dialogs match, and WebKitGTK computes the media query from GTK's
-// settings: once "dark" is saved it says dark whatever the desktop prefers, and once "system" is
-// saved again tao clears GTK's dark preference, so it says light until the desktop next changes.
-// Read as the desktop's, it kept "system" showing Confab's own last choice until a restart. So a
-// change of the media query is believed except just after the shell changed GTK's preference (at
-// start-up and on Save), and the desktop's preference is kept, across starts too, for the times
-// the media query only echoes Confab's.
+// settings: once "dark" is saved it says dark whatever the desktop prefers, and each Save of
+// "system" has tao clear GTK's dark preference, so it says light until the desktop next changes.
+// Read as the desktop's, it kept "system" showing Confab's own last choice until a restart. So the
+// media query is believed at start-up when "system" is saved (the shell leaves GTK alone then),
+// and when it changes, except just after the shell was given a theme (at start-up and on Save);
+// the desktop's preference is kept, across starts too, for the times it only echoes Confab's.
 import type { Theme } from "../../ipc";
 import { readStored, writeStored } from "../shared/stored";
 
@@ -28,14 +28,13 @@ const lastDesktop = readStored("desktop", asScheme);
 
 /** The theme on screen: the saved one, or one being tried in Settings. */
 let shown: Theme = lastSaved ?? "system";
-/** Whether the shell has given GTK "light" or "dark" since the window opened. */
-let overridden = false;
 /** The desktop's preference. A window that starts with "light" or "dark" saved may be reading
  * the shell's choice already, so it goes by the preference kept from before. */
 let desktopDark = lastSaved === "light" || lastSaved === "dark" ? (lastDesktop ?? systemDark.matches) : systemDark.matches;
 /** Whether the saved theme has been told (at start-up, once the settings are read). */
 let savedKnown = false;
-/** Until then, the shell may be changing GTK's preference. */
+/** Whether a change of the media query may be the shell's doing; until the saved theme is
+ * known, the shell may be giving it to GTK. */
 let echoing = true;
 let echoTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -63,19 +62,20 @@ export function applyTheme(theme: Theme, { saved = false }: { saved?: boolean } 
   shown = theme;
   if (saved) {
     writeStored("theme", theme);
-    if (theme !== "system") {
-      // At start-up the media query may be the shell's choice already: go by what was believed.
+    clearTimeout(echoTimer);
+    if (!savedKnown && theme === "system") {
+      // Start-up with "system": the shell leaves GTK alone, so the media query is the desktop's.
+      believe(systemDark.matches);
+      echoing = false;
+    } else {
+      // At start-up with "light" or "dark" the media query may be the shell's already: go by
+      // what was believed before.
       if (!savedKnown) desktopDark = lastDesktop ?? desktopDark;
-      overridden = true;
+      // The shell sets GTK's preference now; WebKitGTK reports it a moment later.
+      echoing = true;
+      echoTimer = setTimeout(() => (echoing = false), ECHO_MS);
     }
     savedKnown = true;
-    echoing = true;
-    clearTimeout(echoTimer);
-    echoTimer = setTimeout(() => {
-      echoing = false;
-      // GTK's preference has been the desktop's all along: the media query is the desktop's.
-      if (!overridden) believe(systemDark.matches);
-    }, ECHO_MS);
   }
   paint();
 }

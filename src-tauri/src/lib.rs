@@ -16,7 +16,6 @@ use confab_core::chat::ChatService;
 use confab_core::error::ErrorCode;
 use confab_core::paths::{data_dir_override, DATABASE_FILE};
 use confab_core::secrets::ApiKeys;
-use confab_core::settings::AppSettings;
 use confab_core::store::Store;
 use tauri::Manager;
 
@@ -156,13 +155,6 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
     .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))??;
     let chat = Arc::new(ChatService::new(store.clone(), client));
     chat.start_indexing();
-    let settings = AppSettings::load(&store).await;
-    // "System" leaves GTK's own preference alone.
-    if settings.theme != confab_core::settings::Theme::System {
-        let handle = app.clone();
-        app.run_on_main_thread(move || commands::settings::apply_theme(&handle, settings.theme))
-            .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
-    }
     app.manage(AppState {
         store,
         chat,

@@ -360,6 +360,8 @@ impl Driver {
             .env("CONFAB_DATA_DIR", data_dir)
             // The window's remembered size and place live in the config dir: one per test.
             .env("XDG_CONFIG_HOME", data_dir.join("config"))
+            // The web view's storage (localStorage: the zoom level) lives in the data dir: one per test.
+            .env("XDG_DATA_HOME", data_dir.join("share"))
             // Some WebKitGTK builds paint a blank window under Xvfb with the DMA-BUF renderer.
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .stdin(Stdio::null())

@@ -1,7 +1,7 @@
 //! The app's settings (the theme applies at once) and each chat's own options.
 
 use confab_core::secrets::KeyStorage;
-use confab_core::settings::{AppSettings, ChatOptions, Theme};
+use confab_core::settings::{AppSettings, ChatOptions};
 use confab_core::store::{Conversation, ConversationId};
 use serde::Serialize;
 use tauri::State;
@@ -36,16 +36,14 @@ pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, Ip
     })
 }
 
-/// Checks and saves the app's settings; the theme applies at once.
+/// Checks and saves the app's settings (the page applies the theme itself: see ui's theme.ts).
 #[tauri::command]
-#[tracing::instrument(skip(app, state), err)]
+#[tracing::instrument(skip(state), err)]
 pub async fn save_settings(
-    app: tauri::AppHandle,
     state: State<'_, AppState>,
     settings: AppSettings,
 ) -> Result<AppSettings, IpcError> {
     let saved = settings.save(&state.store).await?;
-    apply_theme(&app, saved.theme);
     state.chat.recall().settings_changed();
     Ok(saved)
 }
@@ -69,14 +67,4 @@ pub async fn save_chat_options(
     options: ChatOptions,
 ) -> Result<Conversation, IpcError> {
     Ok(options.save(&state.store, ConversationId(id)).await?)
-}
-
-/// Light, dark, or the desktop's choice: the window (and with it the web view's
-/// `prefers-color-scheme` and the native dialogs) follows.
-pub fn apply_theme(app: &tauri::AppHandle, theme: Theme) {
-    app.set_theme(match theme {
-        Theme::System => None,
-        Theme::Light => Some(tauri::Theme::Light),
-        Theme::Dark => Some(tauri::Theme::Dark),
-    });
 }

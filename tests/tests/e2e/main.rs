@@ -17,6 +17,7 @@ mod llama_versions;
 mod long_chat;
 mod memory_panel;
 mod reasoning;
+mod recall;
 mod recovery;
 mod screenshots;
 mod search;

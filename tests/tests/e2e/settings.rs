@@ -126,6 +126,12 @@ async fn settings_and_chat_options_shape_the_request_and_persist() -> Result<()>
     );
 
     // This chat's own options win over the defaults.
+    // The notice about the API key stays until dismissed; at 800×600 it would cover the dialog's
+    // buttons.
+    app.wait_for(Locator::Css("[data-testid=notice] button.close"))
+        .await?
+        .click()
+        .await?;
     app.click("open-chat-options").await?;
     fill(&app, "chat-system-prompt", "You are a poet.").await?;
     fill(&app, "chat-temperature", "1.5").await?;
@@ -161,6 +167,48 @@ async fn settings_and_chat_options_shape_the_request_and_persist() -> Result<()>
         })
         .await?;
     assert_eq!(prompt, serde_json::json!(["You are a poet.", true]));
+    app.client
+        .active_element()
+        .await?
+        .send_keys(&Key::Escape.to_string())
+        .await?;
+    gone(&app, "chat-options").await?;
+
+    // "System" after "dark" follows the desktop (light under Xvfb) at once, not after a restart.
+    app.click("open-server-settings").await?;
+    app.click("theme-system").await?;
+    app.click("save-server").await?;
+    gone(&app, "server-settings").await?;
+    assert_eq!(theme(&app).await?, "light");
+
+    // Zoom: Ctrl+= twice (110%, 125%), kept across a restart; Ctrl+0 goes back to 100%.
+    let zoom = |app: &App| {
+        let client = app.client.clone();
+        async move {
+            let v = client
+                .execute(
+                    "return getComputedStyle(document.documentElement).getPropertyValue('--zoom').trim()",
+                    vec![],
+                )
+                .await?;
+            Ok::<_, confab_tests::Error>(v.as_str().unwrap_or_default().to_owned())
+        }
+    };
+    let keys = |k: &str| format!("{}{k}{}", Key::Control, Key::Null);
+    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
+    composer.send_keys(&keys("=")).await?;
+    composer.send_keys(&keys("=")).await?;
+    assert_eq!(zoom(&app).await?, "1.25");
+    app.quit().await?;
+    let app = App::launch_with_env(&data, &env).await?;
+    app.wait_for(Locator::Css("[data-testid=composer]")).await?;
+    assert_eq!(zoom(&app).await?, "1.25", "the zoom level is kept");
+    assert_eq!(theme(&app).await?, "light");
+    app.wait_for(Locator::Css("[data-testid=composer]"))
+        .await?
+        .send_keys(&keys("0"))
+        .await?;
+    assert_eq!(zoom(&app).await?, "1");
     app.quit().await?;
     Ok(())
 }

@@ -180,8 +180,9 @@ struct Shared {
     count: AtomicUsize,
     disconnects: AtomicUsize,
     disconnected: Notify,
-    /// Answers `/v1/embeddings` when set and nothing is scripted there.
+    /// Answers `/v1/embeddings` when set and nothing is scripted there, after a delay.
     embed: Mutex<Option<EmbedFn>>,
+    embed_delay: Mutex<Duration>,
 }
 
 pub struct FaultServer {
@@ -229,6 +230,11 @@ impl FaultServer {
                     .to_string(),
             )],
         );
+    }
+
+    /// Makes every `/v1/embeddings` answer wait `delay` (a slow embedding model).
+    pub fn embed_delay(&self, delay: Duration) {
+        *self.shared.embed_delay.lock().unwrap() = delay;
     }
 
     /// The number of texts embedded so far, over all requests.
@@ -347,7 +353,11 @@ async fn handle(State(shared): State<Arc<Shared>>, req: axum::extract::Request) 
     };
     let embed = shared.embed.lock().unwrap().clone();
     let reply = match (reply, embed) {
-        (None, Some(embed)) if path == "/v1/embeddings" => Some(embeddings_reply(&json, &embed)),
+        (None, Some(embed)) if path == "/v1/embeddings" => {
+            let delay = *shared.embed_delay.lock().unwrap();
+            tokio::time::sleep(delay).await;
+            Some(embeddings_reply(&json, &embed))
+        }
         (reply, _) => reply,
     };
     let Some(reply) = reply else {

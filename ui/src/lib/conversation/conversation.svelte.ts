@@ -15,7 +15,7 @@ import {
   type Message,
 } from "../../ipc";
 import { renderer } from "../markdown/renderer.svelte";
-import { forgetFinished, live, replyHandler, withLive, type LiveReply } from "./replies.svelte";
+import { forgetFinished, live, replyHandler, setChatOnScreen, withLive, type LiveReply } from "./replies.svelte";
 
 export const PAGE_SIZE = 100;
 /** How close to the top or the bottom (px) starts reading the next page that way. */
@@ -43,6 +43,8 @@ export class ConversationController {
   error = $state<AppError | null>(null);
   /** The scrolling message list (the view binds it). */
   scroller = $state<HTMLElement | null>(null);
+  /** The composer's text field (the composer binds it): the focus goes back there after Stop. */
+  composer = $state<HTMLTextAreaElement | null>(null);
   /** The question being edited, by id. */
   editingId = $state<number | null>(null);
   /** Whether the list sticks to the end as the reply grows: the reader is at the bottom. */
@@ -120,6 +122,7 @@ export class ConversationController {
    */
   show(id: number | null, at: number | null = null): Promise<void> {
     this.id = id;
+    setChatOnScreen(id);
     this.saved = [];
     this.hasOlder = false;
     this.hasNewer = false;
@@ -266,6 +269,8 @@ export class ConversationController {
     if (id === null || this.streaming) return;
     this.error = null;
     this.#toEnd();
+    // The button that started it (Retry, Regenerate, Save & resend) goes while the reply streams.
+    this.composer?.focus();
     try {
       await start(id, replyHandler(id));
     } catch (e) {
@@ -281,8 +286,10 @@ export class ConversationController {
     if (!this.error) this.editingId = null;
   }
 
+  /** Stops the streaming reply; the focus goes to the composer, for the next message. */
   async stop(): Promise<void> {
     if (this.id === null) return;
+    this.composer?.focus();
     try {
       await stopReply(this.id);
     } catch (e) {

@@ -1,6 +1,8 @@
 // Replies streaming (or just finished) in any conversation, kept outside the views so a reply
 // keeps updating while its chat is not on screen, and shows live again when it is.
 import type { ChatEvent, Conversation, Message } from "../../ipc";
+import { announce } from "../shared/announcer.svelte";
+import { replyAnnouncement } from "./announcements";
 
 export interface LiveReply {
   conversationId: number;
@@ -49,11 +51,20 @@ function queue(conversationId: number, text: string, reasoning: string) {
   }
 }
 
+/** The chat on screen: a reply that ends elsewhere is announced with its chat's title. */
+let chatOnScreen: number | null = null;
+
+export function setChatOnScreen(conversationId: number | null): void {
+  chatOnScreen = conversationId;
+}
+
 /** Returns the handler for one reply's events in `conversationId`. */
 export function replyHandler(conversationId: number): (event: ChatEvent) => void {
+  let title: string | null = null;
   return (event) => {
     switch (event.type) {
       case "started":
+        title = event.conversation.title;
         live[conversationId] = {
           conversationId,
           userMessage: event.user_message,
@@ -83,6 +94,8 @@ export function replyHandler(conversationId: number): (event: ChatEvent) => void
           entry.streaming = false;
         }
         changeListeners.forEach((l) => l(null));
+        // Said once as the reply ends; the tokens before were not (the list is no live region).
+        announce(replyAnnouncement(event, conversationId === chatOnScreen ? null : (title ?? `chat ${conversationId}`)));
         break;
       }
     }

@@ -1,6 +1,10 @@
 // The app's theme. "system" follows the desktop's light or dark preference (and its changes);
-// "light" and "dark" override it. The page's colours hang off `data-theme` on <html>; the shell
-// also tells GTK, so native dialogs match.
+// "light" and "dark" override it. The page's colours hang off `data-theme` on <html>.
+//
+// The shell never gives the theme to GTK: WebKitGTK computes `prefers-color-scheme` from GTK's
+// settings, so once the shell had set "dark" there, the media query said dark whatever the
+// desktop preferred, and choosing "system" afterwards stayed dark until a restart. Left alone, the
+// media query is always the desktop's own (native dialogs follow the desktop too).
 import type { Theme } from "../../ipc";
 
 const systemDark = window.matchMedia("(prefers-color-scheme: dark)");

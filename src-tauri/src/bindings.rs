@@ -120,6 +120,7 @@ pub fn render() -> String {
         // Search.
         store::SearchQuery,
         store::SearchMode,
+        store::Matched,
         store::Snippet,
         store::SearchHit,
         store::TitleHit,

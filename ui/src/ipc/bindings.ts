@@ -479,12 +479,22 @@ limit: number,
 /**
  * Hits to skip: the previous pages'.
  */
-offset: number, };
+offset: number, 
+/**
+ * Also find messages close in meaning, with recall's embedding model (the first page, through
+ * the chat service: see `ChatService::search`).
+ */
+meaning: boolean, };
 
 /**
  * Which index answered: see the module's notes.
  */
 export type SearchMode = "words" | "substring" | "scan";
+
+/**
+ * How a hit was found.
+ */
+export type Matched = "words" | "meaning" | "both";
 
 /**
  * Text around a match, and the ranges of it that matched.
@@ -502,7 +512,7 @@ export type SearchHit = { conversation_id: ConversationId, conversation_title: s
 /**
  * Higher is better; comparable within one search only.
  */
-score: number, };
+score: number, matched: Matched, };
 
 /**
  * A chat whose title matched.
@@ -520,7 +530,11 @@ titles: Array<TitleHit>,
 /**
  * Whether there is another page.
  */
-more: boolean, mode: SearchMode, };
+more: boolean, mode: SearchMode, 
+/**
+ * Why messages close in meaning were not looked for, when they were asked for.
+ */
+meaning_note: string | null, };
 
 /**
  * Where the database and its snapshots are, and whether the file is there at all.

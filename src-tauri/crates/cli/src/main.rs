@@ -148,6 +148,11 @@ enum Command {
         /// Print JSON: an array of {conversation_id, message_id, role, created_at, snippet, score}.
         #[arg(long)]
         json: bool,
+        /// Also find messages close in meaning, with recall's embedding model (asks the server).
+        #[arg(long)]
+        meaning: bool,
+        #[command(flatten)]
+        server: ServerArgs,
     },
     /// Look after the database: check, backup, snapshots, restore, salvage.
     Db {
@@ -204,6 +209,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             since,
             limit,
             json,
+            meaning,
+            server,
         } => {
             let search = search::Search {
                 query,
@@ -212,8 +219,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 since,
                 limit,
                 json,
+                meaning,
             };
-            search::run(&store, search).await?;
+            let client = if meaning {
+                Some(client(&store, &server).await?)
+            } else {
+                None
+            };
+            search::run(&store, client, search).await?;
             ExitCode::SUCCESS
         }
         Command::Ls { limit, all, json } => {

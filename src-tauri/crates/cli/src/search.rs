@@ -5,6 +5,8 @@ use std::io::IsTerminal;
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
+use confab_core::chat::ChatService;
+use confab_core::llm::LlmClient;
 use confab_core::store::{ConversationId, Role, SearchHit, SearchQuery, Store, MAX_SEARCH_LIMIT};
 use serde::Serialize;
 
@@ -15,6 +17,8 @@ pub struct Search {
     pub since: Option<String>,
     pub limit: u32,
     pub json: bool,
+    /// Also by meaning (needs the server's embedding model).
+    pub meaning: bool,
 }
 
 /// A hit as `--json` prints it.
@@ -28,7 +32,7 @@ struct JsonHit {
     score: f64,
 }
 
-pub async fn run(store: &Store, search: Search) -> Result<()> {
+pub async fn run(store: &Store, client: Option<LlmClient>, search: Search) -> Result<()> {
     let role = match search.role.as_deref() {
         None => None,
         Some("user") => Some(Role::User),
@@ -39,16 +43,25 @@ pub async fn run(store: &Store, search: Search) -> Result<()> {
         bail!("--limit is 1 to {MAX_SEARCH_LIMIT}, not {}", search.limit);
     }
     let since = search.since.as_deref().map(parse_date).transpose()?;
-    let results = store
-        .search(&SearchQuery {
-            text: search.query,
-            conversation_id: search.chat.map(ConversationId),
-            role,
-            since,
-            limit: search.limit,
-            ..Default::default()
-        })
-        .await?;
+    let query = SearchQuery {
+        text: search.query,
+        conversation_id: search.chat.map(ConversationId),
+        role,
+        since,
+        limit: search.limit,
+        meaning: search.meaning,
+        ..Default::default()
+    };
+    let results = match client {
+        Some(client) => {
+            let service = ChatService::new(store.clone(), client);
+            service.search(&query).await?
+        }
+        None => store.search(&query).await?,
+    };
+    if let Some(note) = &results.meaning_note {
+        eprintln!("confab-cli: by words only: {note}");
+    }
     if search.json {
         let hits: Vec<JsonHit> = results
             .hits

@@ -12,6 +12,7 @@ function hit(conversation: number, message: number, text = "x"): SearchHit {
     pinned: false,
     snippet: { text, highlights: [] },
     score: 1,
+    matched: "words",
   };
 }
 

@@ -220,4 +220,33 @@ async fn a_recall_chat_from_the_terminal_shows_what_it_recalled() {
         "{}",
         out.stdout
     );
+
+    // Search by meaning too, from the terminal.
+    let out = super::confab_cli(dir.path())
+        .endpoint(&url)
+        .run_async(&["search", "staging server", "--meaning", "--json"])
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr);
+    let hits: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(
+        hits.as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["message_id"] == fact.id.0),
+        "{hits}"
+    );
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+
+    // A server with no embedding model: the indexer says why and fails; search says it used
+    // words only.
+    let (ok, _, stderr) = cli(dir.path(), &["index"]);
+    assert!(!ok && stderr.contains("words alone"), "{stderr}");
+    let (ok, stdout, stderr) = cli(dir.path(), &["search", "staging", "--meaning"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("by words only"), "{stderr}");
+    assert!(
+        stdout.contains("The staging server is 10.4.2.19."),
+        "{stdout}"
+    );
 }

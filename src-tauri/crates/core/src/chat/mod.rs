@@ -17,6 +17,7 @@
 
 mod events;
 mod prefill;
+mod search;
 pub mod title;
 mod turn;
 

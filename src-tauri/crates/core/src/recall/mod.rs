@@ -38,6 +38,8 @@ pub const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Vectors less similar than this are not "close in meaning": unrelated text scores around 0.1
 /// with common embedding models (and 0 with the test vectors).
 pub const MIN_SIMILARITY: f32 = 0.3;
+/// The most vectors a search by meaning across every chat reads.
+pub const MAX_SEARCH_VECTORS: u64 = 200_000;
 /// How many chats' vectors are kept in memory.
 const CACHED_CHATS: usize = 8;
 /// How long "no embedding model" is believed before the server is asked again.
@@ -291,6 +293,43 @@ impl Recall {
             best.truncate(limit);
         }
         Ok(best)
+    }
+
+    /// Messages closest in meaning to `query` in one chat, or in all of them (read from SQLite
+    /// each time, so refused over [`MAX_SEARCH_VECTORS`] with what to do instead), best first.
+    pub async fn similar_anywhere(
+        &self,
+        store: &Store,
+        key: &str,
+        query: &[i8],
+        conversation_id: Option<ConversationId>,
+        limit: usize,
+    ) -> StoreResult<std::result::Result<Vec<(MessageId, f32)>, String>> {
+        if let Some(c) = conversation_id {
+            return Ok(Ok(self
+                .similar(store, c, key, query, MessageId(i64::MAX), limit)
+                .await?));
+        }
+        let count = store.vector_count(key).await?;
+        if count > MAX_SEARCH_VECTORS {
+            return Ok(Err(format!(
+                "{count} messages are too many to compare by meaning across every chat — search \
+                 one chat for that"
+            )));
+        }
+        let mut best: Vec<(MessageId, f32)> = Vec::new();
+        for row in store.all_vectors(key).await? {
+            if row.vector.len() != query.len() {
+                continue;
+            }
+            let s = vector::similarity(&vector::from_bytes(&row.vector), query);
+            if s >= MIN_SIMILARITY {
+                best.push((MessageId(row.message_id), s));
+            }
+        }
+        best.sort_by(|a, b| b.1.total_cmp(&a.1));
+        best.truncate(limit);
+        Ok(Ok(best))
     }
 
     /// Reads the conversation's vectors written since last time.

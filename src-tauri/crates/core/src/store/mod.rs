@@ -55,7 +55,7 @@ pub use profiles::{
 };
 pub(crate) use search::topic_words;
 pub use search::{
-    SearchHit, SearchMode, SearchQuery, SearchResults, Snippet, TitleHit, MAX_SEARCH_LIMIT,
+    Matched, SearchHit, SearchMode, SearchQuery, SearchResults, Snippet, TitleHit, MAX_SEARCH_LIMIT,
 };
 pub use snapshot::{backups_dir, SnapshotKind, SNAPSHOTS_KEPT};
 pub use summaries::{NewSummary, Summary};

@@ -128,6 +128,25 @@ impl Store {
         .await?)
     }
 
+    /// Every vector `model` made, with its message (for a search by meaning across all chats).
+    pub async fn all_vectors(&self, model: &str) -> Result<Vec<StoredVector>> {
+        Ok(sqlx::query_as(
+            "SELECT id AS row, message_id, vector FROM message_vectors WHERE model = ?1",
+        )
+        .bind(model)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// How many vectors `model` made.
+    pub async fn vector_count(&self, model: &str) -> Result<u64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM message_vectors WHERE model = ?1")
+            .bind(model)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+
     /// The vector `model` made for one message, if it has one.
     pub async fn message_vector(&self, id: MessageId, model: &str) -> Result<Option<Vec<u8>>> {
         Ok(sqlx::query_scalar(

@@ -749,3 +749,71 @@ async fn recall_finds_planted_facts_in_a_thousand_turn_chat() {
     assert!(report.recall.unwrap().embedding_model.is_some());
     vectors.stop_indexing().await;
 }
+
+#[tokio::test]
+async fn search_by_meaning_finds_other_words_and_says_how_each_was_found() {
+    use confab_core::store::{Matched, SearchQuery};
+    let server = FaultServer::start().await;
+    server.embeddings(
+        EMBED_MODEL,
+        concept_vectors(64, &[("sibling", "sister"), ("called", "name")]),
+    );
+    let t = TestStore::new().await;
+    let chat = t.chat("family").await;
+    let fact = t.say(&chat, "My sister's name is Ilse.").await;
+    reply(&t, chat.id, "A lovely name.").await;
+    let other = t.chat("pottery").await;
+    for i in 0..5 {
+        t.say(&other, &format!("Pottery glazes, part {i}.")).await;
+        reply(&t, other.id, "Glassy coatings fired onto clay.").await;
+    }
+    let service = service(&t, &server.url());
+    index_everything(&service).await;
+
+    let ask = |text: &str, meaning: bool| SearchQuery {
+        text: text.into(),
+        meaning,
+        ..Default::default()
+    };
+    // Other words: found by meaning only, and marked so.
+    assert!(service
+        .search(&ask("sibling called", false))
+        .await
+        .unwrap()
+        .hits
+        .is_empty());
+    let found = service.search(&ask("sibling called", true)).await.unwrap();
+    assert_eq!(found.meaning_note, None);
+    assert_eq!(found.hits[0].message_id, fact.id);
+    assert_eq!(found.hits[0].matched, Matched::Meaning);
+    assert_eq!(found.hits[0].conversation_title, "family");
+    // The same words: both ways, first.
+    let found = service.search(&ask("sister name", true)).await.unwrap();
+    assert_eq!(found.hits[0].message_id, fact.id);
+    assert_eq!(found.hits[0].matched, Matched::Both);
+    // Filters hold for what is found by meaning too.
+    let replies_only = SearchQuery {
+        role: Some(Role::Assistant),
+        ..ask("sibling called", true)
+    };
+    let found = service.search(&replies_only).await.unwrap();
+    assert!(
+        found.hits.iter().all(|h| h.role == Role::Assistant),
+        "{found:?}"
+    );
+    let elsewhere = SearchQuery {
+        conversation_id: Some(other.id),
+        ..ask("sibling called", true)
+    };
+    let found = service.search(&elsewhere).await.unwrap();
+    assert!(found.hits.iter().all(|h| h.conversation_id == other.id));
+    service.stop_indexing().await;
+
+    // No embedding model: words only, and why.
+    let plain = FaultServer::start().await;
+    let words = crate::harness::service(&t, &plain.url());
+    let found = words.search(&ask("sister", true)).await.unwrap();
+    assert_eq!(found.hits[0].message_id, fact.id);
+    assert_eq!(found.hits[0].matched, Matched::Words);
+    assert!(found.meaning_note.is_some());
+}

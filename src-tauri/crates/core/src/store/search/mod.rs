@@ -51,6 +51,9 @@ pub struct SearchQuery {
     pub limit: u32,
     /// Hits to skip: the previous pages'.
     pub offset: u32,
+    /// Also find messages close in meaning, with recall's embedding model (the first page, through
+    /// the chat service: see `ChatService::search`).
+    pub meaning: bool,
 }
 
 impl SearchQuery {
@@ -72,6 +75,17 @@ pub enum SearchMode {
     Scan,
 }
 
+/// How a hit was found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Matched {
+    #[default]
+    Words,
+    /// Close in meaning (embedding vectors), without the words.
+    Meaning,
+    Both,
+}
+
 /// A message that matched.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct SearchHit {
@@ -84,6 +98,7 @@ pub struct SearchHit {
     pub snippet: Snippet,
     /// Higher is better; comparable within one search only.
     pub score: f64,
+    pub matched: Matched,
 }
 
 /// A chat whose title matched.
@@ -103,6 +118,8 @@ pub struct SearchResults {
     /// Whether there is another page.
     pub more: bool,
     pub mode: SearchMode,
+    /// Why messages close in meaning were not looked for, when they were asked for.
+    pub meaning_note: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -163,6 +180,7 @@ impl Store {
                     titles: Vec::new(),
                     more: false,
                     mode: SearchMode::Words,
+                    meaning_note: None,
                 })
             }
         };
@@ -197,6 +215,7 @@ impl Store {
                     }
                 },
                 score: -r.rank,
+                matched: Matched::Words,
             })
             .collect();
         let titles = if query.offset == 0 && query.conversation_id.is_none() {
@@ -209,6 +228,7 @@ impl Store {
             titles,
             more,
             mode,
+            meaning_note: None,
         })
     }
 
@@ -241,6 +261,40 @@ impl Store {
 }
 
 impl Store {
+    /// A search hit for a message found by meaning, if it passes `query`'s filters (visible,
+    /// role, dates, pinned, chat); its snippet is the message's start.
+    pub async fn meaning_hit(
+        &self,
+        id: MessageId,
+        query: &SearchQuery,
+    ) -> Result<Option<SearchHit>> {
+        let row: Option<HitRow> = sqlx::query_as(&format!(
+            "SELECT m.conversation_id, c.title, m.id AS message_id, m.role, m.created_at, m.pinned,
+                    m.content AS text, 0.0 AS rank
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id
+             WHERE m.id = ?1 AND {FILTERS}"
+        ))
+        .bind(id.0)
+        .bind(query.conversation_id.map(|c| c.0))
+        .bind(query.role.map(|r| r.as_str()))
+        .bind(query.since.map(|t| t.timestamp_millis()))
+        .bind(query.until.map(|t| t.timestamp_millis()))
+        .bind(query.pinned_only)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| SearchHit {
+            conversation_id: ConversationId(r.conversation_id),
+            conversation_title: r.title,
+            message_id: MessageId(r.message_id),
+            role: Role::parse(&r.role),
+            created_at: from_ms(r.created_at),
+            pinned: r.pinned,
+            snippet: Snippet::around(&r.text, ""),
+            score: 0.0,
+            matched: Matched::Meaning,
+        }))
+    }
+
     /// The conversation's visible user and assistant messages before `before` that have any of
     /// `terms` (see [`topic_words`]), best first by BM25, at most `limit`: the word half of recall.
     /// Each comes with its score (higher is better).

@@ -119,7 +119,8 @@ impl Snippet {
         Self::from_marked(&marked)
     }
 
-    /// Finds `needle` in `content` (ignoring ASCII case) and cuts the text around its first match.
+    /// Finds `needle` in `content` (ignoring ASCII case) and cuts the text around its first match
+    /// (the start, with nothing marked, when it is empty or not found).
     pub(super) fn around(content: &str, needle: &str) -> Self {
         let content: String = content.chars().map(unmarked).collect();
         let content = content.as_str();
@@ -137,7 +138,11 @@ impl Snippet {
                 .map(|byte| content[..byte].chars().count())
         };
         let len = needle.chars().count();
-        let spans: Vec<(usize, usize)> = found.map(|at| (at, at + len)).into_iter().collect();
+        let spans: Vec<(usize, usize)> = found
+            .filter(|_| len > 0)
+            .map(|at| (at, at + len))
+            .into_iter()
+            .collect();
         Self::cut(&chars, &spans)
     }
 }

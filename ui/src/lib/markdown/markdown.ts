@@ -17,6 +17,10 @@ const ALLOWED_TAGS = [
   "table", "thead", "tbody", "tr", "th", "td", "a", "span", "input",
 ];
 const ALLOWED_ATTR = ["href", "title", "class", "align", "type", "checked", "disabled", "start"];
+/** Allowed attributes whose values are words or numbers, never URLs. DOMPurify checks every other
+ * attribute's value against the link allowlist, which would drop `align="right"`, `type="checkbox"`
+ * and `start="3"`. */
+const PLAIN_VALUE_ATTR = ["align", "type", "start"];
 
 function escapeHtml(text: string): string {
   return text
@@ -82,6 +86,7 @@ function purify(html: string): string {
     DOMPurify.sanitize(scratch, {
       ALLOWED_TAGS,
       ALLOWED_ATTR,
+      ADD_URI_SAFE_ATTR: PLAIN_VALUE_ATTR,
       ALLOW_DATA_ATTR: false,
       ALLOWED_URI_REGEXP: SAFE_LINK,
       IN_PLACE: true,

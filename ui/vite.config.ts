@@ -2,8 +2,10 @@ import { defineConfig } from "vitest/config";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 
 // The desktop shell embeds ui/dist; `npm run dev` serves the same UI for `cargo run --no-default-features`.
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   plugins: [svelte()],
+  // Tests mount components in jsdom, which needs Svelte's browser build (not its server one).
+  resolve: mode === "test" ? { conditions: ["browser"] } : undefined,
   clearScreen: false,
   server: { port: 5173, strictPort: true },
   build: {
@@ -17,4 +19,4 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts"],
   },
-});
+}));

@@ -42,6 +42,17 @@ describe("renderMarkdown", () => {
     expect(root.querySelector("td")?.textContent).toBe("1");
   });
 
+  it("keeps table alignment, task checkboxes and a list's first number", () => {
+    const root = dom(renderMarkdown("| a | b |\n|--:|:-:|\n| 1 | 2 |\n\n- [x] done\n- [ ] to do\n\n3. third\n4. fourth"));
+    expect(Array.from(root.querySelectorAll("td"), (td) => td.getAttribute("align"))).toEqual(["right", "center"]);
+    const boxes = Array.from(root.querySelectorAll("input"));
+    expect(boxes.map((box) => [box.type, box.checked, box.disabled])).toEqual([
+      ["checkbox", true, true],
+      ["checkbox", false, true],
+    ]);
+    expect(root.querySelector("ol")?.getAttribute("start")).toBe("3");
+  });
+
   it("keeps code blocks as text with their language", () => {
     const root = dom(renderMarkdown("```rust\nfn main() { println!(\"<b>\"); }\n```"));
     const code = root.querySelector("pre code");

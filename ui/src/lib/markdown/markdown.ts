@@ -1,22 +1,51 @@
 // Model output as Markdown, made safe: the webview is untrusted territory, and model text is
 // attacker-controlled (prompt injection, pasted pages). Raw HTML never renders; DOMPurify then
-// enforces a strict allowlist on what Markdown produced, as a second line of defence.
+// enforces a strict allowlist on what Markdown produced (math included: KaTeX's MathML, math.ts),
+// as a second line of defence.
 import DOMPurify from "dompurify";
 import { Marked, type Token, type Tokens, type TokensList } from "marked";
 import { highlightCode } from "./highlight";
 import { SAFE_LINK } from "./links";
+import { mathExtension, mathGeneration, openMathBlock, settledText } from "./math";
 
 export { linkTarget } from "./links";
+export { whenMathLoads } from "./math";
 
 /** Where an image may be loaded from, on request. */
 const WEB_IMAGE = /^https?:\/\//i;
 
-const ALLOWED_TAGS = [
+const HTML_TAGS = [
   "p", "br", "hr", "em", "strong", "del", "code", "pre", "blockquote",
   "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
   "table", "thead", "tbody", "tr", "th", "td", "a", "span", "input",
 ];
-const ALLOWED_ATTR = ["href", "title", "class", "align", "type", "checked", "disabled", "start"];
+/** The MathML KaTeX writes (math.ts), and no more: no `mglyph` (an image), `maction` or
+ * `annotation-xml` (which may hold HTML). */
+const MATH_TAGS = [
+  "math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "mtext", "mspace",
+  "msub", "msup", "msubsup", "munder", "mover", "munderover", "mfrac", "msqrt", "mroot",
+  "mstyle", "mpadded", "mphantom", "menclose", "mtable", "mtr", "mtd", "mlabeledtr",
+];
+const ALLOWED_TAGS = [...HTML_TAGS, ...MATH_TAGS];
+const HTML_ATTR = ["href", "title", "class", "align", "type", "checked", "disabled", "start"];
+/** Layout that KaTeX's MathML carries, allowed on MathML elements only. Not `href` (a link inside
+ * math would bypass the app's link handling), nor the colours `mathcolor` and `mathbackground`
+ * (math stays in the theme's colours, readable in both; `\color` shows uncoloured). */
+const MATH_ATTR = [
+  "display", "mathvariant", "mathsize", "encoding", "fence", "separator", "stretchy", "symmetric",
+  "largeop", "movablelimits", "minsize", "maxsize", "lspace", "rspace", "width", "height",
+  "depth", "voffset", "linethickness", "linebreak", "accent", "accentunder", "notation",
+  "displaystyle", "scriptlevel", "columnalign", "rowalign", "columnspacing", "rowspacing",
+  "columnlines", "rowlines",
+];
+const MATH_ONLY = new Set(MATH_ATTR);
+const ALLOWED_ATTR = [...HTML_ATTR, ...MATH_ATTR];
+/** Allowed attributes whose values are words, numbers or lengths, never URLs. DOMPurify checks
+ * every other attribute's value against the link allowlist, which would drop `align="right"`,
+ * `type="checkbox"`, `start="3"` and `display="block"`. */
+const PLAIN_VALUE_ATTR = ["align", "type", "start", ...MATH_ATTR];
+const HTML_NS = "http://www.w3.org/1999/xhtml";
+const MATHML_NS = "http://www.w3.org/1998/Math/MathML";
 
 function escapeHtml(text: string): string {
   return text
@@ -27,7 +56,7 @@ function escapeHtml(text: string): string {
     .replace(/'/g, "&#39;");
 }
 
-const marked = new Marked({
+const marked = new Marked(mathExtension, {
   gfm: true,
   breaks: false,
   async: false,
@@ -64,13 +93,21 @@ let hooked = false;
 let scratch: HTMLElement | null = null;
 function purify(html: string): string {
   if (!hooked) {
-    // Only allowlisted hrefs survive, whatever their spelling (entities, case, whitespace).
+    DOMPurify.addHook("uponSanitizeAttribute", (node, data) => {
+      if (MATH_ONLY.has(data.attrName) && node.namespaceURI !== MATHML_NS) data.keepAttr = false;
+    });
+    // Only allowlisted hrefs survive, whatever their spelling (entities, case, whitespace), and
+    // only on links: MathML would follow one itself, past the app's link handling.
     DOMPurify.addHook("afterSanitizeAttributes", (node) => {
       if (node.tagName === "A") {
         const href = node.getAttribute("href") ?? "";
         if (!SAFE_LINK.test(href.trim())) node.removeAttribute("href");
+      } else {
+        node.removeAttribute("href");
       }
       if (node.tagName === "INPUT" && node.getAttribute("type") !== "checkbox") node.remove();
+      // KaTeX never puts HTML inside MathML (where mtext would allow it): nothing else may.
+      if (node.namespaceURI === HTML_NS && node.parentElement?.namespaceURI === MATHML_NS) node.remove();
     });
     hooked = true;
   }
@@ -82,6 +119,7 @@ function purify(html: string): string {
     DOMPurify.sanitize(scratch, {
       ALLOWED_TAGS,
       ALLOWED_ATTR,
+      ADD_URI_SAFE_ATTR: PLAIN_VALUE_ATTR,
       ALLOW_DATA_ATTR: false,
       ALLOWED_URI_REGEXP: SAFE_LINK,
       IN_PLACE: true,
@@ -122,7 +160,9 @@ function renderTokens(tokens: Token[], links: TokensList["links"]): string {
  *
  * A block counts as finished only once the lexer has started another one after it, so a code
  * fence, list, table or quote that is still growing is always the last block and re-rendered as a
- * whole. The joined pieces are the HTML that {@link renderMarkdown} makes of the whole text.
+ * whole; so is everything from a line that opens block math (`$$`) not closed yet, which Marked
+ * reads as text until it closes. The joined pieces are the HTML that {@link renderMarkdown} makes
+ * of the text, less a `$` at its very end (see `settledText`).
  */
 export class StreamingMarkdown {
   /** The text of the finished blocks: a prefix of every text this has been given. */
@@ -130,10 +170,13 @@ export class StreamingMarkdown {
   private finished: string[] = [];
   /** Rendering piecewise would differ (a link definition, carriage returns): render whole. */
   private whole = false;
+  /** Whether KaTeX had loaded when the finished blocks were rendered (math.ts). */
+  private math = mathGeneration();
 
   /** The safe HTML of `text`: the finished blocks' (kept from earlier calls) and the last one's. */
-  update(text: string): { blocks: string[]; tail: string } {
-    if (!text.startsWith(this.done)) this.reset();
+  update(growing: string): { blocks: string[]; tail: string } {
+    const text = settledText(growing);
+    if (!text.startsWith(this.done) || this.math !== mathGeneration()) this.reset();
     if (this.whole) return { blocks: [], tail: renderMarkdown(text) };
     const rest = text.slice(this.done.length);
     if (rest.includes("\r") || LINK_DEFINITION.test(rest)) {
@@ -147,11 +190,17 @@ export class StreamingMarkdown {
     } catch {
       return { blocks: [...this.finished], tail: `<p>${escapeHtml(rest)}</p>` };
     }
-    // The open block is the last one that is not blank lines; everything before it is finished.
+    // The open block is the last one that is not blank lines; everything before it is finished,
+    // up to where block math is still open.
     let open = tokens.length - 1;
     while (open > 0 && tokens[open]!.type === "space") open--;
     let length = 0;
     for (let i = 0; i < open; i++) length += tokens[i]!.raw.length;
+    const math = openMathBlock(rest, 0, length);
+    if (math !== -1) {
+      length = 0;
+      for (open = 0; length + tokens[open]!.raw.length <= math; open++) length += tokens[open]!.raw.length;
+    }
     const closed = rest.slice(0, length);
     if (open > 0 && tokens.slice(0, open).map((t) => t.raw).join("") === closed) {
       const html = renderTokens(tokens.slice(0, open), tokens.links);
@@ -166,5 +215,6 @@ export class StreamingMarkdown {
     this.done = "";
     this.finished = [];
     this.whole = false;
+    this.math = mathGeneration();
   }
 }

@@ -3,6 +3,10 @@
 // reply comes after a round trip to the model, by which time it has loaded). Until then an idle
 // window neither parses nor keeps it. Messages wait for it rather than show unrendered; should it
 // fail to load, they show as plain text (escaped by Svelte).
+//
+// KaTeX, bigger still, loads only once a reply has math in it (markdown/math.ts). Rather than
+// have every render wait for it, math shows as written until it is in, and then replies render
+// again: `mathLoaded` is what they watch.
 
 export type Markdown = typeof import("./markdown");
 
@@ -10,6 +14,8 @@ class Renderer {
   /** The loaded module, once it is. */
   module = $state<Markdown | null>(null);
   failed = $state(false);
+  /** Whether KaTeX has loaded: replies rendered before it had show their math as written. */
+  mathLoaded = $state(false);
   #loading: Promise<unknown> | null = null;
 
   /** Whether messages are still waiting for the renderer. */
@@ -19,7 +25,10 @@ class Renderer {
 
   load(): void {
     this.#loading ??= import("./markdown").then(
-      (module) => (this.module = module),
+      (module) => {
+        this.module = module;
+        module.whenMathLoads(() => (this.mathLoaded = true));
+      },
       () => (this.failed = true),
     );
   }

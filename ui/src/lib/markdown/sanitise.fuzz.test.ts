@@ -2,12 +2,14 @@
 // Property tests of the Markdown sanitising: random text, and hostile snippets mutated and
 // combined, never make renderMarkdown (or the streaming renderer) throw, and what they return,
 // parsed again as the app's {@html} does, holds only allowlisted elements and attributes and
-// links with a safe scheme. A hundred runs each by default; FUZZ_RUNS=N (what `make fuzz`
+// links with a safe scheme. Math is typeset (KaTeX is loaded first), so hostile TeX goes through
+// KaTeX and then the sanitiser. A hundred runs each by default; FUZZ_RUNS=N (what `make fuzz`
 // sets) runs N.
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { renderMarkdown, StreamingMarkdown } from "./markdown";
 import { SAFE_LINK } from "./links";
+import { loadMath } from "./math";
 
 const RUNS = Number(import.meta.env.FUZZ_RUNS) || 100;
 /** Vitest's 5 s per test suits a hundred runs; a long run gets ample time in proportion (jsdom slows
@@ -21,6 +23,22 @@ const TAGS = new Set([
   "table", "thead", "tbody", "tr", "th", "td", "a", "span", "input",
 ]);
 const ATTRIBUTES = new Set(["href", "title", "class", "align", "type", "checked", "disabled", "start"]);
+const MATH_TAGS = new Set([
+  "math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "mtext", "mspace",
+  "msub", "msup", "msubsup", "munder", "mover", "munderover", "mfrac", "msqrt", "mroot",
+  "mstyle", "mpadded", "mphantom", "menclose", "mtable", "mtr", "mtd", "mlabeledtr",
+]);
+/** On MathML elements only, with `class` and `title`; never `href`, colours or styles. */
+const MATH_ATTRIBUTES = new Set([
+  "class", "title",
+  "display", "mathvariant", "mathsize", "encoding", "fence", "separator", "stretchy", "symmetric",
+  "largeop", "movablelimits", "minsize", "maxsize", "lspace", "rspace", "width", "height",
+  "depth", "voffset", "linethickness", "linebreak", "accent", "accentunder", "notation",
+  "displaystyle", "scriptlevel", "columnalign", "rowalign", "columnspacing", "rowspacing",
+  "columnlines", "rowlines",
+]);
+const HTML_NS = "http://www.w3.org/1999/xhtml";
+const MATHML_NS = "http://www.w3.org/1998/Math/MathML";
 
 const HOSTILE = [
   "<script>alert(1)</script>",
@@ -78,6 +96,25 @@ const HOSTILE = [
   "＜script＞alert(1)＜/script＞",
   "<scr<script>ipt>alert(1)</script>",
   "<a href=\"https://ok.example\"><a href=\"javascript:alert(1)\">nested</a></a>",
+  // TeX, which KaTeX turns into MathML.
+  "$\\href{javascript:alert(1)}{x}$",
+  "$$\\href{https://ok.example}{\\text{click}}$$",
+  "\\(\\url{javascript:alert(1)}\\)",
+  "\\[\\includegraphics{https://evil.example/p.png}\\]",
+  "$\\htmlClass{code-copy}{x}\\htmlId{app}{y}\\htmlStyle{position:fixed}{z}\\htmlData{testid=copy-code}{w}$",
+  "$\\text{<img src=x onerror=alert(1)>}$",
+  "$\\mathrm{</math><img src=x onerror=alert(1)>}$",
+  "$x</annotation><script>alert(1)</script>$",
+  "$\\operatorname{<script>}$ $\\verb|<svg onload=alert(1)>|$",
+  "$$\\def\\a{\\a\\a}\\a$$",
+  "$\\rule{100000em}{100000em}\\kern{99999em}$",
+  "$\\color{javascript:alert(1)}{x}\\colorbox{url(https://evil.example)}{y}\\fcolorbox{red}{blue}{z}$",
+  "$\\begin{matrix}a & b \\\\ c & d\\end{matrix}\\tag{\\href{javascript:alert(1)}{1}}$",
+  "$$\n\\frac{a}{b}\n<script>alert(1)</script>\n$$",
+  "`$x$` $`<img src=x onerror=alert(1)>`$",
+  "[$x$](javascript:alert(1)) [\\(y\\)](https://ok.example)",
+  "$\\char\"3C script\\char\"3E$",
+  "$\\mathchoice{<}{<}{<}{<}$",
 ];
 
 /** Pieces that make broken and nested markup when strung together. */
@@ -86,6 +123,8 @@ const GLUE = [
   "`", "```", "[", "](", ")", "!", "&#", "&#x", ";", ":", "&colon;", "java", "script", "javascript:",
   "data:", "vbscript:", "<a href=", "<img src=", " onerror=", " onclick=", "<svg", "<!--", "-->", "| ",
   "- [ ] ", "> ", "# ", "    ",
+  "$", "$$", "\\(", "\\)", "\\[", "\\]", "\\", "{", "}", "^", "_", "\\frac{", "\\text{", "\\href{",
+  "\\mathrm{", "\\begin{array}{c}", "\\end{array}", "&", "\\\\",
 ];
 
 /** Any text: UTF-16 units, whole code points and graphemes. */
@@ -127,6 +166,20 @@ const mutated = fc
     return s;
   });
 
+/** TeX commands, hostile snippets and glue between math delimiters: what KaTeX makes of them. */
+const TEX = [
+  "x", "1", " ", "^", "_", "{", "}", "\\frac{a}{b}", "\\sqrt", "\\left(", "\\right)", "\\text{", "\\mathrm{",
+  "\\href{", "\\url{", "\\includegraphics{", "\\htmlClass{", "\\htmlStyle{", "\\color{", "\\colorbox{",
+  "\\def\\a", "\\a", "\\rule{", "em}", "\\begin{pmatrix}", "\\end{pmatrix}", "&", "\\\\", "\\tag{",
+  "\\operatorname{", "\\verb|", "|", "\\char\"3C", "javascript:alert(1)", "https://ok.example", "<", ">", "\"",
+];
+const texMath = fc
+  .tuple(
+    fc.constantFrom(["$", "$"], ["$$", "$$"], ["\\(", "\\)"], ["\\[", "\\]"], ["$$\n", "\n$$"]),
+    fc.array(fc.oneof(fc.constantFrom(...TEX), fc.constantFrom(...HOSTILE), fc.string({ maxLength: 4 })), { maxLength: 16 }),
+  )
+  .map(([[open, close], parts]) => open + parts.join("") + close);
+
 /** How a browser reads an href: surrounding spaces and controls dropped, tabs and newlines too. */
 function followed(href: string): string {
   return href.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "").replace(/[\t\n\r]/g, "");
@@ -138,20 +191,35 @@ function expectSafe(html: string) {
   root.innerHTML = html;
   for (const el of Array.from(root.querySelectorAll("*"))) {
     const tag = el.tagName.toLowerCase();
-    expect(TAGS.has(tag), `<${tag}> in ${html}`).toBe(true);
+    const math = el.namespaceURI === MATHML_NS;
+    if (math) {
+      expect(MATH_TAGS.has(tag), `<${tag}> in ${html}`).toBe(true);
+      // MathML begins only at <math>, which sits in HTML.
+      expect(tag === "math", `<${tag}> in ${html}`).toBe(el.parentElement?.namespaceURI !== MATHML_NS);
+    } else {
+      expect(el.namespaceURI, `<${tag}> in ${html}`).toBe(HTML_NS);
+      expect(TAGS.has(tag), `<${tag}> in ${html}`).toBe(true);
+      expect(el.closest("math"), `<${tag}> inside math in ${html}`).toBeNull();
+    }
     if (tag === "input") expect(el.getAttribute("type"), html).toBe("checkbox");
     for (const attr of Array.from(el.attributes)) {
-      expect(ATTRIBUTES.has(attr.name), `${attr.name} on <${tag}> in ${html}`).toBe(true);
+      expect((math ? MATH_ATTRIBUTES : ATTRIBUTES).has(attr.name), `${attr.name} on <${tag}> in ${html}`).toBe(true);
       if (attr.name === "href") expect(followed(attr.value), html).toMatch(SAFE_LINK);
     }
   }
 }
+
+beforeAll(async () => {
+  expect(await loadMath()).toBe(true);
+  expect(renderMarkdown("$x$")).toContain("<math");
+});
 
 describe("renderMarkdown on fuzzed input", () => {
   it.each([
     ["random text", anyText],
     ["hostile snippets strung together", combined],
     ["mutated hostile snippets", mutated],
+    ["math made of TeX and hostile snippets", texMath],
   ])("never throws and returns only safe HTML: %s", (_, input) => {
     fc.assert(
       fc.property(input, (text) => {
@@ -162,7 +230,7 @@ describe("renderMarkdown on fuzzed input", () => {
   }, TIMEOUT);
 
   it("renders a streaming reply safely at every step", () => {
-    const text = fc.oneof(combined, mutated, anyText);
+    const text = fc.oneof(combined, mutated, anyText, texMath);
     fc.assert(
       fc.property(fc.array(text, { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 8 }), (parts, cuts) => {
         const whole = parts.join("\n\n");

@@ -1,4 +1,4 @@
-//! Memory against llama.cpp's real server with SmolLM2-135M at a 2048-token context: a 60-turn
+//! Memory against llama.cpp's real server with SmolLM2-135M at a 2048-token context: a 40-turn
 //! conversation never overflows, folds older turns into stored summaries that later requests
 //! carry, and consecutive turns reuse the server's prompt cache.
 
@@ -23,7 +23,7 @@ impl EventSink for Usages {
 }
 
 #[tokio::test]
-async fn sixty_turns_at_2048_tokens_fold_into_summaries_and_reuse_the_cache() -> Result<()> {
+async fn forty_turns_at_2048_tokens_fold_into_summaries_and_reuse_the_cache() -> Result<()> {
     // Two slots: a summary fold runs in the other slot and leaves the chat's cache alone.
     let server = LlamaServer::start(2048, 2)?;
     let dir = tempfile::tempdir()?;
@@ -44,7 +44,7 @@ async fn sixty_turns_at_2048_tokens_fold_into_summaries_and_reuse_the_cache() ->
         .await?;
 
     let mut turns = Vec::new();
-    for i in 0..60 {
+    for i in 0..40 {
         let summary_before = store.latest_summary(chat.id).await?.map(|s| s.id);
         let sink = Usages::default();
         let text = format!(
@@ -69,7 +69,7 @@ async fn sixty_turns_at_2048_tokens_fold_into_summaries_and_reuse_the_cache() ->
     let summaries = store.summaries(chat.id).await?;
     assert!(
         summaries.len() >= 2,
-        "60 turns outgrow 2048 tokens more than once: {} summaries",
+        "40 turns outgrow 2048 tokens more than once: {} summaries",
         summaries.len()
     );
     assert!(summaries.iter().all(|s| !s.content.trim().is_empty()));
@@ -108,7 +108,7 @@ async fn sixty_turns_at_2048_tokens_fold_into_summaries_and_reuse_the_cache() ->
             reused += 1;
         }
     }
-    assert!(pairs >= 30, "most turns keep the summary: {pairs}");
+    assert!(pairs >= 25, "most turns keep the summary: {pairs}");
     assert!(
         reused * 10 >= pairs * 9,
         "the cache covered the previous prompt on {reused} of {pairs} consecutive turns"

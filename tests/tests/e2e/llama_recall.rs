@@ -102,7 +102,7 @@ async fn recall_with_real_vectors_keeps_the_prompt_cache_up_to_the_block() -> Re
             title: "Lockers".into(),
             system_prompt: "You are a helpful assistant.".into(),
             model: Some(MODEL.into()),
-            params: serde_json::json!({"temperature": 0, "max_tokens": 24, "memory": "recall"}),
+            params: serde_json::json!({"temperature": 0, "max_tokens": 16, "memory": "recall"}),
         })
         .await?;
     service.start_indexing();

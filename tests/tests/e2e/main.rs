@@ -15,6 +15,7 @@ mod llama_memory;
 mod llama_recall;
 mod llama_versions;
 mod long_chat;
+mod math;
 mod memory_panel;
 mod reasoning;
 mod recall;

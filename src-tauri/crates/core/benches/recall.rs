@@ -49,18 +49,50 @@ impl Rng {
     }
 }
 
-const WORDS: &[&str] = &[
-    "server", "deploy", "config", "garden", "recipe", "travel", "budget", "meeting", "design",
-    "review", "kernel", "python", "rust", "coffee", "weekend", "invoice", "backup", "network",
-    "staging", "release", "ticket", "family", "holiday", "train", "guitar", "lesson", "market",
-    "report", "schema", "query", "index", "window", "summary", "memory", "model", "prompt",
-];
+/// Pronounceable made-up words (30,000), drawn by Zipf's law as natural text is: a few very
+/// common, most rare (as in the search benchmark).
+struct Words {
+    list: Vec<String>,
+    cumulative: Vec<f64>,
+}
 
-fn text(rng: &mut Rng, words: usize) -> String {
-    (0..words)
-        .map(|_| WORDS[rng.below(WORDS.len())])
-        .collect::<Vec<_>>()
-        .join(" ")
+impl Words {
+    fn new(rng: &mut Rng) -> Self {
+        const ONSETS: [&str; 16] = [
+            "b", "c", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "st", "tr",
+        ];
+        const VOWELS: [&str; 6] = ["a", "e", "i", "o", "u", "ai"];
+        let mut seen = std::collections::BTreeSet::new();
+        let mut list = Vec::with_capacity(30_000);
+        while list.len() < 30_000 {
+            let syllables = 1 + rng.below(3) + usize::from(list.len() > 2_000);
+            let word: String = (0..syllables)
+                .map(|_| format!("{}{}", ONSETS[rng.below(16)], VOWELS[rng.below(6)]))
+                .collect();
+            if seen.insert(word.clone()) {
+                list.push(word);
+            }
+        }
+        let mut sum = 0.0;
+        let cumulative = (1..=list.len())
+            .map(|rank| {
+                sum += 1.0 / rank as f64;
+                sum
+            })
+            .collect();
+        Self { list, cumulative }
+    }
+
+    fn text(&self, rng: &mut Rng, n: usize) -> String {
+        (0..n)
+            .map(|_| {
+                let x = (rng.next() >> 11) as f64 / (1u64 << 53) as f64
+                    * self.cumulative[self.cumulative.len() - 1];
+                self.list[self.cumulative.partition_point(|&c| c < x)].as_str()
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 async fn build(dir: &Path) -> (Store, ConversationId) {
@@ -77,6 +109,7 @@ async fn build(dir: &Path) -> (Store, ConversationId) {
         .await
         .expect("create the benchmark's database");
     let mut rng = Rng(0x5EED_0000_ABCD_1234);
+    let words = Words::new(&mut rng);
     let at = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
     let messages: Vec<ImportMessage> = (0..MESSAGES)
         .map(|i| {
@@ -88,7 +121,7 @@ async fn build(dir: &Path) -> (Store, ConversationId) {
             };
             ImportMessage {
                 role: if user { Role::User } else { Role::Assistant },
-                content: text(&mut rng, n),
+                content: words.text(&mut rng, n),
                 status: MessageStatus::Complete,
                 error: None,
                 model: None,
@@ -236,6 +269,48 @@ async fn main() {
         percentile(times, 0.95)
     );
 
+    // The two halves on their own.
+    let prompt = store
+        .messages_newest_first(chat, None, None, 2)
+        .await
+        .expect("messages")
+        .into_iter()
+        .find(|m| m.role == Role::User)
+        .expect("a user message");
+    let words: Vec<String> = prompt
+        .content
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let mut w = Vec::new();
+    let mut v = Vec::new();
+    let query = vector::from_bytes(
+        &store
+            .message_vector(prompt.id, KEY)
+            .await
+            .expect("read")
+            .expect("the prompt's vector"),
+    );
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        store
+            .recall_words(chat, &words[..words.len().min(24)], prompt.id, 20)
+            .await
+            .expect("words");
+        w.push(t.elapsed());
+        let t = Instant::now();
+        recall
+            .similar(&store, chat, KEY, &query, prompt.id, 20)
+            .await
+            .expect("vectors");
+        v.push(t.elapsed());
+    }
+    println!(
+        "  of which: words p50 {:.1} ms, vectors (scoring {MESSAGES}) p50 {:.1} ms",
+        percentile(w, 0.5),
+        percentile(v, 0.5)
+    );
+
     let sizes = std::fs::read_to_string(dir.join("sizes")).expect("sizes");
     let (before, after) = sizes.split_once(' ').expect("two sizes");
     let (before, after): (u64, u64) = (before.parse().unwrap(), after.parse().unwrap());
@@ -261,7 +336,7 @@ async fn indexing_throughput() {
     }
     let mut child = Command::new(&python)
         .arg(root.join("scripts/llama_server.py"))
-        .args(["--embeddings", "--parallel", "1", "--n-ctx", "2048"])
+        .args(["--embeddings", "--parallel", "1", "--n-ctx", "8192"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -277,6 +352,7 @@ async fn indexing_throughput() {
         RetryPolicy::default(),
     );
     let mut rng = Rng(0xFEED_0000_0000_0001);
+    let words = Words::new(&mut rng);
     let texts: Vec<String> = (0..1_000)
         .map(|i| {
             let n = if i % 2 == 0 {
@@ -284,7 +360,7 @@ async fn indexing_throughput() {
             } else {
                 40 + rng.below(160)
             };
-            text(&mut rng, n)
+            words.text(&mut rng, n)
         })
         .collect();
     let cancel = tokio_util::sync::CancellationToken::new();
@@ -292,11 +368,17 @@ async fn indexing_throughput() {
     let mut dims = 0;
     for batch in texts.chunks(32) {
         let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
-        let got = client
-            .embed(Some("smollm2"), &refs, &cancel)
-            .await
-            .expect("embeddings");
-        dims = got.vectors[0].len();
+        match client.embed(Some("smollm2"), &refs, &cancel).await {
+            Ok(got) => dims = got.vectors[0].len(),
+            Err(err) => {
+                println!("indexing: the server failed a batch of 32 ({err})");
+                let _ = Command::new("kill")
+                    .args(["-TERM", &child.id().to_string()])
+                    .status();
+                let _ = child.wait();
+                return;
+            }
+        }
     }
     let took = began.elapsed().as_secs_f64();
     println!(

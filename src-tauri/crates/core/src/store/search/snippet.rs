@@ -158,7 +158,7 @@ fn unmarked(c: char) -> char {
 
 /// Lower case without the common Latin diacritics: what unicode61 with `remove_diacritics`
 /// compares, for the letters people type.
-fn fold(word: &str) -> String {
+pub(super) fn fold(word: &str) -> String {
     word.chars()
         .flat_map(char::to_lowercase)
         .map(|c| match c {

@@ -35,6 +35,7 @@ bench:
 	cargo bench -p confab-core --bench context_build
 	cargo bench -p confab-core --bench export
 	cargo bench -p confab-core --bench search
+	cargo bench -p confab-core --bench recall
 	$(MAKE) bench-desktop
 
 # The real window against an empty Tauri window, through WebDriver: release builds, under Xvfb.

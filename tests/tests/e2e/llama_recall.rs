@@ -147,7 +147,7 @@ async fn recall_with_real_vectors_keeps_the_prompt_cache_up_to_the_block() -> Re
         turns.push((usage, prefix, summary, report.window_start()));
     }
     assert!(
-        recalled_turns >= 5,
+        recalled_turns >= 3,
         "recall sent a block on {recalled_turns} turns"
     );
     let status = service.recall().status();
@@ -175,7 +175,7 @@ async fn recall_with_real_vectors_keeps_the_prompt_cache_up_to_the_block() -> Re
         reread / pairs.max(1) as u64
     );
     assert!(
-        pairs >= 5,
+        pairs >= 3,
         "turns keeping their summary and window: {pairs}"
     );
     assert!(

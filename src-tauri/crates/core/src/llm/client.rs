@@ -16,6 +16,9 @@ use super::types::{
     ChatRequest, Completion, FinishReason, RetryPolicy, StreamEvent, Timeouts, Timings, Usage,
 };
 
+/// The route replies are asked of.
+const CHAT_PATH: &str = "/v1/chat/completions";
+
 /// Where the model server is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -115,7 +118,7 @@ impl LlmClient {
     ) -> Result<ChatStream, LlmError> {
         let body = request.body(true);
         let response = self
-            .send_with_retries(&body, request.model.as_deref(), cancel)
+            .send_with_retries(CHAT_PATH, &body, request.model.as_deref(), cancel, |e| e)
             .await?;
         Ok(ChatStream {
             inner: Box::pin(response.bytes_stream()),
@@ -138,7 +141,7 @@ impl LlmClient {
     ) -> Result<Completion, LlmError> {
         let body = request.body(false);
         let response = self
-            .send_with_retries(&body, request.model.as_deref(), cancel)
+            .send_with_retries(CHAT_PATH, &body, request.model.as_deref(), cancel, |e| e)
             .await?;
         let bytes = tokio::select! {
             biased;
@@ -171,22 +174,27 @@ impl LlmClient {
         })
     }
 
-    async fn send_with_retries(
+    /// POSTs `body` to `path`, retrying connection failures, 429, 503 and other passing 5xx
+    /// answers with backoff until the server answers. `route_error` words a failed attempt for
+    /// the route (before it is judged retryable).
+    pub(crate) async fn send_with_retries(
         &self,
+        path: &str,
         body: &serde_json::Value,
         model: Option<&str>,
         cancel: &CancellationToken,
+        route_error: impl Fn(LlmError) -> LlmError,
     ) -> Result<reqwest::Response, LlmError> {
         let mut attempt = 1;
         loop {
             let result = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Err(LlmError::Cancelled),
-                r = self.send_once(body, model) => r,
+                r = self.send_once(path, body, model) => r,
             };
             let err = match result {
                 Ok(response) => return Ok(response),
-                Err(err) => err,
+                Err(err) => route_error(err),
             };
             if attempt >= self.retry.max_attempts || !err.is_retryable_before_first_token() {
                 return Err(err);
@@ -209,13 +217,11 @@ impl LlmClient {
 
     async fn send_once(
         &self,
+        path: &str,
         body: &serde_json::Value,
         model: Option<&str>,
     ) -> Result<reqwest::Response, LlmError> {
-        let send = self
-            .request(reqwest::Method::POST, "/v1/chat/completions")
-            .json(body)
-            .send();
+        let send = self.request(reqwest::Method::POST, path).json(body).send();
         let response = match tokio::time::timeout(self.timeouts.first_token, send).await {
             Err(_) => {
                 return Err(LlmError::FirstTokenTimeout {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use super::client::LlmClient;
-use super::error::{classify, excerpt, parse_retry_after, LlmError};
+use super::error::{excerpt, LlmError};
 
 /// The most inputs sent in one request (servers batch them; llama.cpp splits by its batch size).
 pub const MAX_EMBED_BATCH: usize = 64;
@@ -55,78 +55,40 @@ impl LlmClient {
         if let Some(model) = model {
             body["model"] = model.into();
         }
-        let mut attempt = 1;
-        loop {
-            let result = tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return Err(LlmError::Cancelled),
-                r = self.embed_once(&body, model) => r,
-            };
-            let err = match result {
-                Ok(bytes) => return parse(&bytes, inputs.len()),
-                Err(err) => err,
-            };
-            if attempt >= self.retry.max_attempts || !err.is_retryable_before_first_token() {
-                return Err(err);
-            }
-            let delay = match &err {
-                LlmError::RateLimited {
-                    retry_after: Some(after),
-                } => (*after).min(self.retry.max_delay),
-                _ => self.retry.delay(attempt),
-            };
-            tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return Err(LlmError::Cancelled),
-                _ = tokio::time::sleep(delay) => {}
-            }
-            attempt += 1;
-        }
-    }
-
-    async fn embed_once(
-        &self,
-        body: &serde_json::Value,
-        model: Option<&str>,
-    ) -> Result<bytes::Bytes, LlmError> {
-        let send = self
-            .request(reqwest::Method::POST, "/v1/embeddings")
-            .json(body)
-            .send();
+        let response = self
+            .send_with_retries("/v1/embeddings", &body, model, cancel, |e| {
+                self.no_embeddings(e)
+            })
+            .await?;
         // Embeddings come whole: the first-token timeout bounds the wait for all of it.
         let wait = self.timeouts.first_token;
-        let response = match tokio::time::timeout(wait, send).await {
-            Err(_) => return Err(LlmError::FirstTokenTimeout { after: wait }),
-            Ok(Err(e)) => return Err(self.transport_error(e)),
-            Ok(Ok(r)) => r,
-        };
-        let status = response.status();
-        let retry_after = parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER));
-        let bytes = match tokio::time::timeout(wait, response.bytes()).await {
-            Err(_) => return Err(LlmError::FirstTokenTimeout { after: wait }),
-            Ok(Err(e)) => return Err(self.transport_error(e)),
-            Ok(Ok(b)) => b,
-        };
-        if status.is_success() {
-            return Ok(bytes);
-        }
-        let err = classify(status, retry_after, &bytes, model);
-        Err(match (status.as_u16(), err) {
-            // llama.cpp without --embeddings answers 501; a server without the route 404 or 405.
-            (501 | 404 | 405, LlmError::Server { message, .. }) => LlmError::NoEmbeddings {
-                url: self.endpoint.root().to_owned(),
-                message,
+        let bytes = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(LlmError::Cancelled),
+            r = tokio::time::timeout(wait, response.bytes()) => match r {
+                Err(_) => return Err(LlmError::FirstTokenTimeout { after: wait }),
+                Ok(Err(e)) => return Err(self.transport_error(e)),
+                Ok(Ok(b)) => b,
             },
-            (400, LlmError::Server { message, .. })
-                if message.to_lowercase().contains("embedding") =>
+        };
+        parse(&bytes, inputs.len())
+    }
+
+    /// A server without embeddings: llama.cpp without `--embeddings` answers 501, a server without
+    /// the route 404 or 405, one given a chat model 400 "…embedding…".
+    fn no_embeddings(&self, err: LlmError) -> LlmError {
+        match err {
+            LlmError::Server { status, message }
+                if matches!(status, 501 | 404 | 405)
+                    || (status == 400 && message.to_lowercase().contains("embedding")) =>
             {
                 LlmError::NoEmbeddings {
                     url: self.endpoint.root().to_owned(),
                     message,
                 }
             }
-            (_, err) => err,
-        })
+            err => err,
+        }
     }
 
     /// The models this server says make embeddings: LM Studio's model type, Ollama's model

@@ -18,6 +18,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
+#[path = "support/text.rs"]
+mod text;
+
+use text::{draw, vocabulary, zipf, Rng};
+
 use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts};
 use confab_core::memory::{self, Part, ServerReports};
 use confab_core::recall::{vector, Recall};
@@ -32,25 +37,7 @@ const RUNS: usize = 50;
 /// The embedding model's key the vectors are stored under (server root # model).
 const KEY: &str = "http://127.0.0.1:9#bench-embed";
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    }
-}
-
-/// Pronounceable made-up words (30,000), drawn by Zipf's law as natural text is: a few very
-/// common, most rare (as in the search benchmark).
+/// Messages of Zipf-distributed made-up words, as in the search benchmark.
 struct Words {
     list: Vec<String>,
     cumulative: Vec<f64>,
@@ -58,38 +45,15 @@ struct Words {
 
 impl Words {
     fn new(rng: &mut Rng) -> Self {
-        const ONSETS: [&str; 16] = [
-            "b", "c", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "st", "tr",
-        ];
-        const VOWELS: [&str; 6] = ["a", "e", "i", "o", "u", "ai"];
-        let mut seen = std::collections::BTreeSet::new();
-        let mut list = Vec::with_capacity(30_000);
-        while list.len() < 30_000 {
-            let syllables = 1 + rng.below(3) + usize::from(list.len() > 2_000);
-            let word: String = (0..syllables)
-                .map(|_| format!("{}{}", ONSETS[rng.below(16)], VOWELS[rng.below(6)]))
-                .collect();
-            if seen.insert(word.clone()) {
-                list.push(word);
-            }
+        Self {
+            list: vocabulary(rng),
+            cumulative: zipf(),
         }
-        let mut sum = 0.0;
-        let cumulative = (1..=list.len())
-            .map(|rank| {
-                sum += 1.0 / rank as f64;
-                sum
-            })
-            .collect();
-        Self { list, cumulative }
     }
 
     fn text(&self, rng: &mut Rng, n: usize) -> String {
         (0..n)
-            .map(|_| {
-                let x = (rng.next() >> 11) as f64 / (1u64 << 53) as f64
-                    * self.cumulative[self.cumulative.len() - 1];
-                self.list[self.cumulative.partition_point(|&c| c < x)].as_str()
-            })
+            .map(|_| self.list[draw(rng, &self.cumulative)].as_str())
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -165,7 +129,7 @@ async fn build(dir: &Path) -> (Store, ConversationId) {
         let rows: Vec<(MessageId, &str, Vec<u8>)> = batch
             .iter()
             .map(|m| {
-                let v: Vec<f32> = (0..DIMS).map(|_| rng.unit()).collect();
+                let v: Vec<f32> = (0..DIMS).map(|_| (rng.unit() - 0.5) as f32).collect();
                 let q = vector::quantize(&v).expect("a non-zero vector");
                 (MessageId(m.id), m.content.as_str(), vector::to_bytes(&q))
             })

@@ -13,68 +13,18 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
+#[path = "support/text.rs"]
+mod text;
+
+use text::{draw, vocabulary, zipf, Rng};
+
 use confab_core::store::{
     ImportConversation, ImportMessage, MessageStatus, Role, SearchQuery, Store,
 };
 
 const CHATS: usize = 1_000;
 const TURNS: usize = 1_000;
-const VOCABULARY: usize = 30_000;
 const RUNS: usize = 5;
-
-/// A small deterministic generator (xorshift64*), so every run builds the same messages.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// Pronounceable made-up words, the most frequent first.
-fn vocabulary(rng: &mut Rng) -> Vec<String> {
-    const ONSETS: [&str; 16] = [
-        "b", "c", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "st", "tr",
-    ];
-    const VOWELS: [&str; 6] = ["a", "e", "i", "o", "u", "ai"];
-    let mut words = std::collections::BTreeSet::new();
-    let mut list = Vec::with_capacity(VOCABULARY);
-    while list.len() < VOCABULARY {
-        let syllables = 1 + rng.below(3) + usize::from(list.len() > 2_000);
-        let word: String = (0..syllables)
-            .map(|_| format!("{}{}", ONSETS[rng.below(16)], VOWELS[rng.below(6)]))
-            .collect();
-        if words.insert(word.clone()) {
-            list.push(word);
-        }
-    }
-    list
-}
-
-/// Cumulative Zipf weights (s = 1) over the vocabulary, for drawing words by rank.
-fn zipf() -> Vec<f64> {
-    let mut sum = 0.0;
-    (1..=VOCABULARY)
-        .map(|rank| {
-            sum += 1.0 / rank as f64;
-            sum
-        })
-        .collect()
-}
-
-fn draw(rng: &mut Rng, cumulative: &[f64]) -> usize {
-    let x = rng.unit() * cumulative[cumulative.len() - 1];
-    cumulative.partition_point(|&c| c < x)
-}
 
 fn sentence(rng: &mut Rng, words: &[String], cumulative: &[f64], n: usize) -> String {
     let mut text = String::with_capacity(n * 7);

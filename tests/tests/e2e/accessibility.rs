@@ -96,8 +96,7 @@ async fn until_gone(app: &App, css: &str) -> Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_main_screens_have_no_serious_accessibility_violations_in_either_theme() -> Result<()>
-{
+async fn the_main_screens_have_no_serious_accessibility_violations_in_either_theme() -> Result<()> {
     let axe_path = workspace_root().join("ui/node_modules/axe-core/axe.min.js");
     let axe = std::fs::read_to_string(&axe_path).map_err(|e| {
         format!(
@@ -129,7 +128,8 @@ async fn the_main_screens_have_no_serious_accessibility_violations_in_either_the
         set_theme(&app, theme).await?;
         let on = |screen: &str| format!("{screen} ({theme})");
         found.extend(audit(&app, &axe, &on("a chat with a reply")).await?);
-        app.screenshot(&format!("accessibility-chat-{theme}")).await?;
+        app.screenshot(&format!("accessibility-chat-{theme}"))
+            .await?;
 
         app.click("open-server-settings").await?;
         app.wait_for(Locator::Css("[data-testid=server-settings]"))

@@ -10,7 +10,8 @@
 //!    `--embeddings` (the project's `.venv`, as the tests use it), embedding 1,000 messages of
 //!    realistic lengths in the indexer's batches.
 //!
-//! Run with `cargo bench -p confab-core --bench recall`.
+//! Run with `cargo bench -p confab-core --bench recall` (`-- --no-indexing` leaves out the third,
+//! which needs llama.cpp and takes minutes).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -286,7 +287,11 @@ async fn main() {
         (after - before) / MESSAGES as u64
     );
 
-    indexing_throughput().await;
+    if std::env::args().any(|a| a == "--no-indexing") {
+        println!("indexing throughput: skipped (--no-indexing)");
+    } else {
+        indexing_throughput().await;
+    }
 }
 
 /// Embeds 1,000 messages with llama.cpp's server (SmolLM2, `--embeddings`) in the indexer's

@@ -123,12 +123,16 @@ pub(super) async fn recall(ask: Ask<'_>) -> Result<Outcome, StoreError> {
     let mut taken: HashSet<MessageId> = HashSet::new();
     let mut chosen: Vec<Chosen> = Vec::new();
     let mut left_out: Vec<RecallCandidate> = Vec::new();
+    let ids: Vec<MessageId> = found.iter().map(|f| f.id).collect();
+    let around = ask
+        .store
+        .messages_with_neighbours(ask.conversation_id, &ids, ask.before)
+        .await?;
     for (place, f) in found.iter().enumerate() {
         if taken.contains(&f.id) {
             continue;
         }
-        let turn = turn_of(ask.store, f.id, ask.before).await?;
-        let turn: Vec<Message> = turn
+        let turn: Vec<Message> = turn_of(&around, f.id)
             .into_iter()
             .filter(|m| !taken.contains(&m.id) && !ask.sent.contains(&m.id))
             .filter(super::plan::sendable)
@@ -224,39 +228,41 @@ async fn by_meaning(
     Ok((similar, Some(embedder.key), None))
 }
 
-/// The turn a message belongs to, within messages older than `before`: a question with the
-/// answer after it, an answer with the question before it.
-async fn turn_of(
-    store: &Store,
-    id: MessageId,
-    before: MessageId,
-) -> Result<Vec<Message>, StoreError> {
-    let message = match store.get_message(id).await {
-        Ok(m) if !m.hidden => m,
-        Ok(_) | Err(StoreError::NotFound { .. }) => return Ok(Vec::new()),
-        Err(e) => return Err(e),
+/// The turn a message belongs to: a question with the answer after it, an answer with the
+/// question before it. `around` is what [`Store::messages_with_neighbours`] read for every
+/// message found, oldest first, so a message's neighbours there are its neighbours in the chat
+/// (the next one only if it is older than the window); a message not in it (hidden, or from
+/// another chat), and a system message, has no turn.
+fn turn_of(around: &[Message], id: MessageId) -> Vec<Message> {
+    let Ok(at) = around.binary_search_by_key(&id, |m| m.id) else {
+        return Vec::new();
     };
-    let c = message.conversation_id;
-    Ok(match message.role {
+    let message = around[at].clone();
+    match message.role {
         Role::User => {
-            let next = store
-                .messages_oldest_first(c, Some(id), Some(before), 1)
-                .await?;
             let mut turn = vec![message];
-            turn.extend(next.into_iter().filter(|m| m.role == Role::Assistant));
+            turn.extend(
+                around
+                    .get(at + 1)
+                    .filter(|m| m.role == Role::Assistant)
+                    .cloned(),
+            );
             turn
         }
         Role::Assistant => {
-            let previous = store.messages_newest_first(c, None, Some(id), 1).await?;
-            let mut turn: Vec<Message> = previous
-                .into_iter()
+            let mut turn: Vec<Message> = at
+                .checked_sub(1)
+                .map(|p| &around[p])
                 .filter(|m| m.role == Role::User)
+                .cloned()
+                .into_iter()
                 .collect();
             turn.push(message);
             turn
         }
-        Role::System => vec![message],
-    })
+        // Recall brings back what was said in the chat's turns, not instructions.
+        Role::System => Vec::new(),
+    }
 }
 
 /// Why a turn made the cut, for a person.

@@ -4,8 +4,9 @@
 //! - **Words**: the word index (FTS5, BM25) with the new message's topic words, any of them.
 //! - **Meaning**: each message's embedding vector (`POST /v1/embeddings` of the chat server or of
 //!   a server set in Settings → Recall), kept in SQLite (`message_vectors`) by a background
-//!   indexer (`index.rs`) that never delays a send; scored by brute force over the chat's vectors,
-//!   held in memory per chat (`VectorCache`) and read again only where new.
+//!   indexer (`index.rs`) that never delays a send; held in memory per chat and read again only
+//!   where new, and scored there (`scan.rs`: every vector in a chat of up to a few thousand,
+//!   a shortlist by sign bits first in longer ones).
 //! - The two rankings are fused by reciprocal rank fusion (`memory`'s recall step): it needs no
 //!   calibration between a BM25 score and a cosine similarity, which are not comparable, and a
 //!   message found both ways rises to the top.
@@ -13,6 +14,7 @@
 //! Without an embedding model, recall uses the words alone and says so ([`RecallStatus`]).
 
 mod index;
+mod scan;
 pub mod vector;
 
 use std::collections::HashMap;
@@ -131,9 +133,7 @@ struct Resolved {
 struct ChatVectors {
     key: String,
     last_row: i64,
-    dims: usize,
-    ids: Vec<i64>,
-    data: Vec<i8>,
+    table: scan::Table,
     position: HashMap<i64, usize>,
     used: u64,
 }
@@ -275,24 +275,12 @@ impl Recall {
             return Ok(Vec::new());
         };
         chat.used = now_tick();
-        if chat.dims != query.len() {
-            return Ok(Vec::new());
-        }
-        let mut best: Vec<(MessageId, f32)> = Vec::with_capacity(limit + 1);
-        for (i, id) in chat.ids.iter().enumerate() {
-            if *id >= before.0 {
-                continue;
-            }
-            let v = &chat.data[i * chat.dims..(i + 1) * chat.dims];
-            let s = vector::similarity(v, query);
-            if s < MIN_SIMILARITY || (best.len() == limit && s <= best[limit - 1].1) {
-                continue;
-            }
-            let at = best.partition_point(|(_, b)| *b >= s);
-            best.insert(at, (MessageId(*id), s));
-            best.truncate(limit);
-        }
-        Ok(best)
+        Ok(chat
+            .table
+            .nearest(query, before.0, limit, MIN_SIMILARITY)
+            .into_iter()
+            .map(|(id, s)| (MessageId(id), s))
+            .collect())
     }
 
     /// Messages closest in meaning to `query` in one chat, or in all of them (read from SQLite
@@ -356,20 +344,19 @@ impl Recall {
             };
         }
         for row in rows {
-            if chat.dims == 0 {
-                chat.dims = row.vector.len();
+            if chat.table.len() == 0 {
+                chat.table = scan::Table::new(row.vector.len());
             }
             chat.last_row = chat.last_row.max(row.row);
-            if row.vector.len() != chat.dims {
+            if row.vector.len() != chat.table.dims() {
                 continue;
             }
             let v = vector::from_bytes(&row.vector);
             match chat.position.get(&row.message_id) {
-                Some(&i) => chat.data[i * chat.dims..(i + 1) * chat.dims].copy_from_slice(&v),
+                Some(&place) => chat.table.replace(place, &v),
                 None => {
-                    chat.position.insert(row.message_id, chat.ids.len());
-                    chat.ids.push(row.message_id);
-                    chat.data.extend_from_slice(&v);
+                    let place = chat.table.push(row.message_id, &v);
+                    chat.position.insert(row.message_id, place);
                 }
             }
         }

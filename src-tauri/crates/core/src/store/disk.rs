@@ -91,6 +91,7 @@ impl Store {
         Ok(Store {
             pool,
             clock: self.clock.clone(),
+            word_counts: self.word_counts.clone(),
         })
     }
 

@@ -249,6 +249,8 @@ id_type!(
 pub struct Store {
     pool: SqlitePool,
     clock: Arc<dyn Clock>,
+    /// How many messages have a word, as recall counted it lately (`search/recall.rs`).
+    word_counts: Arc<search::WordCounts>,
 }
 
 impl std::fmt::Debug for Store {
@@ -302,7 +304,11 @@ impl Store {
             pool.close().await;
             return Err(e);
         }
-        Ok(Self { pool, clock })
+        Ok(Self {
+            pool,
+            clock,
+            word_counts: Arc::default(),
+        })
     }
 
     /// [`Store::open`], then SQLite's quick check of the whole file, which a database damaged by a

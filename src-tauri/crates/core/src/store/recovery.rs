@@ -405,6 +405,7 @@ impl Store {
         Ok(Self {
             pool,
             clock: std::sync::Arc::new(crate::clock::SystemClock),
+            word_counts: std::sync::Arc::default(),
         })
     }
 

@@ -45,6 +45,29 @@ impl Store {
             .await
     }
 
+    /// The visible messages among `ids` in the conversation, each with the visible message just
+    /// before it and the one just after it (if that is older than `before`), oldest first, in one
+    /// query: what recall needs to make whole turns of what it found.
+    pub async fn messages_with_neighbours(
+        &self,
+        conversation_id: ConversationId,
+        ids: &[MessageId],
+        before: MessageId,
+    ) -> Result<Vec<Message>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted = serde_json::to_string(&ids.iter().map(|id| id.0).collect::<Vec<_>>())
+            .expect("ids serialise");
+        let rows: Vec<MessageRow> = sqlx::query_as(&neighbours_sql())
+            .bind(wanted)
+            .bind(conversation_id.0)
+            .bind(before.0)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// Up to `limit` visible messages with `after < id < before`, oldest first.
     pub async fn messages_oldest_first(
         &self,
@@ -142,6 +165,28 @@ impl Store {
     }
 }
 
+/// [`Store::messages_with_neighbours`]' query: binds the ids (a JSON array), the conversation and
+/// `before`.
+fn neighbours_sql() -> String {
+    // CROSS JOIN keeps the few ids the outer loop: joined the other way, SQLite read every
+    // message of the chat and looked each up in the list (2 s in a 100k-message chat).
+    format!(
+        "WITH wanted(id) AS (
+           SELECT m.id FROM json_each(?1) j CROSS JOIN messages m ON m.id = j.value
+           WHERE m.conversation_id = ?2 AND m.{VISIBLE})
+         SELECT {COLUMNS} FROM messages WHERE id IN (
+           SELECT id FROM wanted
+           UNION SELECT (SELECT p.id FROM messages p
+                         WHERE p.conversation_id = ?2 AND p.{VISIBLE} AND p.id < w.id
+                         ORDER BY p.id DESC LIMIT 1) FROM wanted w
+           UNION SELECT (SELECT n.id FROM messages n
+                         WHERE n.conversation_id = ?2 AND n.{VISIBLE} AND n.id > w.id
+                           AND n.id < ?3
+                         ORDER BY n.id LIMIT 1) FROM wanted w)
+         ORDER BY id"
+    )
+}
+
 /// The condition and order of [`Store::pinned_messages`]; binds the conversation and `before`
 /// twice.
 const PINNED_WHERE: &str = "WHERE conversation_id = ? AND pinned = 1 AND hidden = 0
@@ -149,8 +194,45 @@ const PINNED_WHERE: &str = "WHERE conversation_id = ? AND pinned = 1 AND hidden 
 
 #[cfg(test)]
 mod tests {
-    use super::PINNED_WHERE;
+    use super::{neighbours_sql, PINNED_WHERE};
     use crate::store::Store;
+
+    async fn plan(store: &Store, sql: &str, binds: &[&str]) -> Vec<String> {
+        let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(sql);
+        for b in binds {
+            query = query.bind(*b);
+        }
+        query
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| row.3)
+            .collect()
+    }
+
+    /// Recall reads the turns of what it found in one query: by the found ids, never by the chat.
+    #[tokio::test]
+    async fn turns_are_read_by_the_ids_found_not_by_the_chat() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("plan.db")).await.unwrap();
+        let steps = plan(
+            &store,
+            &format!("EXPLAIN QUERY PLAN {}", neighbours_sql()),
+            &["[5, 9]", "1", "100"],
+        )
+        .await;
+        let scan = steps.iter().position(|s| s.starts_with("SCAN j"));
+        let lookup = steps.iter().position(|s| s.starts_with("SEARCH m "));
+        assert!(
+            matches!((scan, lookup), (Some(a), Some(b)) if a < b)
+                && steps
+                    .iter()
+                    .filter(|s| s.starts_with("SEARCH m "))
+                    .all(|s| s.contains("id=?")),
+            "the ids first, each message looked up by its id: {steps:?}"
+        );
+    }
 
     /// Every request's context reads the pinned messages. SQLite once chose the index of visible
     /// messages for that (both are partial indexes it may use), which read the whole conversation:

@@ -10,7 +10,10 @@
 //!   is better: BM25's, negated).
 
 mod query;
+mod recall;
 mod snippet;
+
+pub(crate) use recall::WordCounts;
 
 pub(crate) use query::topic_words;
 
@@ -28,8 +31,6 @@ const TRIGRAMS: &str = "messages_fts";
 
 /// The most hits one page holds.
 pub const MAX_SEARCH_LIMIT: u32 = 100;
-/// How many of a message's words recall looks for (the rarest).
-const RECALL_WORDS: usize = 8;
 /// How many chats whose title matches come with the first page.
 const TITLE_HITS: i64 = 10;
 
@@ -295,62 +296,6 @@ impl Store {
             score: 0.0,
             matched: Matched::Meaning,
         }))
-    }
-
-    /// The conversation's visible user and assistant messages before `before` that have any of
-    /// `terms` (see [`topic_words`]), best first by BM25, at most `limit`: the word half of recall.
-    /// Each comes with its score (higher is better).
-    ///
-    /// Words most messages have say little and make BM25 read every message: only words found
-    /// in at most a twentieth of the messages are looked for (at least 200), the rarest
-    /// [`RECALL_WORDS`] of them.
-    pub async fn recall_words(
-        &self,
-        conversation_id: ConversationId,
-        terms: &[String],
-        before: MessageId,
-        limit: u32,
-    ) -> Result<Vec<(MessageId, f64)>> {
-        let folded: Vec<String> = terms.iter().map(|t| snippet::fold(t)).collect();
-        if folded.is_empty() {
-            return Ok(Vec::new());
-        }
-        let marks = vec!["?"; folded.len()].join(", ");
-        let sql = format!("SELECT term, doc FROM messages_words_vocab WHERE term IN ({marks})");
-        let mut counts = sqlx::query_as::<_, (String, i64)>(&sql);
-        for t in &folded {
-            counts = counts.bind(t);
-        }
-        let mut counts = counts.fetch_all(&self.pool).await?;
-        let (messages,): (i64,) = sqlx::query_as("SELECT coalesce(max(id), 0) FROM messages")
-            .fetch_one(&self.pool)
-            .await?;
-        counts.retain(|(_, doc)| *doc <= (messages / 20).max(200));
-        counts.sort_by_key(|(_, doc)| *doc);
-        counts.truncate(RECALL_WORDS);
-        if counts.is_empty() {
-            return Ok(Vec::new());
-        }
-        let words: Vec<String> = counts.into_iter().map(|(t, _)| t).collect();
-        // CROSS JOIN keeps the word index the outer loop: joined the other way, SQLite runs the
-        // full-text query once per message of the chat.
-        let rows: Vec<(i64, f64)> = sqlx::query_as(&format!(
-            "SELECT {WORDS}.rowid, bm25({WORDS}) AS score
-             FROM {WORDS} CROSS JOIN messages m ON m.id = {WORDS}.rowid
-             WHERE {WORDS} MATCH ?1 AND m.conversation_id = ?2 AND m.id < ?3 AND m.hidden = 0
-               AND m.role IN ('user', 'assistant') AND m.content <> ''
-             ORDER BY score, m.id LIMIT ?4"
-        ))
-        .bind(query::any_of(&words))
-        .bind(conversation_id.0)
-        .bind(before.0)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, rank)| (MessageId(id), -rank))
-            .collect())
     }
 }
 

@@ -58,6 +58,10 @@ describe("ReplyStats", () => {
       ["speed", "20.5 tok/s"],
       ["finished", "finished: length limit"],
     ]);
+    // Spaced, so that a narrow window can break the line between two figures.
+    expect(line.querySelector("[aria-hidden=true]")!.textContent!.trim()).toBe(
+      "qwen2.5-0.5b · 42 tokens · first token 0.42 s · 20.5 tok/s · finished: length limit",
+    );
     const spoken = line.querySelector(".visually-hidden")!.textContent!;
     expect(spoken).toContain("First token after 0.42 s (measured by Confab");
     expect(spoken).toContain("Speed: 20.5 tok/s (reported by the server)");

@@ -30,16 +30,14 @@ fn llama_usage_and_timings() -> String {
 }
 
 async fn export_json(store: &Store, chat: &Conversation) -> String {
+    export_as(store, chat, Format::Json).await
+}
+
+async fn export_as(store: &Store, chat: &Conversation, format: Format) -> String {
     let mut out = Vec::new();
-    export_conversation(
-        store,
-        chat.id,
-        Format::Json,
-        &ExportOptions::default(),
-        &mut out,
-    )
-    .await
-    .unwrap();
+    export_conversation(store, chat.id, format, &ExportOptions::default(), &mut out)
+        .await
+        .unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -100,6 +98,16 @@ async fn the_servers_timings_and_usage_are_kept_with_the_reply_and_exported() {
     let imported = other.store.tail_messages(ids[0], 10).await.unwrap();
     assert_eq!(imported[1].stats, expected);
     assert!(imported[0].stats.is_empty(), "the question has none");
+
+    // The audit log has them on the reply's line, and leaves them out of the question's.
+    let audit = export_as(&t.store, &chat, Format::Jsonl).await;
+    let lines: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines[0].get("stats").is_none(), "{}", lines[0]);
+    assert_eq!(lines[1]["stats"]["first_token_ms"], 82);
+    assert_eq!(lines[1]["stats"]["cached_tokens"], 96);
 }
 
 #[tokio::test]

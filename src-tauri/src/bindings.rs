@@ -78,6 +78,8 @@ pub fn render() -> String {
         store::Page<store::Conversation>,
         store::Role,
         store::MessageStatus,
+        store::StatFigure,
+        store::ReplyStats,
         store::Message,
         store::ReplyVersion,
         store::Summary,

@@ -62,6 +62,7 @@ async fn continue_goes_on_from_the_partial_reply_in_the_same_message() -> Result
             cut.id,
             Finish {
                 finish_reason: None,
+                stats: Default::default(),
                 status: MessageStatus::Interrupted,
                 content: partial.into(),
                 error: Some("stopped".into()),

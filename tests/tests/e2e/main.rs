@@ -21,6 +21,7 @@ mod memory_panel;
 mod reasoning;
 mod recall;
 mod recovery;
+mod reply_stats;
 mod screenshots;
 mod search;
 mod settings;

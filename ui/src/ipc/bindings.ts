@@ -58,6 +58,44 @@ export type Role = "system" | "user" | "assistant";
 
 export type MessageStatus = "complete" | "streaming" | "interrupted" | "error";
 
+/**
+ * A timing figure of a reply that either the server reported or Confab measured.
+ */
+export type StatFigure = "first_token" | "generation" | "speed";
+
+/**
+ * How a reply was produced. Every figure is `None` when unknown: a reply saved before Confab
+ * kept them, one that never got a token, or a figure the server did not report and Confab
+ * cannot measure (the speed needs the server's token count). A continued reply's timings are
+ * those of the request that continued it.
+ */
+export type ReplyStats = { 
+/**
+ * From sending the request to the first token (of text or reasoning), in milliseconds; the
+ * server's figure is its prompt-processing time.
+ */
+first_token_ms: number | null, 
+/**
+ * From the first token to the last, in milliseconds.
+ */
+generation_ms: number | null, 
+/**
+ * Tokens generated per second.
+ */
+tokens_per_second: number | null, 
+/**
+ * Prompt tokens processed per second, when the server reports it (llama.cpp).
+ */
+prompt_per_second: number | null, 
+/**
+ * Prompt tokens the server took from its cache instead of processing them again.
+ */
+cached_tokens: number | null, 
+/**
+ * The figures the server reported; the others that are known, Confab measured.
+ */
+from_server: Array<StatFigure>, };
+
 export type Message = { id: MessageId, conversation_id: ConversationId, role: Role, content: string, status: MessageStatus, error: string | null, model: string | null, prompt_tokens: number | null, completion_tokens: number | null, created_at: string, completed_at: string | null, 
 /**
  * Pinned by the user: always sent to the model, even when older than the window.
@@ -80,7 +118,11 @@ reasoning: string,
  * Why the model stopped a finished reply, as the server said ("stop", "length", …); `None`
  * when it did not say or the reply did not finish.
  */
-finish_reason: string | null, };
+finish_reason: string | null, 
+/**
+ * How the reply was produced (timings, speed); empty for the user's messages.
+ */
+stats: ReplyStats, };
 
 /**
  * One version of a reply, for a version switcher.

@@ -99,6 +99,7 @@ async fn build(dir: &Path) -> (Store, ConversationId) {
                 hidden: false,
                 reasoning: String::new(),
                 finish_reason: None,
+                stats: Default::default(),
             }
         })
         .collect();

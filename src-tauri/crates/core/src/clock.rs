@@ -1,11 +1,19 @@
 //! Injected time: everything that stamps or compares times asks a [`Clock`], so tests are exact.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
+
+    /// Time since a fixed point in this process, for measuring how long something took: unlike
+    /// [`Clock::now`] it never goes back when the system's time is changed.
+    fn monotonic(&self) -> std::time::Duration {
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed()
+    }
 }
 
 /// The real time.
@@ -20,27 +28,49 @@ impl Clock for SystemClock {
 
 /// A clock that moves only when told to; for tests.
 #[derive(Debug)]
-pub struct ManualClock(Mutex<DateTime<Utc>>);
+pub struct ManualClock(Mutex<ManualTime>);
+
+#[derive(Debug)]
+struct ManualTime {
+    now: DateTime<Utc>,
+    /// How far the clock has been moved forward in all: its [`Clock::monotonic`] reading.
+    forward: std::time::Duration,
+}
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> Self {
-        Self(Mutex::new(start))
+        Self(Mutex::new(ManualTime {
+            now: start,
+            forward: std::time::Duration::ZERO,
+        }))
     }
 
-    /// Moves the clock forward (or back, for a negative duration).
+    fn time(&self) -> std::sync::MutexGuard<'_, ManualTime> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Moves the clock forward (or back, for a negative duration; the monotonic reading stays).
     pub fn advance(&self, by: Duration) {
-        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *now += by;
+        let mut time = self.time();
+        time.now += by;
+        if let Ok(forward) = by.to_std() {
+            time.forward += forward;
+        }
     }
 
+    /// Sets the wall-clock time; the monotonic reading stays, as a real one would.
     pub fn set(&self, to: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = to;
+        self.time().now = to;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.time().now
+    }
+
+    fn monotonic(&self) -> std::time::Duration {
+        self.time().forward
     }
 }
 
@@ -58,5 +88,17 @@ mod tests {
         assert_eq!(clock.now(), start + Duration::seconds(90));
         clock.set(start);
         assert_eq!(clock.now(), start);
+        assert_eq!(clock.monotonic(), std::time::Duration::from_secs(90));
+        clock.advance(Duration::seconds(-30));
+        assert_eq!(clock.monotonic(), std::time::Duration::from_secs(90));
+        clock.advance(Duration::milliseconds(250));
+        assert_eq!(clock.monotonic(), std::time::Duration::from_millis(90_250));
+    }
+
+    #[test]
+    fn the_system_clock_measures_forward() {
+        let a = SystemClock.monotonic();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(SystemClock.monotonic() >= a + std::time::Duration::from_millis(5));
     }
 }

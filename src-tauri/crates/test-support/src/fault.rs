@@ -107,6 +107,11 @@ pub fn finish(reason: &str) -> String {
 
 pub const DONE: &str = "data: [DONE]\n\n";
 
+/// An SSE `data:` event with this JSON as it is: a chunk with `usage` or llama.cpp's `timings`.
+pub fn chunk(body: serde_json::Value) -> String {
+    format!("data: {body}\n\n")
+}
+
 /// A whole (non-streamed) chat completion, as summaries and titles ask for.
 pub fn completion(text: &str) -> Reply {
     Reply::json(

@@ -13,11 +13,12 @@
 //!
 //! This module holds the service: claims (one reply per conversation), the entry points and the
 //! background work. A turn's writing and streaming is in `turn.rs` ([`Turn`]), every title Confab
-//! writes itself in [`title`], the events in `events.rs`.
+//! writes itself in [`title`], the events in `events.rs`, a reply's statistics in `stats.rs`.
 
 mod events;
 mod prefill;
 mod search;
+mod stats;
 pub mod title;
 mod turn;
 

@@ -2,7 +2,8 @@
 //! [`Turn`] holds the conversation's claim from the moment the service accepts the request until
 //! the reply is saved as finished; [`Turn::stream`] runs it: open the reply, send the request
 //! (rebuilding it once when the server says the context is exceeded), pump the stream into the
-//! database and the sink, finish the reply.
+//! database and the sink, finish the reply. The reply's statistics are measured on the way
+//! (`stats.rs`) and saved with it, partial replies included.
 //!
 //! A save the disk refuses (full, or an I/O error) ends the reply at once: it is finished as an
 //! `error` with the text saved before and a message that says to free space, so it can be
@@ -15,13 +16,15 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::prefill::EchoFilter;
+use super::stats::StatsMeter;
 use super::{ChatError, ChatEvent, ChatService, EventSink};
 use crate::error::{Coded, ErrorCode};
 use crate::llm::{ChatStream, FinishReason, LlmClient, LlmError, StreamEvent};
 use crate::memory::{self, BuiltContext, ContextReport, MemoryError};
 use crate::settings::AppSettings;
 use crate::store::{
-    Conversation, ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage, StoreError,
+    Conversation, ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage,
+    ReplyStats, StoreError,
 };
 
 /// How often a growing reply is written to the database.
@@ -245,6 +248,7 @@ impl ChatService {
             }
         }
         let completion_tokens = state.completion_tokens();
+        let stats = state.meter.stats();
         let finish = Finish {
             status,
             content: state.content,
@@ -258,11 +262,12 @@ impl ChatService {
                 .as_ref()
                 .filter(|_| status == MessageStatus::Complete)
                 .map(|r| r.as_str().to_owned()),
+            stats: stats.clone(),
         };
         let (finished, outcome) = match self.store.finish_message(reply.id, finish).await {
             Ok(finished) => (finished, outcome),
             Err(err) if err.is_disk_failure() => {
-                match self.keep_what_was_saved(reply, &err).await {
+                match self.keep_what_was_saved(reply, &err, stats).await {
                     Ok(finished) => (finished, Err(Failure::Save(err))),
                     Err(again) => {
                         tracing::warn!(%again, "could not mark the reply as failed");
@@ -306,6 +311,7 @@ impl ChatService {
         &self,
         reply: &Message,
         cause: &StoreError,
+        stats: ReplyStats,
     ) -> Result<Message, StoreError> {
         let saved = self.store.get_message(reply.id).await?;
         self.store
@@ -319,6 +325,7 @@ impl ChatService {
                     completion_tokens: None,
                     model: None,
                     finish_reason: None,
+                    stats,
                 },
             )
             .await
@@ -338,6 +345,7 @@ impl ChatService {
     ) -> Result<ContextReport, Failure> {
         let mut retried = false;
         let mut stream = loop {
+            state.meter.sent(self.store.clock().monotonic());
             match client.stream(&built.request, cancel).await {
                 Ok(stream) => break stream,
                 Err(LlmError::ContextOverflow {
@@ -419,6 +427,7 @@ impl ChatService {
         while let Some(event) = stream.next().await {
             match event.map_err(Failure::Llm)? {
                 StreamEvent::Content(text) => {
+                    state.meter.token(self.store.clock().monotonic());
                     let text = match state.echo.as_mut() {
                         Some(echo) => echo.feed(&text),
                         None => text,
@@ -432,6 +441,7 @@ impl ChatService {
                     }
                 }
                 StreamEvent::Reasoning(text) => {
+                    state.meter.token(self.store.clock().monotonic());
                     state.reasoning.push_str(&text);
                     sink.send(ChatEvent::Reasoning {
                         message_id: reply.id,
@@ -440,7 +450,7 @@ impl ChatService {
                 }
                 StreamEvent::Usage(usage) => {
                     state.prompt_tokens = usage.prompt_tokens.map(|n| n as i64);
-                    state.completion_tokens = usage.completion_tokens.map(|n| n as i64);
+                    state.meter.usage(&usage);
                     sink.send(ChatEvent::Usage {
                         message_id: reply.id,
                         usage,
@@ -448,7 +458,8 @@ impl ChatService {
                 }
                 StreamEvent::Model(model) => state.model = Some(model),
                 StreamEvent::Finish(reason) => state.finish_reason = Some(reason),
-                StreamEvent::Role | StreamEvent::Timings(_) => {}
+                StreamEvent::Timings(timings) => state.meter.timings(&timings),
+                StreamEvent::Role => {}
                 StreamEvent::Done => return Ok(()),
             }
             let grew = state.content.len() != saved_len;
@@ -527,13 +538,14 @@ struct ReplyState {
     /// The reasoning text so far ("thinking"), saved beside the reply.
     reasoning: String,
     prompt_tokens: Option<i64>,
-    completion_tokens: Option<i64>,
     model: Option<String>,
     finish_reason: Option<FinishReason>,
     /// When continuing a reply: takes out the server's echo of the text so far.
     echo: Option<EchoFilter>,
     /// When continuing a reply: the completion tokens of the text it had.
     earlier_completion_tokens: Option<i64>,
+    /// This request's timings and the server's counts (the completion tokens among them).
+    meter: StatsMeter,
 }
 
 impl ReplyState {
@@ -555,9 +567,10 @@ impl ReplyState {
     /// The completion tokens of the whole reply: a continued reply counts what it had, when both
     /// parts are known.
     fn completion_tokens(&self) -> Option<i64> {
+        let now = self.meter.completion_tokens().map(|n| n as i64);
         match self.earlier_completion_tokens {
-            Some(earlier) => self.completion_tokens.map(|n| n + earlier),
-            None => self.completion_tokens,
+            Some(earlier) => now.map(|n| n + earlier),
+            None => now,
         }
     }
 }

@@ -1,10 +1,10 @@
 //! The audit log: JSON Lines, one line per message (time, conversation, role, model, text, token
-//! counts), optionally with personal data redacted.
+//! counts, and a reply's statistics when any are known), optionally with personal data redacted.
 
 use std::io::Write;
 
 use super::{redact::redact, ExportError, ExportOptions, MessageBatches};
-use crate::store::{Conversation, ConversationId, MessageId, MessageStatus, Role};
+use crate::store::{Conversation, ConversationId, MessageId, MessageStatus, ReplyStats, Role};
 
 /// One line of the audit log.
 #[derive(serde::Serialize)]
@@ -19,6 +19,8 @@ struct Line<'a> {
     text: &'a str,
     prompt_tokens: Option<i64>,
     completion_tokens: Option<i64>,
+    #[serde(skip_serializing_if = "ReplyStats::is_empty")]
+    stats: &'a ReplyStats,
     redacted: bool,
 }
 
@@ -54,6 +56,7 @@ pub(super) async fn write(
                 text,
                 prompt_tokens: m.prompt_tokens,
                 completion_tokens: m.completion_tokens,
+                stats: &m.stats,
                 redacted: options.redact,
             };
             serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;

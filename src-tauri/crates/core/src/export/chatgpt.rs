@@ -141,6 +141,7 @@ pub(super) fn parse(value: serde_json::Value) -> Result<ImportPlan, ImportError>
                 hidden: false,
                 reasoning: String::new(),
                 finish_reason: None,
+                stats: Default::default(),
             });
         }
         if messages.is_empty() {

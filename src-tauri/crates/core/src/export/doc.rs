@@ -6,7 +6,9 @@
 //!                     "pinned", "archived", "id" },
 //!   "messages": [ { "id", "role", "content", "status", "error", "model", "prompt_tokens",
 //!                   "completion_tokens", "created_at", "completed_at", "pinned",
-//!                   "version_of", "hidden", "reasoning", "finish_reason" } ],
+//!                   "version_of", "hidden", "reasoning", "finish_reason",
+//!                   "stats": { "first_token_ms", "generation_ms", "tokens_per_second",
+//!                              "prompt_per_second", "cached_tokens", "from_server" } } ],
 //!   "summaries": [ { "content", "covers_through_message_id", "token_count", "model",
 //!                    "created_at", "edited_by_user" } ] }
 //! ```
@@ -17,7 +19,9 @@
 //! `messages` holds every version of every reply: `version_of` is the id of the first version of
 //! the reply (its own id for that one) and `hidden` marks the versions not shown. These, the
 //! reasoning and the finish reason are new in version 2 and optional: a version 1 file, without
-//! them, imports as it always did.
+//! them, imports as it always did. So are a reply's `stats` (and each figure in them), added to
+//! version 2 later: a file without them imports with the figures unknown, and a Confab that
+//! predates them ignores them.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -27,7 +31,8 @@ use serde::Deserialize;
 
 use super::{ImportError, ImportPlan, ImportSource, MessageBatches};
 use crate::store::{
-    Conversation, ImportConversation, ImportMessage, ImportSummary, MessageStatus, Role, Summary,
+    Conversation, ImportConversation, ImportMessage, ImportSummary, MessageStatus, ReplyStats,
+    Role, Summary,
 };
 
 pub const CONVERSATION_FORMAT: &str = "confab.conversation";
@@ -176,6 +181,8 @@ struct MessageDoc {
     reasoning: String,
     #[serde(default)]
     finish_reason: Option<String>,
+    #[serde(default)]
+    stats: ReplyStats,
 }
 
 #[derive(Deserialize)]
@@ -312,6 +319,7 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
                 hidden: m.hidden,
                 reasoning: m.reasoning,
                 finish_reason: m.finish_reason,
+                stats: m.stats,
             })
             .collect(),
         summaries,

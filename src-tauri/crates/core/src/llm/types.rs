@@ -107,6 +107,7 @@ pub struct Timings {
     pub cache_n: Option<u64>,
     pub prompt_n: Option<u64>,
     pub prompt_ms: Option<f64>,
+    pub prompt_per_second: Option<f64>,
     pub predicted_n: Option<u64>,
     pub predicted_ms: Option<f64>,
     pub predicted_per_second: Option<f64>,

@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use ts_rs::TS;
 
 use super::conversations::{check_system_prompt, clean_title, params_json};
-use super::{check_content, ConversationId, MessageStatus, Result, Role, Store, StoreError};
+use super::{
+    check_content, ConversationId, MessageStatus, ReplyStats, Result, Role, Store, StoreError,
+};
 
 /// A conversation to import, with its messages and summaries.
 #[derive(Debug, Clone)]
@@ -43,6 +45,8 @@ pub struct ImportMessage {
     pub reasoning: String,
     /// Why the model stopped a finished reply.
     pub finish_reason: Option<String>,
+    /// How the reply was produced, as far as the file says.
+    pub stats: ReplyStats,
 }
 
 #[derive(Debug, Clone)]
@@ -130,8 +134,10 @@ impl Store {
                 let (mid,): (i64,) = sqlx::query_as(
                     "INSERT INTO messages (conversation_id, role, content, status, error, model,
                          prompt_tokens, completion_tokens, created_at, completed_at, pinned,
-                         hidden, reasoning, finish_reason)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                         hidden, reasoning, finish_reason, first_token_ms, generation_ms,
+                         tokens_per_second, prompt_per_second, cached_tokens, stats_from_server)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     RETURNING id",
                 )
                 .bind(id)
                 .bind(m.role.as_str())
@@ -151,6 +157,12 @@ impl Store {
                         .as_ref()
                         .filter(|_| status == MessageStatus::Complete),
                 )
+                .bind(m.stats.first_token_ms)
+                .bind(m.stats.generation_ms)
+                .bind(m.stats.tokens_per_second)
+                .bind(m.stats.prompt_per_second)
+                .bind(m.stats.cached_tokens)
+                .bind(m.stats.server_figures_column())
                 .fetch_one(&mut *tx)
                 .await?;
                 message_ids.push(mid);
@@ -206,6 +218,9 @@ fn check_import(c: &ImportConversation) -> Result<()> {
         let bad = |what: &str| StoreError::invalid(format!("message {}: {what}", i + 1));
         if m.finish_reason.as_ref().is_some_and(|r| r.len() > 64) {
             return Err(bad("its finish reason is longer than 64 bytes"));
+        }
+        if let Some(problem) = m.stats.problem() {
+            return Err(bad(problem));
         }
         match m.version_of {
             None if m.hidden => return Err(bad("a hidden message must be a version of a reply")),

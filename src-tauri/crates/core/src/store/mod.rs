@@ -49,7 +49,9 @@ pub use conversations::{
     Page, TitleSource, DEFAULT_TITLE,
 };
 pub use import::{ImportConversation, ImportMessage, ImportProgress, ImportSummary};
-pub use messages::{Finish, Message, MessageStatus, NewMessage, Role, RANGE_COUNT_LIMIT};
+pub use messages::{
+    Finish, Message, MessageStatus, NewMessage, ReplyStats, Role, StatFigure, RANGE_COUNT_LIMIT,
+};
 pub use profiles::{
     content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,
 };
@@ -397,6 +399,11 @@ impl Store {
 
     fn now_ms(&self) -> i64 {
         self.clock.now().timestamp_millis()
+    }
+
+    /// The store's clock, for whatever else must be exact in tests (a reply's timings).
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
     }
 }
 

@@ -78,6 +78,7 @@ async fn valid_files() -> Vec<Vec<u8>> {
                     completion_tokens: None,
                     model: None,
                     finish_reason: Some("stop".into()),
+                    stats: Default::default(),
                 },
             )
             .await

@@ -1,7 +1,8 @@
 //! The core's integration tests, one binary with a module per topic: the store against real
 //! SQLite files, the LLM client and discovery against a scripted server (the fault server of
 //! `confab-test-support`), the chat service, memory, versions, settings, export and import, property
-//! tests of the importers over random and mutated files, and fetching remote images.
+//! tests of the importers over random and mutated files, fetching remote images, and the statistics
+//! kept with each reply.
 
 mod chat_service;
 mod disk_full;
@@ -13,6 +14,7 @@ mod llm_discovery;
 mod memory;
 mod recall;
 mod remote_images;
+mod reply_stats;
 mod search;
 mod settings;
 mod store_conversations;

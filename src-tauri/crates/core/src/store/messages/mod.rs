@@ -2,16 +2,19 @@
 //!
 //! - [`write`]: appending, streaming into and finishing a message, pinning, crash recovery;
 //! - [`page`]: the conversation as it reads, page by page around any message;
-//! - [`range`]: reads by id range for the context builder and the export.
+//! - [`range`]: reads by id range for the context builder and the export;
+//! - [`stats`]: a reply's statistics (time to first token, speed, which figures the server gave).
 //!
 //! Every read of "the conversation" sees the visible messages only: the versions of a reply that
 //! are not chosen are `hidden` (see [`Store::reply_versions`]).
 
 mod page;
 mod range;
+mod stats;
 mod write;
 
 pub use range::RANGE_COUNT_LIMIT;
+pub use stats::{ReplyStats, StatFigure};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -105,6 +108,9 @@ pub struct Message {
     /// when it did not say or the reply did not finish.
     #[serde(default)]
     pub finish_reason: Option<String>,
+    /// How the reply was produced (timings, speed); empty for the user's messages.
+    #[serde(default)]
+    pub stats: ReplyStats,
 }
 
 impl Message {
@@ -157,6 +163,8 @@ pub struct Finish {
     pub model: Option<String>,
     /// Why the model stopped, as the server said ("stop", "length", …).
     pub finish_reason: Option<String>,
+    /// The reply's timings and speed as far as they are known.
+    pub stats: ReplyStats,
 }
 
 #[derive(sqlx::FromRow)]
@@ -177,6 +185,12 @@ pub(super) struct MessageRow {
     hidden: bool,
     reasoning: String,
     finish_reason: Option<String>,
+    first_token_ms: Option<i64>,
+    generation_ms: Option<i64>,
+    tokens_per_second: Option<f64>,
+    prompt_per_second: Option<f64>,
+    cached_tokens: Option<i64>,
+    stats_from_server: Option<String>,
 }
 
 impl From<MessageRow> for Message {
@@ -198,6 +212,14 @@ impl From<MessageRow> for Message {
             hidden: row.hidden,
             reasoning: row.reasoning,
             finish_reason: row.finish_reason,
+            stats: ReplyStats {
+                first_token_ms: row.first_token_ms,
+                generation_ms: row.generation_ms,
+                tokens_per_second: row.tokens_per_second,
+                prompt_per_second: row.prompt_per_second,
+                cached_tokens: row.cached_tokens,
+                from_server: ReplyStats::parse_server_figures(row.stats_from_server.as_deref()),
+            },
         }
     }
 }
@@ -205,7 +227,8 @@ impl From<MessageRow> for Message {
 pub(super) const COLUMNS: &str =
     "id, conversation_id, role, content, status, error, model, prompt_tokens, \
                        completion_tokens, created_at, completed_at, pinned, version_of, hidden, reasoning, \
-                       finish_reason";
+                       finish_reason, first_token_ms, generation_ms, tokens_per_second, \
+                       prompt_per_second, cached_tokens, stats_from_server";
 
 /// The text a message left streaming by a crash is marked with.
 pub(crate) const INTERRUPTED_BY_EXIT: &str =

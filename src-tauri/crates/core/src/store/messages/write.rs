@@ -90,7 +90,9 @@ impl Store {
         let row: Option<MessageRow> = sqlx::query_as(&format!(
             "UPDATE messages SET status = ?, content = ?, error = ?, prompt_tokens = ?,
                  completion_tokens = ?, model = coalesce(?, model), completed_at = ?,
-                 finish_reason = ?
+                 finish_reason = ?, first_token_ms = ?, generation_ms = ?,
+                 tokens_per_second = ?, prompt_per_second = ?, cached_tokens = ?,
+                 stats_from_server = ?
              WHERE id = ? AND status = 'streaming' RETURNING {COLUMNS}"
         ))
         .bind(finish.status.as_str())
@@ -101,6 +103,12 @@ impl Store {
         .bind(finish.model)
         .bind(now)
         .bind(finish.finish_reason)
+        .bind(finish.stats.first_token_ms)
+        .bind(finish.stats.generation_ms)
+        .bind(finish.stats.tokens_per_second)
+        .bind(finish.stats.prompt_per_second)
+        .bind(finish.stats.cached_tokens)
+        .bind(finish.stats.server_figures_column())
         .bind(id.0)
         .fetch_optional(&mut *tx)
         .await?;

@@ -32,6 +32,12 @@ async fn json_round_trips_to_an_identical_conversation() {
     assert_eq!(doc["messages"].as_array().unwrap().len(), 6);
     assert_eq!(doc["summaries"].as_array().unwrap().len(), 2);
     assert_eq!(doc["messages"][1]["finish_reason"], "length");
+    assert_eq!(
+        doc["messages"][1]["stats"],
+        serde_json::json!({"first_token_ms": 412, "generation_ms": 441, "tokens_per_second": 38.5,
+            "prompt_per_second": 912.25, "cached_tokens": 24,
+            "from_server": ["generation", "speed"]})
+    );
 
     // Into another database: a fresh conversation id, identical content.
     let other = TestStore::new().await;
@@ -229,6 +235,7 @@ async fn reasoning_survives_the_json_round_trip() {
             reply.id,
             Finish {
                 finish_reason: None,
+                stats: Default::default(),
                 status: MessageStatus::Complete,
                 content: "Because blue light scatters most.".into(),
                 error: None,

@@ -9,7 +9,8 @@ pub(crate) use imports::chatgpt_fixture;
 
 use confab_core::export::{export_conversation, ExportOptions, Format};
 use confab_core::store::{
-    Conversation, ConversationSettings, Finish, MessageStatus, NewMessage, NewSummary, Store,
+    Conversation, ConversationSettings, Finish, MessageStatus, NewMessage, NewSummary, ReplyStats,
+    StatFigure, Store,
 };
 use confab_test_support::store::TestStore;
 use serde_json::{json, Value};
@@ -48,6 +49,14 @@ pub(crate) async fn sample(t: &TestStore) -> Conversation {
             reply.id,
             Finish {
                 finish_reason: Some("length".into()),
+                stats: ReplyStats {
+                    first_token_ms: Some(412),
+                    generation_ms: Some(441),
+                    tokens_per_second: Some(38.5),
+                    prompt_per_second: Some(912.25),
+                    cached_tokens: Some(24),
+                    from_server: vec![StatFigure::Generation, StatFigure::Speed],
+                },
                 status: MessageStatus::Complete,
                 content: "Day 1: the old town.\n\n```python\nprint(\"<b>hi</b>\")\n```\n\n| day | plan |\n|---|---|\n| 1 | walk |".into(),
                 error: None,
@@ -70,6 +79,7 @@ pub(crate) async fn sample(t: &TestStore) -> Conversation {
             failed.id,
             Finish {
                 finish_reason: None,
+                stats: Default::default(),
                 status: MessageStatus::Error,
                 content: String::new(),
                 error: Some("no server at http://localhost:1234".into()),
@@ -88,6 +98,7 @@ pub(crate) async fn sample(t: &TestStore) -> Conversation {
             partial.id,
             Finish {
                 finish_reason: None,
+                stats: Default::default(),
                 status: MessageStatus::Interrupted,
                 content: "Day 2: the la".into(),
                 error: Some("stopped".into()),

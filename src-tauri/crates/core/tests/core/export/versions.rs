@@ -18,6 +18,7 @@ async fn with_versions(t: &TestStore) -> Conversation {
     let first = t.start_reply(&chat).await;
     let done = |content: &str| Finish {
         finish_reason: None,
+        stats: Default::default(),
         status: MessageStatus::Complete,
         content: content.into(),
         error: None,

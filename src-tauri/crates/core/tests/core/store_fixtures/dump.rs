@@ -76,6 +76,9 @@ pub struct RawMessage {
     pub hidden: bool,
     pub reasoning: String,
     pub finish_reason: Option<String>,
+    pub first_token_ms: Option<i64>,
+    pub tokens_per_second: Option<f64>,
+    pub stats_from_server: Option<String>,
 }
 
 /// One chat as the fixture's own SQL reads it.
@@ -111,12 +114,16 @@ pub async fn chats(path: &Path, schema: usize) -> Vec<RawChat> {
     .unwrap();
     let message_sql = format!(
         "SELECT id, role, content, status, error, {} AS pinned, {} AS version_of, {} AS hidden, \
-         {} AS reasoning, {} AS finish_reason FROM messages WHERE conversation_id = ? ORDER BY id",
+         {} AS reasoning, {} AS finish_reason, {} AS first_token_ms, {} AS tokens_per_second, \
+         {} AS stats_from_server FROM messages WHERE conversation_id = ? ORDER BY id",
         column(2, "pinned", "0"),
         column(3, "version_of", "NULL"),
         column(3, "hidden", "0"),
         column(4, "reasoning", "''"),
         column(6, "finish_reason", "NULL"),
+        column(11, "first_token_ms", "NULL"),
+        column(11, "tokens_per_second", "NULL"),
+        column(11, "stats_from_server", "NULL"),
     );
     let mut chats = Vec::new();
     for (id, title, archived, pinned, title_source) in heads {

@@ -254,6 +254,21 @@ async fn keeps_every_chat(store: &Store, raw: &[RawChat], schema: usize) {
                 "{what}, message {}",
                 r.id
             );
+            let from_server: Vec<&str> = m.stats.from_server.iter().map(|f| f.as_str()).collect();
+            assert_eq!(
+                (
+                    m.stats.first_token_ms,
+                    m.stats.tokens_per_second,
+                    from_server.join(" ")
+                ),
+                (
+                    r.first_token_ms,
+                    r.tokens_per_second,
+                    r.stats_from_server.clone().unwrap_or_default()
+                ),
+                "{what}, message {}: statistics",
+                r.id
+            );
             if let Some(group) = r.version_of {
                 let versions: Vec<i64> = store
                     .reply_versions(m.id)

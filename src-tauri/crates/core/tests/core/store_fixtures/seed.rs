@@ -7,7 +7,8 @@
 //! long paste, an interrupted and a failed reply), a rolling summary, a setting; 2 a pinned
 //! message, exact token counts, a model profile, a window start; 3 a regenerated reply (the
 //! first version hidden, the hidden one pinned, which 0007's index is about); 4 reasoning; 5 who
-//! named each chat; 6 why replies stopped. 7 changed an index only, so it adds no data.
+//! named each chat; 6 why replies stopped. 7 changed an index only, so it adds no data. 11 a
+//! reply's statistics (llama.cpp's timings on one, measured figures on another).
 
 use std::path::Path;
 
@@ -324,6 +325,24 @@ async fn seed(conn: &mut SqliteConnection, schema: i64) {
         run(
             conn,
             "UPDATE messages SET finish_reason = 'length' WHERE id = 8",
+            &[],
+        )
+        .await;
+    }
+
+    if schema >= 11 {
+        run(
+            conn,
+            "UPDATE messages SET first_token_ms = 412, generation_ms = 5230,
+                 tokens_per_second = 38.1, prompt_per_second = 912.5, cached_tokens = 24,
+                 stats_from_server = 'first_token generation speed'
+             WHERE id = 2",
+            &[],
+        )
+        .await;
+        run(
+            conn,
+            "UPDATE messages SET first_token_ms = 1830, generation_ms = 640 WHERE id = 8",
             &[],
         )
         .await;

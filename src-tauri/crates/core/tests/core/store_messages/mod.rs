@@ -13,6 +13,7 @@ use confab_test_support::store::TestStore;
 fn finish(status: MessageStatus, content: &str) -> Finish {
     Finish {
         finish_reason: None,
+        stats: Default::default(),
         status,
         content: content.into(),
         error: None,

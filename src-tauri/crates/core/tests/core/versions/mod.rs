@@ -26,6 +26,7 @@ async fn reply(
             m.id,
             Finish {
                 finish_reason: None,
+                stats: Default::default(),
                 status,
                 content: content.into(),
                 error: (status != MessageStatus::Complete).then(|| "stopped".into()),

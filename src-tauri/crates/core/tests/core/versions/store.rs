@@ -68,6 +68,7 @@ async fn a_regenerated_reply_keeps_its_earlier_version_out_of_sight() {
             second.id,
             Finish {
                 finish_reason: None,
+                stats: Default::default(),
                 status: MessageStatus::Complete,
                 content: "Blue".into(),
                 error: None,
@@ -137,6 +138,7 @@ async fn a_version_is_switched_only_on_the_last_reply() {
             a2.id,
             Finish {
                 finish_reason: None,
+                stats: Default::default(),
                 status: MessageStatus::Complete,
                 content: "A2".into(),
                 error: None,

@@ -3,6 +3,7 @@
 //! `confab-test-support`), the chat service, memory, versions, settings, export and import, property
 //! tests of the importers over random and mutated files, and fetching remote images.
 
+mod attachments;
 mod chat_service;
 mod disk_full;
 mod export;

@@ -25,6 +25,7 @@ function reply(content: string, status: MessageStatus): MessageData {
     hidden: false,
     reasoning: "",
     finish_reason: null,
+    attachments: [],
   };
 }
 

@@ -23,6 +23,7 @@ const reply = (content: string, status: Message["status"] = "complete"): Message
   hidden: false,
   reasoning: "",
   finish_reason: null,
+  attachments: [],
 });
 const chat = { id: 1, title: "Capitals" } as Conversation;
 

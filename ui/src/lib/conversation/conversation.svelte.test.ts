@@ -54,6 +54,7 @@ function message(id: number, status: Message["status"] = "complete", content = `
     hidden: false,
     reasoning: "",
     finish_reason: null,
+    attachments: [],
   };
 }
 

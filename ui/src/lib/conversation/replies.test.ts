@@ -19,6 +19,7 @@ const msg = (id: number, content: string, status: Message["status"] = "complete"
   hidden: false,
   reasoning: "",
   finish_reason: null,
+  attachments: [],
 });
 
 describe("withLive", () => {

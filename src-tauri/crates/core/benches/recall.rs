@@ -98,6 +98,7 @@ async fn build(dir: &Path) -> (Store, ConversationId) {
                 hidden: false,
                 reasoning: String::new(),
                 finish_reason: None,
+                attachments: Vec::new(),
             }
         })
         .collect();

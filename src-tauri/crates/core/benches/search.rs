@@ -90,6 +90,7 @@ async fn build(dir: &Path, words: &[String]) -> Store {
                         hidden: false,
                         reasoning: String::new(),
                         finish_reason: None,
+                        attachments: Vec::new(),
                     }
                 })
                 .collect();

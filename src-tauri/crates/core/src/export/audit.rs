@@ -20,6 +20,9 @@ struct Line<'a> {
     prompt_tokens: Option<i64>,
     completion_tokens: Option<i64>,
     redacted: bool,
+    /// The names of the files attached to the message (their text, if any, is in `text`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<&'a str>,
 }
 
 pub(super) async fn write(
@@ -55,6 +58,7 @@ pub(super) async fn write(
                 prompt_tokens: m.prompt_tokens,
                 completion_tokens: m.completion_tokens,
                 redacted: options.redact,
+                attachments: m.attachments.iter().map(|a| a.name.as_str()).collect(),
             };
             serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;

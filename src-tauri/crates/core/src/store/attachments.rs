@@ -76,37 +76,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let mut message: Message = row.into();
-        for (position, file) in files.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO attachment_blobs (sha256, mime, size, bytes) VALUES (?, ?, ?, ?)
-                 ON CONFLICT (sha256) DO NOTHING",
-            )
-            .bind(&file.sha256)
-            .bind(&file.mime)
-            .bind(file.bytes.len() as i64)
-            .bind(&file.bytes)
-            .execute(&mut *tx)
-            .await?;
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO message_attachments (message_id, position, name, kind, sha256)
-                 VALUES (?, ?, ?, ?, ?) RETURNING id",
-            )
-            .bind(message.id.0)
-            .bind(position as i64)
-            .bind(&file.name)
-            .bind(file.kind.as_str())
-            .bind(&file.sha256)
-            .fetch_one(&mut *tx)
-            .await?;
-            message.attachments.push(Attachment {
-                id,
-                name: file.name.clone(),
-                kind: file.kind,
-                mime: file.mime.clone(),
-                size: file.bytes.len() as i64,
-                sha256: file.sha256.clone(),
-            });
-        }
+        message.attachments = link_files(&mut tx, message.id.0, files).await?;
         tx.commit().await?;
         Ok(message)
     }
@@ -234,4 +204,46 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// Stores `files` (each blob once, by its hash) and links them to message `message_id` in their
+/// order, inside the caller's transaction.
+pub(super) async fn link_files(
+    conn: &mut sqlx::SqliteConnection,
+    message_id: i64,
+    files: &[Prepared],
+) -> Result<Vec<Attachment>> {
+    let mut linked = Vec::with_capacity(files.len());
+    for (position, file) in files.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO attachment_blobs (sha256, mime, size, bytes) VALUES (?, ?, ?, ?)
+             ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(&file.sha256)
+        .bind(&file.mime)
+        .bind(file.bytes.len() as i64)
+        .bind(&file.bytes)
+        .execute(&mut *conn)
+        .await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO message_attachments (message_id, position, name, kind, sha256)
+             VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(message_id)
+        .bind(position as i64)
+        .bind(&file.name)
+        .bind(file.kind.as_str())
+        .bind(&file.sha256)
+        .fetch_one(&mut *conn)
+        .await?;
+        linked.push(Attachment {
+            id,
+            name: file.name.clone(),
+            kind: file.kind,
+            mime: file.mime.clone(),
+            size: file.bytes.len() as i64,
+            sha256: file.sha256.clone(),
+        });
+    }
+    Ok(linked)
 }

@@ -43,6 +43,8 @@ pub struct ImportMessage {
     pub reasoning: String,
     /// Why the model stopped a finished reply.
     pub finish_reason: Option<String>,
+    /// The message's files, checked ([`crate::attachments::prepare`]).
+    pub attachments: Vec<crate::attachments::Prepared>,
 }
 
 #[derive(Debug, Clone)]
@@ -153,6 +155,7 @@ impl Store {
                 )
                 .fetch_one(&mut *tx)
                 .await?;
+                super::attachments::link_files(&mut tx, mid, &m.attachments).await?;
                 message_ids.push(mid);
                 done.messages_done += 1;
                 if done.messages_done % PROGRESS_EVERY == 0 {

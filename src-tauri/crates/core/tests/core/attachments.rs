@@ -233,3 +233,78 @@ async fn files_are_refused_by_name_before_anything_is_saved() {
 fn answer(text: &str) -> Reply {
     Reply::sse([delta(text), DONE.to_owned()])
 }
+
+#[tokio::test]
+async fn exports_keep_the_files_and_an_import_gives_them_back_stored_once() {
+    use confab_core::export::{self, parse_import, ExportOptions, Format};
+    let t = TestStore::new().await;
+    let server = FaultServer::start().await;
+    server.vision(true, 8192);
+    server.chat([answer("Red.")]);
+    let chat = t.chat("Export").await;
+    let svc = service(&t, &server.url());
+    svc.send_with_files(
+        chat.id,
+        "Colour?",
+        vec![file("dot.png", PNG), file("plan.txt", b"step 1\n")],
+        &(),
+    )
+    .await
+    .unwrap();
+    let options = ExportOptions::default();
+    let export = |format| {
+        let store = t.store.clone();
+        let options = options.clone();
+        async move {
+            let mut out = Vec::new();
+            export::export_conversation(&store, chat.id, format, &options, &mut out)
+                .await
+                .unwrap();
+            String::from_utf8(out).unwrap()
+        }
+    };
+
+    let markdown = export(Format::Markdown).await;
+    assert!(
+        markdown.contains("📎 *dot.png* (image, 70 bytes)"),
+        "{markdown}"
+    );
+    let html = export(Format::Html).await;
+    let png64 = base64::engine::general_purpose::STANDARD.encode(PNG);
+    assert!(html.contains(&format!(
+        "<img src=\"data:image/png;base64,{png64}\" alt=\"dot.png\">"
+    )));
+    assert!(html.contains("📎 plan.txt (7 bytes)"));
+    assert!(!html.contains("<script"));
+    assert!(html.contains("img-src data:"));
+    let audit = export(Format::Jsonl).await;
+    assert!(audit
+        .lines()
+        .next()
+        .unwrap()
+        .contains(r#""attachments":["dot.png","plan.txt"]"#));
+
+    let json = export(Format::Json).await;
+    let plan = parse_import(json.as_bytes()).unwrap();
+    let ids = export::import(&t.store, &plan).await.unwrap();
+    let copy = t.store.tail_messages(ids[0], 10).await.unwrap();
+    let names: Vec<&str> = copy[0]
+        .attachments
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(names, ["dot.png", "plan.txt"]);
+    let (_, bytes) = t
+        .store
+        .attachment_bytes(copy[0].attachments[0].id)
+        .await
+        .unwrap();
+    assert_eq!(bytes, PNG);
+    // The copy shares the original's blobs.
+    assert_eq!(t.store.attachment_blob_count().await.unwrap(), 2);
+
+    // A file whose bytes were damaged is refused by name.
+    let broken = json.replace(&png64, "not base64!");
+    let err = parse_import(broken.as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("dot.png"), "{err}");
+}

@@ -4,7 +4,8 @@
 //! random token until the message is sent; the page only sees each file's name, kind, size and,
 //! for an image, a `data:` URL to show.
 //!
-//! Test-only hooks, read from the environment and documented in `tests/README.md`:
+//! Test-only hooks, read from the environment (used by `tests/tests/e2e/attachments.rs`, and
+//! named in the README's Attachments section):
 //! `CONFAB_TEST_OPEN_FILES` (paths separated by the OS path-list separator) answers the open
 //! dialog, which WebDriver cannot drive; `CONFAB_TEST_FILE_HOOKS=1` enables
 //! [`test_drop_files`], which runs a drop through the same path as the window's drop event,

@@ -5,6 +5,7 @@
 //! The suites share the display, the clipboard and the CPU, so they never run side by side: the
 //! harness gives each test its turn (see `confab_tests::serial`), whatever `--test-threads` says.
 
+mod attachments;
 mod chat;
 mod code_blocks;
 mod desktop;

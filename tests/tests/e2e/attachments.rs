@@ -147,6 +147,8 @@ async fn a_text_file_and_an_image_by_the_button_and_by_a_drop() -> Result<()> {
             Ok((count(&app, "[data-testid=pending-attachment]").await? == 1).then_some(()))
         })
         .await?;
+        app.screenshot(&format!("attachments-pending-{name}-1280x800"))
+            .await?;
         send(&app, "And this one?").await?;
         app.eventually("the second request", || async {
             Ok((server.chat_requests().len() == 2).then_some(()))

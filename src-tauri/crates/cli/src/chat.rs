@@ -39,6 +39,12 @@ impl EventSink for TerminalSink {
     }
 }
 
+/// Files to attach to the first message, and whether the user says the model takes images.
+pub struct Files {
+    pub paths: Vec<std::path::PathBuf>,
+    pub vision: bool,
+}
+
 /// How to set up a conversation the session starts.
 pub struct NewChat {
     pub model: Option<String>,
@@ -54,10 +60,11 @@ pub async fn run(
     new: NewChat,
     conversation: Option<i64>,
     message: Option<String>,
-    attach: &[std::path::PathBuf],
+    attach: Files,
 ) -> Result<ExitCode> {
     // Read and checked before anything is created, so a file that cannot go leaves no trace.
     let files = attach
+        .paths
         .iter()
         .map(|path| Upload::read(path))
         .collect::<Result<Vec<_>, _>>()?;
@@ -68,6 +75,9 @@ pub async fn run(
         Some(id) => {
             let id = ConversationId(id);
             store.get_conversation(id).await?;
+            if attach.vision {
+                service.set_model_vision(id, Some(true)).await?;
+            }
             if model.is_some() {
                 store
                     .update_conversation_settings(
@@ -89,6 +99,9 @@ pub async fn run(
             Some(id) => id,
             None => new_conversation(&store, &new).await?,
         };
+        if attach.vision && conversation_id.is_none() {
+            service.set_model_vision(id, Some(true)).await?;
+        }
         let action = match files.take() {
             Some(files) => Action::SendWithFiles(&text, files),
             None => Action::Send(&text),
@@ -158,6 +171,9 @@ pub async fn run(
             Some(id) => id,
             None => {
                 let id = new_conversation(&store, &new).await?;
+                if attach.vision {
+                    service.set_model_vision(id, Some(true)).await?;
+                }
                 if interactive {
                     eprintln!("(conversation {id})");
                 }

@@ -84,6 +84,10 @@ enum Command {
         /// first message typed.
         #[arg(long, value_name = "FILE")]
         attach: Vec<std::path::PathBuf>,
+        /// Tell Confab that the chat's model takes images, for servers that do not say (vLLM and
+        /// others); remembered for that model on that server.
+        #[arg(long)]
+        vision: bool,
     },
     /// List the models the server offers.
     Models {
@@ -282,6 +286,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             temperature,
             memory,
             attach,
+            vision,
         } => {
             let client = client(&store, &server).await?;
             let new = chat::NewChat {
@@ -290,7 +295,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 temperature,
                 memory,
             };
-            chat::run(store.clone(), client, new, conversation, message, &attach).await?
+            let files = chat::Files {
+                paths: attach,
+                vision,
+            };
+            chat::run(store.clone(), client, new, conversation, message, files).await?
         }
     };
     store.close().await;

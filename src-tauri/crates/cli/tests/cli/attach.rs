@@ -135,3 +135,31 @@ async fn an_image_for_a_model_that_cannot_see_is_refused_before_sending() {
 fn answer(text: &str) -> Reply {
     Reply::sse([delta(text), DONE.to_owned()])
 }
+
+#[tokio::test]
+async fn vision_tells_confab_the_model_takes_images_when_the_server_does_not_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let photo = files.path().join("chart.png");
+    std::fs::write(&photo, PNG).unwrap();
+    let server = FaultServer::start().await;
+    server.chat([answer("A chart.")]);
+    let url = server.url();
+    let args = [
+        "--endpoint",
+        &url,
+        "--attach",
+        photo.to_str().unwrap(),
+        "-m",
+        "?",
+    ];
+    let (code, _, stderr) = chat(dir.path(), &args).await;
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--vision"), "{stderr}");
+    assert!(server.chat_requests().is_empty());
+
+    let (code, stdout, stderr) = chat(dir.path(), &[&args[..], &["--vision"]].concat()).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "A chart.\n");
+    assert_eq!(server.chat_requests().len(), 1);
+}

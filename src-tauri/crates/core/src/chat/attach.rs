@@ -120,7 +120,8 @@ fn no_vision(model: Option<String>, source: VisionSource, images: &[&Prepared]) 
         VisionSource::ModelSetting => ("as set for it", ""),
         VisionSource::Unknown => (
             "its server does not say that it does",
-            "; if it does, turn on “Takes images” for it",
+            "; if it does, say so: “This model takes images” in the app, or --vision in \
+             confab-cli",
         ),
     };
     AttachError::NoVision {

@@ -137,7 +137,10 @@ async fn a_server_that_does_not_say_takes_the_users_word_for_the_model() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::NoVision);
-    assert!(err.to_string().contains("turn on “Takes images”"), "{err}");
+    assert!(
+        err.to_string().contains("“This model takes images”"),
+        "{err}"
+    );
 
     svc.set_model_vision(chat.id, Some(true)).await.unwrap();
     // llama.cpp without a projector refuses the image: the reply says what to do.

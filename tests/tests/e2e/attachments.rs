@@ -201,3 +201,36 @@ async fn llama_cpp_without_a_projector_refuses_an_image_clearly() -> Result<()> 
     app.quit().await?;
     Ok(())
 }
+
+/// What llama.cpp's real server answers to an image it cannot read (no projector): the client
+/// maps it to `no_vision` with the way forward, and `/props` says so up front.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llama_cpp_says_it_takes_no_images_and_its_refusal_is_mapped() -> Result<()> {
+    use confab_core::error::{Coded, ErrorCode};
+    use confab_core::llm::{ChatMessage, ChatRequest, Endpoint, LlmClient, RetryPolicy, Timeouts};
+    let server = LlamaServer::start(2048, 1)?;
+    let client = LlmClient::new(
+        Endpoint::new(&server.url, None)?,
+        Timeouts::default(),
+        RetryPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        },
+    );
+    assert_eq!(client.reports_vision(None).await, Some(false));
+    let png = std::fs::read(fixture("sunset.png"))?;
+    let mut message = ChatMessage::user("What is in this picture?");
+    message.images = vec![confab_core::attachments::data_url("image/png", &png)];
+    let request = ChatRequest {
+        messages: vec![message],
+        max_tokens: Some(8),
+        ..Default::default()
+    };
+    let err = client
+        .complete(&request, &tokio_util::sync::CancellationToken::new())
+        .await
+        .expect_err("a server without a projector cannot read the image");
+    assert_eq!(err.code(), ErrorCode::NoVision, "{err}");
+    assert!(err.to_string().contains("--mmproj"), "{err}");
+    Ok(())
+}

@@ -44,6 +44,14 @@ fn main() {
         "export_readable",
         "retry_start",
         "quit_app",
+        "watch_drops",
+        "choose_attachments",
+        "attach_pasted",
+        "discard_attachment",
+        "send_with_attachments",
+        "attachment_image",
+        "set_model_vision",
+        "test_drop_files",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -55,7 +55,9 @@ macro_rules! declare {
 
 /// The whole file.
 pub fn render() -> String {
-    use confab_core::{chat, export, links, llm, memory, recall, secrets, settings, store};
+    use confab_core::{
+        attachments, chat, export, links, llm, memory, recall, secrets, settings, store,
+    };
 
     let mut b = Bindings {
         // i64 ids and u64 counts are plain JSON numbers on the wire (all well below 2^53).
@@ -80,6 +82,8 @@ pub fn render() -> String {
         store::MessageStatus,
         store::StatFigure,
         store::ReplyStats,
+        attachments::AttachmentKind,
+        attachments::Attachment,
         store::Message,
         store::ReplyVersion,
         store::Summary,
@@ -119,6 +123,10 @@ pub fn render() -> String {
         crate::commands::transfer::ImportChoice,
         // Images in replies.
         links::RemoteImage,
+        // Files attached in the composer.
+        crate::commands::attachments::PendingAttachment,
+        crate::commands::attachments::Attached,
+        crate::commands::attachments::DropEvent,
         // Search.
         store::SearchQuery,
         store::SearchMode,

@@ -44,6 +44,10 @@ pub fn run() {
         // webview gets no dialog or file-system permission.
         .plugin(tauri_plugin_dialog::init())
         .on_window_event(|window, event| {
+            // Dropped files are read here, in Rust: the page never gets their paths.
+            if let tauri::WindowEvent::DragDrop(drag) = event {
+                commands::attachments::PendingFiles::on_drag(window.app_handle(), drag);
+            }
             if matches!(
                 event,
                 tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
@@ -81,6 +85,14 @@ pub fn run() {
             commands::chat::stop_reply,
             commands::chat::streaming_conversations,
             commands::chat::watch_updates,
+            commands::attachments::watch_drops,
+            commands::attachments::choose_attachments,
+            commands::attachments::attach_pasted,
+            commands::attachments::discard_attachment,
+            commands::attachments::send_with_attachments,
+            commands::attachments::attachment_image,
+            commands::attachments::set_model_vision,
+            commands::attachments::test_drop_files,
             commands::links::open_link,
             commands::links::load_image,
             commands::server::get_endpoint,
@@ -161,6 +173,7 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
         keys,
         pending_imports: Default::default(),
         update_watch: Default::default(),
+        files: Default::default(),
     });
     Ok(())
 }

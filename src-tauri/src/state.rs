@@ -19,6 +19,8 @@ pub struct AppState {
     pub pending_imports: Mutex<HashMap<String, ImportPlan>>,
     /// The task forwarding the service's own changes to the page (see `watch_updates`).
     pub update_watch: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    /// Files attached in the composer, not sent yet (see `commands::attachments`).
+    pub files: crate::commands::attachments::PendingFiles,
 }
 
 /// Where the data lives: known before the database opens, so the recovery screen can name it.

@@ -95,7 +95,7 @@ pub async fn edit_and_resend(
 }
 
 /// The reply streams on its own task: it outlives the command and whatever the UI does next.
-fn stream_in_background(turn: Turn, on_event: Channel<ChatEvent>) {
+pub(crate) fn stream_in_background(turn: Turn, on_event: Channel<ChatEvent>) {
     tauri::async_runtime::spawn(async move {
         if let Err(err) = turn.stream(&ChannelSink::spawn(on_event)).await {
             tracing::error!(%err, "a reply could not be saved");

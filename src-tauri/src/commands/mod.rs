@@ -4,6 +4,7 @@
 //! A command's name and argument names are the wire contract: the UI (`ui/src/ipc/index.ts`)
 //! calls them by name, `build.rs` lists them for the capabilities, and `lib.rs` registers them.
 
+pub mod attachments;
 pub mod chat;
 pub mod conversations;
 pub mod links;

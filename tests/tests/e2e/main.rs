@@ -6,6 +6,7 @@
 //! harness gives each test its turn (see `confab_tests::serial`), whatever `--test-threads` says.
 
 mod accessibility;
+mod attachments;
 mod chat;
 mod code_blocks;
 mod desktop;

@@ -38,6 +38,7 @@ fn chat(title: &str, day: u32, texts: impl IntoIterator<Item = String>) -> Impor
             reasoning: String::new(),
             finish_reason: None,
             stats: Default::default(),
+            attachments: Vec::new(),
         })
         .collect();
     ImportConversation {

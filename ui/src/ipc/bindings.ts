@@ -5,7 +5,7 @@
  * Every code the core (and the shell around it) can report. On the wire each is its snake_case
  * name, e.g. `"not_found"`.
  */
-export type ErrorCode = "not_found" | "invalid_input" | "storage" | "not_a_database" | "database_damaged" | "newer_database" | "database_locked" | "upgrade_failed" | "busy" | "nothing_to_regenerate" | "nothing_to_continue" | "not_last_reply" | "not_last_message" | "unreachable" | "timeout" | "context_overflow" | "model_not_found" | "unauthorized" | "rate_limited" | "model_loading" | "no_embeddings" | "server_error" | "protocol" | "interrupted" | "cancelled" | "message_too_long" | "history_too_long" | "context_too_small" | "keyring" | "image_unreachable" | "image_unavailable" | "too_large" | "not_an_image" | "io" | "malformed" | "unknown_format" | "unsupported_version" | "internal";
+export type ErrorCode = "not_found" | "invalid_input" | "storage" | "not_a_database" | "database_damaged" | "newer_database" | "database_locked" | "upgrade_failed" | "busy" | "nothing_to_regenerate" | "nothing_to_continue" | "not_last_reply" | "not_last_message" | "unreachable" | "timeout" | "context_overflow" | "model_not_found" | "unauthorized" | "rate_limited" | "model_loading" | "no_embeddings" | "server_error" | "protocol" | "interrupted" | "cancelled" | "message_too_long" | "history_too_long" | "context_too_small" | "keyring" | "image_unreachable" | "image_unavailable" | "too_large" | "not_an_image" | "unsupported_file" | "no_vision" | "io" | "malformed" | "unknown_format" | "unsupported_version" | "internal";
 
 export type IpcError = { code: ErrorCode, message: string, };
 
@@ -96,6 +96,28 @@ cached_tokens: number | null,
  */
 from_server: Array<StatFigure>, };
 
+/**
+ * What an attachment is.
+ */
+export type AttachmentKind = "text" | "image";
+
+/**
+ * An attachment of a stored message, without its bytes (those are read when shown or sent).
+ */
+export type Attachment = { id: number, 
+/**
+ * The file's name as it was attached (no folders).
+ */
+name: string, kind: AttachmentKind, mime: string, 
+/**
+ * Bytes.
+ */
+size: number, 
+/**
+ * The SHA-256 of the bytes, lower-case hex: the blob's key.
+ */
+sha256: string, };
+
 export type Message = { id: MessageId, conversation_id: ConversationId, role: Role, content: string, status: MessageStatus, error: string | null, model: string | null, prompt_tokens: number | null, completion_tokens: number | null, created_at: string, completed_at: string | null, 
 /**
  * Pinned by the user: always sent to the model, even when older than the window.
@@ -122,7 +144,11 @@ finish_reason: string | null,
 /**
  * How the reply was produced (timings, speed); empty for the user's messages.
  */
-stats: ReplyStats, };
+stats: ReplyStats, 
+/**
+ * The files attached to a user message, in the order they were attached (empty for most).
+ */
+attachments: Array<Attachment>, };
 
 /**
  * One version of a reply, for a version switcher.
@@ -487,6 +513,25 @@ mime: string, bytes: number,
 data_url: string, };
 
 /**
+ * A file waiting in the composer.
+ */
+export type PendingAttachment = { token: string, name: string, kind: AttachmentKind, size: number, 
+/**
+ * An image as a `data:` URL for its thumbnail; `None` for a text file.
+ */
+preview: string | null, };
+
+/**
+ * What files given at once came to: those attached, and why the others were not.
+ */
+export type Attached = { attached: Array<PendingAttachment>, refused: Array<IpcError>, };
+
+/**
+ * Files dragged over the window and dropped: the composer shows its drop state from these.
+ */
+export type DropEvent = { "type": "over" } | { "type": "left" } | { "type": "dropped", result: Attached, };
+
+/**
  * What to search for, and where.
  */
 export type SearchQuery = { 
@@ -672,6 +717,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "image_unavailable",
   "too_large",
   "not_an_image",
+  "unsupported_file",
+  "no_vision",
   "io",
   "malformed",
   "unknown_format",

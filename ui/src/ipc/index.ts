@@ -316,3 +316,13 @@ export function quitApp(): Promise<void> {
 export function search(query: SearchQuery): Promise<SearchResults> {
   return call("search", { query });
 }
+
+export {
+  chooseAttachments,
+  attachPasted,
+  discardAttachment,
+  watchDrops,
+  sendWithAttachments,
+  attachmentImage,
+  setModelVision,
+} from "./attachments";

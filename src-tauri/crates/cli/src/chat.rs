@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
+use confab_core::attachments::{self, Prepared, Upload};
 use confab_core::chat::{ChatEvent, ChatService, EventSink};
 use confab_core::error::ErrorCode;
 use confab_core::llm::LlmClient;
@@ -38,6 +39,12 @@ impl EventSink for TerminalSink {
     }
 }
 
+/// Files to attach to the first message, and whether the user says the model takes images.
+pub struct Files {
+    pub paths: Vec<std::path::PathBuf>,
+    pub vision: bool,
+}
+
 /// How to set up a conversation the session starts.
 pub struct NewChat {
     pub model: Option<String>,
@@ -53,13 +60,24 @@ pub async fn run(
     new: NewChat,
     conversation: Option<i64>,
     message: Option<String>,
+    attach: Files,
 ) -> Result<ExitCode> {
+    // Read and checked before anything is created, so a file that cannot go leaves no trace.
+    let files = attach
+        .paths
+        .iter()
+        .map(|path| Upload::read(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut files = Some(attachments::prepare_all(files)?).filter(|f| !f.is_empty());
     let model = new.model.clone();
     let service = Arc::new(ChatService::new(store.clone(), client));
     let mut conversation_id = match conversation {
         Some(id) => {
             let id = ConversationId(id);
             store.get_conversation(id).await?;
+            if attach.vision {
+                service.set_model_vision(id, Some(true)).await?;
+            }
             if model.is_some() {
                 store
                     .update_conversation_settings(
@@ -81,7 +99,14 @@ pub async fn run(
             Some(id) => id,
             None => new_conversation(&store, &new).await?,
         };
-        let Sent { reply, unreachable } = turn(&service, id, Action::Send(&text), false).await?;
+        if attach.vision && conversation_id.is_none() {
+            service.set_model_vision(id, Some(true)).await?;
+        }
+        let action = match files.take() {
+            Some(files) => Action::SendWithFiles(&text, files),
+            None => Action::Send(&text),
+        };
+        let Sent { reply, unreachable } = turn(&service, id, action, false).await?;
         outln!()?;
         // A summary fold the reply started finishes before the process ends.
         service.background_idle().await;
@@ -132,9 +157,13 @@ pub async fn run(
         let action = match text {
             "/regenerate" => Action::Regenerate,
             "/continue" => Action::Continue,
-            _ => Action::Send(text),
+            _ => match files.take() {
+                Some(files) => Action::SendWithFiles(text, files),
+                None => Action::Send(text),
+            },
         };
-        if !matches!(action, Action::Send(_)) && conversation_id.is_none() {
+        let command = matches!(action, Action::Regenerate | Action::Continue);
+        if command && conversation_id.is_none() {
             eprintln!("confab-cli: there is no reply yet — type a message first");
             continue;
         }
@@ -142,6 +171,9 @@ pub async fn run(
             Some(id) => id,
             None => {
                 let id = new_conversation(&store, &new).await?;
+                if attach.vision {
+                    service.set_model_vision(id, Some(true)).await?;
+                }
                 if interactive {
                     eprintln!("(conversation {id})");
                 }
@@ -149,7 +181,6 @@ pub async fn run(
                 id
             }
         };
-        let command = !matches!(action, Action::Send(_));
         let Sent { reply, unreachable } = match turn(&service, id, action, interactive).await {
             // A refused /regenerate or /continue says why; the session goes on.
             Err(err) if command => {
@@ -215,6 +246,8 @@ pub async fn index(store: Store, client: LlmClient) -> Result<ExitCode> {
 enum Action<'a> {
     /// Sends the user's message and streams the reply.
     Send(&'a str),
+    /// Sends the user's message with files (already checked) and streams the reply.
+    SendWithFiles(&'a str, Vec<Prepared>),
     /// Sets the last reply aside as a version and streams a new one.
     Regenerate,
     /// Streams more text into the last reply, cut short or failed part-way.
@@ -243,6 +276,12 @@ async fn turn(
     };
     let reply = match action {
         Action::Send(text) => service.send(id, text, &sink).await,
+        Action::SendWithFiles(text, files) => {
+            match service.start_with_prepared(id, text, files).await {
+                Ok(turn) => turn.stream(&sink).await,
+                Err(err) => Err(err),
+            }
+        }
         Action::Regenerate => service.regenerate(id, &sink).await,
         Action::Continue => service.continue_reply(id, &sink).await,
     };

@@ -77,6 +77,17 @@ enum Command {
         /// most relevant to each new message, found by words and meaning).
         #[arg(long, value_name = "STRATEGY", value_parser = ["summary", "window", "full", "recall"])]
         memory: Option<String>,
+        /// Attach a file to the message (repeat for several, at most 10). A text or code file
+        /// (UTF-8, up to 512 KiB) goes into the message, fenced under its name; a PNG, JPEG, WebP
+        /// or GIF image (up to 10 MiB, told by its bytes) is sent to models that take images, and
+        /// refused before sending when the model does not. Without -m, the files go with the
+        /// first message typed.
+        #[arg(long, value_name = "FILE")]
+        attach: Vec<std::path::PathBuf>,
+        /// Tell Confab that the chat's model takes images, for servers that do not say (vLLM and
+        /// others); remembered for that model on that server.
+        #[arg(long)]
+        vision: bool,
     },
     /// List the models the server offers.
     Models {
@@ -274,6 +285,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             system,
             temperature,
             memory,
+            attach,
+            vision,
         } => {
             let client = client(&store, &server).await?;
             let new = chat::NewChat {
@@ -282,7 +295,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 temperature,
                 memory,
             };
-            chat::run(store.clone(), client, new, conversation, message).await?
+            let files = chat::Files {
+                paths: attach,
+                vision,
+            };
+            chat::run(store.clone(), client, new, conversation, message, files).await?
         }
     };
     store.close().await;

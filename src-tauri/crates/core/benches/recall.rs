@@ -100,6 +100,7 @@ async fn build(dir: &Path) -> (Store, ConversationId) {
                 reasoning: String::new(),
                 finish_reason: None,
                 stats: Default::default(),
+                attachments: Vec::new(),
             }
         })
         .collect();

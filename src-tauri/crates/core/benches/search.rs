@@ -91,6 +91,7 @@ async fn build(dir: &Path, words: &[String]) -> Store {
                         reasoning: String::new(),
                         finish_reason: None,
                         stats: Default::default(),
+                        attachments: Vec::new(),
                     }
                 })
                 .collect();

@@ -59,6 +59,11 @@ pub enum ErrorCode {
     ImageUnavailable,
     TooLarge,
     NotAnImage,
+    // Files attached to a message.
+    /// Neither a UTF-8 text file nor a PNG, JPEG, WebP or GIF image.
+    UnsupportedFile,
+    /// The model does not take images (said before sending, or by the server's refusal).
+    NoVision,
     // Files written or read by export and import.
     Io,
     Malformed,
@@ -70,7 +75,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 38] = [
+    pub const ALL: [Self; 40] = [
         Self::NotFound,
         Self::InvalidInput,
         Self::Storage,
@@ -104,6 +109,8 @@ impl ErrorCode {
         Self::ImageUnavailable,
         Self::TooLarge,
         Self::NotAnImage,
+        Self::UnsupportedFile,
+        Self::NoVision,
         Self::Io,
         Self::Malformed,
         Self::UnknownFormat,
@@ -147,6 +154,8 @@ impl ErrorCode {
             Self::ImageUnavailable => "image_unavailable",
             Self::TooLarge => "too_large",
             Self::NotAnImage => "not_an_image",
+            Self::UnsupportedFile => "unsupported_file",
+            Self::NoVision => "no_vision",
             Self::Io => "io",
             Self::Malformed => "malformed",
             Self::UnknownFormat => "unknown_format",

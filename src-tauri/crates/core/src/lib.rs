@@ -4,6 +4,7 @@
 //! through the [`chat::EventSink`] trait, so the whole of Confab's behaviour can be tested and
 //! benchmarked headless.
 
+pub mod attachments;
 pub mod chat;
 pub mod clock;
 pub mod error;

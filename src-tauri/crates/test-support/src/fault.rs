@@ -251,6 +251,22 @@ impl FaultServer {
             .sum()
     }
 
+    /// Answers `/props` as llama.cpp does, saying whether the model takes images
+    /// (`modalities.vision`) and its context size.
+    pub fn vision(&self, takes_images: bool, n_ctx: u64) {
+        self.script(
+            "/props",
+            [Reply::json(
+                200,
+                &serde_json::json!({
+                    "default_generation_settings": {"n_ctx": n_ctx},
+                    "modalities": {"vision": takes_images, "audio": false},
+                })
+                .to_string(),
+            )],
+        );
+    }
+
     /// Scripts `/v1/chat/completions`.
     pub fn chat(&self, replies: impl IntoIterator<Item = Reply>) {
         self.script("/v1/chat/completions", replies);

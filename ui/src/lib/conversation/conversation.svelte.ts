@@ -9,6 +9,7 @@ import {
   editAndResend,
   listMessages,
   sendMessage,
+  sendWithAttachments,
   setMessagePinned,
   stopReply,
   type ChatEvent,
@@ -248,14 +249,16 @@ export class ConversationController {
     return streamingHere ? message.reasoning + entry.reasoning : message.reasoning;
   }
 
-  /** Sends the user's message and streams the reply; resolves whether it was sent. */
-  async send(text: string): Promise<boolean> {
+  /** Sends the user's message (with the files held under `tokens`) and streams the reply;
+   * resolves whether it was sent. */
+  async send(text: string, tokens: string[] = []): Promise<boolean> {
     const id = this.id;
     if (id === null) return false;
     this.error = null;
     this.#toEnd();
     try {
-      await sendMessage(id, text, replyHandler(id));
+      if (tokens.length > 0) await sendWithAttachments(id, text, tokens, replyHandler(id));
+      else await sendMessage(id, text, replyHandler(id));
       return true;
     } catch (e) {
       this.error = AppError.from(e);

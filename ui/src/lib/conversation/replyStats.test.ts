@@ -29,6 +29,7 @@ function reply(over: Partial<Message> = {}, stats: Partial<ReplyStats> = {}): Me
     hidden: false,
     reasoning: "",
     finish_reason: "stop",
+    attachments: [],
     ...over,
     stats: { ...NO_STATS, ...stats },
   };

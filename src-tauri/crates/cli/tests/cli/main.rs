@@ -1,6 +1,7 @@
 //! The CLI's integration tests, one binary with a module per command: each runs the real
 //! `confab-cli` on a temp data directory, through the runner of `confab-test-support`.
 
+mod attach;
 mod chat;
 mod context;
 mod db;

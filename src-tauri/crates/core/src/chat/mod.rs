@@ -15,6 +15,7 @@
 //! background work. A turn's writing and streaming is in `turn.rs` ([`Turn`]), every title Confab
 //! writes itself in [`title`], the events in `events.rs`, a reply's statistics in `stats.rs`.
 
+mod attach;
 mod events;
 mod prefill;
 mod search;
@@ -47,6 +48,8 @@ pub enum ChatError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Memory(MemoryError),
+    #[error(transparent)]
+    Attach(#[from] crate::attachments::AttachError),
     #[error("a reply is already streaming in this chat — stop it first, or wait for it to finish")]
     Busy { conversation_id: ConversationId },
 }
@@ -65,6 +68,7 @@ impl Coded for ChatError {
         match self {
             Self::Store(e) => e.code(),
             Self::Memory(e) => e.code(),
+            Self::Attach(e) => e.code(),
             Self::Busy { .. } => ErrorCode::Busy,
         }
     }

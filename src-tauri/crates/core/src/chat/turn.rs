@@ -212,9 +212,11 @@ impl ChatService {
             }
             Pending::Edit { message_id, text } => {
                 let done = self.store.edit_and_resend(message_id, &text, model).await?;
+                // The edit keeps the question's files: show them with its new text.
+                let edited = self.store.with_attachments(vec![done.message]).await?;
                 Opened {
                     reply: done.reply,
-                    user_message: Some(done.message),
+                    user_message: edited.into_iter().next(),
                     hidden: done.hidden,
                     built: build().await,
                 }

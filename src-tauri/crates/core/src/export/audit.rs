@@ -22,6 +22,9 @@ struct Line<'a> {
     #[serde(skip_serializing_if = "ReplyStats::is_empty")]
     stats: &'a ReplyStats,
     redacted: bool,
+    /// The names of the files attached to the message (their text, if any, is in `text`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<&'a str>,
 }
 
 pub(super) async fn write(
@@ -58,6 +61,7 @@ pub(super) async fn write(
                 completion_tokens: m.completion_tokens,
                 stats: &m.stats,
                 redacted: options.redact,
+                attachments: m.attachments.iter().map(|a| a.name.as_str()).collect(),
             };
             serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;

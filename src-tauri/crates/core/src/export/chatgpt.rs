@@ -142,6 +142,7 @@ pub(super) fn parse(value: serde_json::Value) -> Result<ImportPlan, ImportError>
                 reasoning: String::new(),
                 finish_reason: None,
                 stats: Default::default(),
+                attachments: Vec::new(),
             });
         }
         if messages.is_empty() {

@@ -21,7 +21,8 @@
 //! reasoning and the finish reason are new in version 2 and optional: a version 1 file, without
 //! them, imports as it always did. So are a reply's `stats` (and each figure in them), added to
 //! version 2 later: a file without them imports with the figures unknown, and a Confab that
-//! predates them ignores them.
+//! predates them ignores them. Version 3 added each message's files (`attachments`, each with
+//! its `name`, `kind`, `mime`, `size`, `sha256` and its bytes as base64 `data`).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -37,10 +38,11 @@ use crate::store::{
 
 pub const CONVERSATION_FORMAT: &str = "confab.conversation";
 pub const BACKUP_FORMAT: &str = "confab.backup";
-/// The version written. Version 2 added reply versions (`version_of`, `hidden`), reasoning and
+/// The version written. Version 3 added attached files: an older Confab refuses these files
+/// rather than import them without their images. Version 2 added reply versions (`version_of`, `hidden`), reasoning and
 /// the finish reason; a Confab that reads only version 1 refuses these files rather than showing
 /// hidden versions as messages.
-pub const VERSION: u64 = 2;
+pub const VERSION: u64 = 3;
 /// The oldest version read: version 1 files import as they always did.
 pub const OLDEST_READ: u64 = 1;
 
@@ -85,7 +87,12 @@ pub(super) async fn write_body(
                 out.write_all(b",")?;
             }
             out.write_all(b"\n")?;
-            serde_json::to_writer(&mut *out, m).map_err(std::io::Error::from)?;
+            if m.attachments.is_empty() {
+                serde_json::to_writer(&mut *out, m).map_err(std::io::Error::from)?;
+            } else {
+                let doc = with_file_data(messages.store, m).await?;
+                serde_json::to_writer(&mut *out, &doc).map_err(std::io::Error::from)?;
+            }
             count += 1;
         }
     }
@@ -106,6 +113,40 @@ pub(super) async fn write_body(
     }
     out.write_all(b"]")?;
     Ok(count)
+}
+
+/// The message as written, each attachment with its bytes in base64 (`data`), so that an import
+/// gives the files back.
+async fn with_file_data(
+    store: &crate::store::Store,
+    m: &crate::store::Message,
+) -> Result<serde_json::Value, super::ExportError> {
+    use base64::Engine as _;
+    let keys: Vec<&str> = m.attachments.iter().map(|a| a.sha256.as_str()).collect();
+    let blobs = store.blobs(&keys).await?;
+    let mut doc = serde_json::to_value(m).map_err(std::io::Error::from)?;
+    doc["attachments"] = m
+        .attachments
+        .iter()
+        .map(|a| {
+            let mut entry = serde_json::to_value(a).unwrap_or_default();
+            if let Some((_, bytes)) = blobs.get(&a.sha256) {
+                entry["data"] = base64::engine::general_purpose::STANDARD
+                    .encode(bytes)
+                    .into();
+            }
+            entry
+        })
+        .collect();
+    Ok(doc)
+}
+
+/// A file of a message in the lossless JSON.
+#[derive(Deserialize)]
+struct AttachmentDoc {
+    name: String,
+    /// The bytes, base64.
+    data: String,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +224,8 @@ struct MessageDoc {
     finish_reason: Option<String>,
     #[serde(default)]
     stats: ReplyStats,
+    #[serde(default)]
+    attachments: Vec<AttachmentDoc>,
 }
 
 #[derive(Deserialize)]
@@ -290,6 +333,11 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
                 .transpose()
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let files = body
+        .messages
+        .iter()
+        .map(|m| files_of(m, &body.conversation.title))
+        .collect::<Result<Vec<_>, _>>()?;
     let c = body.conversation;
     Ok(ImportConversation {
         title: c.title,
@@ -304,7 +352,8 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
             .messages
             .into_iter()
             .zip(version_of)
-            .map(|(m, version_of)| ImportMessage {
+            .zip(files)
+            .map(|((m, version_of), attachments)| ImportMessage {
                 role: m.role,
                 content: m.content,
                 status: m.status,
@@ -320,8 +369,32 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
                 reasoning: m.reasoning,
                 finish_reason: m.finish_reason,
                 stats: m.stats,
+                attachments,
             })
             .collect(),
         summaries,
     })
+}
+
+/// A message's files, decoded and checked as when they were attached.
+fn files_of(m: &MessageDoc, title: &str) -> Result<Vec<crate::attachments::Prepared>, ImportError> {
+    use base64::Engine as _;
+    m.attachments
+        .iter()
+        .map(|a| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&a.data)
+                .map_err(|e| {
+                    ImportError::Invalid(format!(
+                        "the file {:?} of message {} of {title:?} is not valid base64: {e}",
+                        a.name, m.id
+                    ))
+                })?;
+            crate::attachments::prepare(crate::attachments::Upload {
+                name: a.name.clone(),
+                bytes,
+            })
+            .map_err(|e| ImportError::Invalid(format!("message {} of {title:?}: {e}", m.id)))
+        })
+        .collect()
 }

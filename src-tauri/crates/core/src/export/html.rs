@@ -33,7 +33,7 @@ pub(super) async fn write(
     write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n<dl class=\"meta\">\n",
         escape(&c.title),
@@ -85,9 +85,10 @@ pub(super) async fn write(
                     escape(m.error.as_deref().unwrap_or("no reason given"))
                 ),
             };
+            let files = attachments_html(messages.store, &m.attachments).await?;
             writeln!(
                 out,
-                "<article class=\"{class}\">\n<header><b>{}</b> · <time datetime=\"{}\">{}</time>{status}</header>\n<div class=\"text\">{}</div>\n</article>",
+                "<article class=\"{class}\">\n<header><b>{}</b> · <time datetime=\"{}\">{}</time>{status}</header>\n{files}<div class=\"text\">{}</div>\n</article>",
                 escape(&who),
                 m.created_at.to_rfc3339(),
                 human_time(m.created_at),
@@ -104,6 +105,42 @@ pub(super) async fn write(
     }
     writeln!(out, "</body>\n</html>")?;
     Ok(count)
+}
+
+/// A message's files: an image inline as a `data:` URL (the page stays one file with no script),
+/// a text file by its name (its text is in the message).
+async fn attachments_html(
+    store: &crate::store::Store,
+    files: &[crate::attachments::Attachment],
+) -> Result<String, ExportError> {
+    use crate::attachments::{data_url, human_size, AttachmentKind};
+    if files.is_empty() {
+        return Ok(String::new());
+    }
+    let images: Vec<&str> = files
+        .iter()
+        .filter(|a| a.kind == AttachmentKind::Image)
+        .map(|a| a.sha256.as_str())
+        .collect();
+    let blobs = store.blobs(&images).await?;
+    let mut out = String::from("<div class=\"files\">");
+    for a in files {
+        match blobs.get(&a.sha256) {
+            Some((mime, bytes)) if a.kind == AttachmentKind::Image => out.push_str(&format!(
+                "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{}</figcaption></figure>",
+                escape(&data_url(mime, bytes)),
+                escape(&a.name),
+                escape(&a.name)
+            )),
+            _ => out.push_str(&format!(
+                "<p class=\"file\">📎 {} ({})</p>",
+                escape(&a.name),
+                human_size(a.size as u64)
+            )),
+        }
+    }
+    out.push_str("</div>\n");
+    Ok(out)
 }
 
 /// Escapes text for HTML content and attribute values.

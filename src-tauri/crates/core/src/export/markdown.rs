@@ -59,6 +59,15 @@ pub(super) async fn write(
                 "\n---\n\n### {who} · {}{status}{pinned}\n",
                 human_time(m.created_at)
             )?;
+            for a in &m.attachments {
+                writeln!(
+                    out,
+                    "📎 *{}* ({}, {})\n",
+                    one_line(&a.name),
+                    a.kind.as_str(),
+                    crate::attachments::human_size(a.size as u64)
+                )?;
+            }
             writeln!(out, "{}", m.content.trim_end())?;
         }
     }

@@ -81,7 +81,11 @@ impl LlmClient {
         self.probe_json(reqwest::Method::GET, path, None).await
     }
 
-    async fn post_json(&self, path: &str, body: serde_json::Value) -> Option<serde_json::Value> {
+    pub(crate) async fn post_json(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Option<serde_json::Value> {
         self.probe_json(reqwest::Method::POST, path, Some(body))
             .await
     }

@@ -42,6 +42,11 @@ pub enum LlmError {
          set an embedding server in Settings → Recall"
     )]
     NoEmbeddings { url: String, message: String },
+    #[error(
+        "the server cannot read images with this model ({message}) — remove the images, or load a \
+         vision model (llama-server needs its projector: --mmproj)"
+    )]
+    ImagesRefused { message: String },
     #[error("the server answered {status}: {message}")]
     Server { status: u16, message: String },
     #[error("the server sent something Confab cannot read ({message}): {excerpt:?}")]
@@ -88,6 +93,7 @@ impl Coded for LlmError {
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::ModelLoading => ErrorCode::ModelLoading,
             Self::NoEmbeddings { .. } => ErrorCode::NoEmbeddings,
+            Self::ImagesRefused { .. } => ErrorCode::NoVision,
             Self::Server { .. } => ErrorCode::ServerError,
             Self::Protocol { .. } => ErrorCode::Protocol,
             Self::Interrupted { .. } => ErrorCode::Interrupted,
@@ -167,6 +173,9 @@ pub(crate) fn classify(
             message,
         };
     }
+    if refuses_images(&lower) {
+        return LlmError::ImagesRefused { message };
+    }
     match status.as_u16() {
         401 | 403 => LlmError::Unauthorized {
             status: status.as_u16(),
@@ -183,6 +192,18 @@ pub(crate) fn classify(
         503 if kind == "unavailable_error" || lower.contains("loading") => LlmError::ModelLoading,
         s => LlmError::Server { status: s, message },
     }
+}
+
+/// Whether an error text says the model cannot take images: llama.cpp without a projector ("image
+/// input is not supported - hint: … mmproj"), vLLM ("… is not a multimodal model"), LM Studio and
+/// others ("… does not support images").
+fn refuses_images(lower: &str) -> bool {
+    lower.contains("mmproj")
+        || lower.contains("not a multimodal model")
+        || (lower.contains("image")
+            && (lower.contains("not supported")
+                || lower.contains("does not support")
+                || lower.contains("unsupported")))
 }
 
 /// `Retry-After` as seconds (the HTTP-date form is rare for local servers and is ignored).
@@ -205,6 +226,25 @@ mod tests {
             body.as_bytes(),
             Some("m"),
         )
+    }
+
+    #[test]
+    fn a_refused_image_says_the_model_cannot_read_images() {
+        let llama = classify_json(
+            500,
+            r#"{"error":{"code":500,"message":"image input is not supported - hint: if this is unexpected, you may need to provide the mmproj","type":"server_error"}}"#,
+        );
+        assert_eq!(llama.code(), ErrorCode::NoVision);
+        assert!(!llama.is_retryable_before_first_token());
+        assert!(llama.to_string().contains("--mmproj"), "{llama}");
+        let vllm = classify_json(
+            400,
+            r#"{"object":"error","message":"qwen2.5 is not a multimodal model","type":"BadRequestError"}"#,
+        );
+        assert_eq!(vllm.code(), ErrorCode::NoVision);
+        // Other errors that mention images stay what they are.
+        let other = classify_json(500, r#"{"error":{"message":"image decode failed"}}"#);
+        assert_eq!(other.code(), ErrorCode::ServerError);
     }
 
     #[test]

@@ -14,10 +14,37 @@ pub enum WireRole {
     Assistant,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One message of a request. With `images`, it is sent as OpenAI content parts — its text, then
+/// each image as an `image_url` part — which llama.cpp (with a projector), Ollama, LM Studio and
+/// vLLM accept; without, as a plain string, which every server accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ChatMessage {
     pub role: WireRole,
     pub content: String,
+    /// Images as `data:` URLs (`data:image/png;base64,…`), in order.
+    #[serde(skip)]
+    pub images: Vec<String>,
+}
+
+impl Serialize for ChatMessage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut out = serializer.serialize_struct("ChatMessage", 2)?;
+        out.serialize_field("role", &self.role)?;
+        if self.images.is_empty() {
+            out.serialize_field("content", &self.content)?;
+        } else {
+            let mut parts = Vec::with_capacity(self.images.len() + 1);
+            if !self.content.is_empty() {
+                parts.push(serde_json::json!({ "type": "text", "text": self.content }));
+            }
+            for url in &self.images {
+                parts.push(serde_json::json!({ "type": "image_url", "image_url": { "url": url } }));
+            }
+            out.serialize_field("content", &parts)?;
+        }
+        out.end()
+    }
 }
 
 impl ChatMessage {
@@ -25,18 +52,21 @@ impl ChatMessage {
         Self {
             role: WireRole::System,
             content: content.into(),
+            images: Vec::new(),
         }
     }
     pub fn user(content: impl Into<String>) -> Self {
         Self {
             role: WireRole::User,
             content: content.into(),
+            images: Vec::new(),
         }
     }
     pub fn assistant(content: impl Into<String>) -> Self {
         Self {
             role: WireRole::Assistant,
             content: content.into(),
+            images: Vec::new(),
         }
     }
 }
@@ -222,5 +252,35 @@ impl RetryPolicy {
             .min(self.max_delay);
         let half = exp / 2;
         half + half.mul_f64(rand::random::<f64>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_with_images_is_sent_as_content_parts() {
+        let mut message = ChatMessage::user("What is in the picture?");
+        assert_eq!(
+            serde_json::to_value(&message).unwrap(),
+            serde_json::json!({ "role": "user", "content": "What is in the picture?" })
+        );
+        message.images = vec!["data:image/png;base64,iVBORw0KGgo=".into()];
+        assert_eq!(
+            serde_json::to_value(&message).unwrap(),
+            serde_json::json!({
+                "role": "user",
+                "content": [
+                    { "type": "text", "text": "What is in the picture?" },
+                    { "type": "image_url", "image_url": { "url": "data:image/png;base64,iVBORw0KGgo=" } }
+                ]
+            })
+        );
+        // An image alone: no empty text part.
+        message.content.clear();
+        let parts = serde_json::to_value(&message).unwrap()["content"].clone();
+        assert_eq!(parts.as_array().unwrap().len(), 1);
+        assert_eq!(parts[0]["type"], "image_url");
     }
 }

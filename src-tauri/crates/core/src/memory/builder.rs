@@ -394,6 +394,7 @@ pub async fn build(
         Strategy::SlidingWindow if report.window_start() != anchor => report.window_start(),
         _ => None,
     };
+    attach_images(store, &mut wire).await?;
     let request = ChatRequest {
         model: conversation.model.clone(),
         messages: wire,
@@ -408,6 +409,28 @@ pub async fn build(
         new_window_start,
         recall_block,
     })
+}
+
+/// Replaces the blob keys [`to_wire`] left in the messages' images with `data:` URLs of their
+/// bytes. A blob that is gone (it cannot be, while its link exists) is left out.
+async fn attach_images(store: &Store, wire: &mut [ChatMessage]) -> Result<(), MemoryError> {
+    let keys: Vec<&str> = wire
+        .iter()
+        .flat_map(|m| m.images.iter().map(String::as_str))
+        .collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let blobs = store.blobs(&keys).await?;
+    for message in wire.iter_mut() {
+        message.images = message
+            .images
+            .iter()
+            .filter_map(|key| blobs.get(key))
+            .map(|(mime, bytes)| crate::attachments::data_url(mime, bytes))
+            .collect();
+    }
+    Ok(())
 }
 
 /// The summary as it is sent.
@@ -427,6 +450,14 @@ fn to_wire(m: &Message) -> ChatMessage {
     ChatMessage {
         role: wire_role(m),
         content: m.content.clone(),
+        // The blobs' keys for now; [`attach_images`] puts in their bytes once the request is
+        // planned, so only the images that are sent are read.
+        images: m
+            .attachments
+            .iter()
+            .filter(|a| a.kind == crate::attachments::AttachmentKind::Image)
+            .map(|a| a.sha256.clone())
+            .collect(),
     }
 }
 

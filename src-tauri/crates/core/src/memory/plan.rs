@@ -63,7 +63,7 @@ impl Planned {
 /// Whether a message carries something the model said or was told: failed and still-empty
 /// replies are left out; interrupted replies keep their partial text.
 pub fn sendable(m: &Message) -> bool {
-    m.status != MessageStatus::Error && !m.content.is_empty()
+    m.status != MessageStatus::Error && (!m.content.is_empty() || m.has_images())
 }
 
 fn unsendable_reason(m: &Message) -> LeftOutReason {
@@ -211,6 +211,7 @@ mod tests {
             reasoning: String::new(),
             finish_reason: None,
             stats: Default::default(),
+            attachments: Vec::new(),
         }
     }
 

@@ -4,6 +4,7 @@
 use futures_util::stream::{self, StreamExt};
 
 use super::{ContextReport, ServerReports};
+use crate::attachments::IMAGE_TOKEN_ESTIMATE;
 use crate::llm::LlmClient;
 use crate::store::{content_hash, Message, ModelProfile, Store, StoreError};
 
@@ -18,6 +19,22 @@ pub fn estimate_tokens(text: &str, bytes_per_token: f64) -> u64 {
         return 0;
     }
     (text.len() as f64 / bytes_per_token.max(0.5)).ceil() as u64
+}
+
+/// The text counts with each message's images added at [`IMAGE_TOKEN_ESTIMATE`] apiece: no server
+/// counts an image before it is sent, so a message with one is never counted exactly.
+fn with_images(mut counts: Vec<(u64, bool)>, messages: &[Message]) -> Vec<(u64, bool)> {
+    for (count, m) in counts.iter_mut().zip(messages) {
+        let images = m
+            .attachments
+            .iter()
+            .filter(|a| a.kind == crate::attachments::AttachmentKind::Image)
+            .count() as u64;
+        if images > 0 {
+            *count = (count.0 + images * IMAGE_TOKEN_ESTIMATE, false);
+        }
+    }
+    counts
 }
 
 pub(crate) struct Counter<'a> {
@@ -46,13 +63,13 @@ impl Counter<'_> {
             })
             .collect();
         let Some(client) = self.client else {
-            return Ok(counts);
+            return Ok(with_images(counts, messages));
         };
         let missing: Vec<usize> = (0..messages.len())
             .filter(|&i| cached[i].is_none() && super::sendable(&messages[i]))
             .collect();
         if missing.is_empty() {
-            return Ok(counts);
+            return Ok(with_images(counts, messages));
         }
         let counted: Vec<(usize, Option<usize>)> = stream::iter(missing)
             .map(|i| async move { (i, client.tokenize(&messages[i].content).await) })
@@ -72,7 +89,7 @@ impl Counter<'_> {
         if let Err(err) = self.store.save_token_counts(self.tokenizer, &to_save).await {
             tracing::warn!(%err, "could not cache token counts");
         }
-        Ok(counts)
+        Ok(with_images(counts, messages))
     }
 
     /// The count of a text that is not a message (system prompt, summary), memoised in memory.

@@ -47,6 +47,8 @@ pub struct ImportMessage {
     pub finish_reason: Option<String>,
     /// How the reply was produced, as far as the file says.
     pub stats: ReplyStats,
+    /// The message's files, checked ([`crate::attachments::prepare`]).
+    pub attachments: Vec<crate::attachments::Prepared>,
 }
 
 #[derive(Debug, Clone)]
@@ -165,6 +167,7 @@ impl Store {
                 .bind(m.stats.server_figures_column())
                 .fetch_one(&mut *tx)
                 .await?;
+                super::attachments::link_files(&mut tx, mid, &m.attachments).await?;
                 message_ids.push(mid);
                 done.messages_done += 1;
                 if done.messages_done % PROGRESS_EVERY == 0 {

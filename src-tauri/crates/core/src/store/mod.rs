@@ -14,6 +14,7 @@
 //!   [`Store::select_version`]); every read of "the conversation" sees the shown ones only.
 //! - Limits: [`MAX_CONTENT_BYTES`], [`MAX_TITLE_CHARS`], [`MAX_SYSTEM_PROMPT_BYTES`].
 
+mod attachments;
 mod conversations;
 mod disk;
 mod import;

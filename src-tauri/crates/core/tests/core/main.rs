@@ -4,6 +4,7 @@
 //! tests of the importers over random and mutated files, fetching remote images, and the statistics
 //! kept with each reply.
 
+mod attachments;
 mod chat_service;
 mod disk_full;
 mod export;

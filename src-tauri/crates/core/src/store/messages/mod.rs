@@ -20,6 +20,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::attachments::{Attachment, AttachmentKind};
+
 use super::{check_content, from_ms, ConversationId, MessageId, Result, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -111,9 +113,19 @@ pub struct Message {
     /// How the reply was produced (timings, speed); empty for the user's messages.
     #[serde(default)]
     pub stats: ReplyStats,
+    /// The files attached to a user message, in the order they were attached (empty for most).
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
 }
 
 impl Message {
+    /// Whether the message carries images (sent to models that take them).
+    pub fn has_images(&self) -> bool {
+        self.attachments
+            .iter()
+            .any(|a| a.kind == AttachmentKind::Image)
+    }
+
     /// Whether the reply stopped at its token limit (it can be continued).
     pub fn hit_length_limit(&self) -> bool {
         self.finish_reason.as_deref() == Some("length")
@@ -220,6 +232,8 @@ impl From<MessageRow> for Message {
                 cached_tokens: row.cached_tokens,
                 from_server: ReplyStats::parse_server_figures(row.stats_from_server.as_deref()),
             },
+            // Read apart, for the messages that have any ([`Store::with_attachments`]).
+            attachments: Vec::new(),
         }
     }
 }
@@ -241,7 +255,7 @@ fn message_not_found(id: MessageId) -> StoreError {
     }
 }
 
-fn conversation_not_found(id: ConversationId) -> StoreError {
+pub(super) fn conversation_not_found(id: ConversationId) -> StoreError {
     StoreError::NotFound {
         entity: "conversation",
         id: id.0,
@@ -272,7 +286,12 @@ impl Store {
                 .bind(id.0)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(Into::into).ok_or_else(|| message_not_found(id))
+        let message: Message = row.map(Into::into).ok_or_else(|| message_not_found(id))?;
+        Ok(self
+            .with_attachments(vec![message])
+            .await?
+            .pop()
+            .expect("one message in, one out"))
     }
 
     pub(crate) async fn ensure_conversation(&self, id: ConversationId) -> Result<()> {

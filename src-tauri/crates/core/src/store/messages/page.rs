@@ -30,7 +30,8 @@ impl Store {
         if rows.is_empty() {
             self.ensure_conversation(conversation_id).await?;
         }
-        Ok(rows.into_iter().rev().map(Into::into).collect())
+        self.with_attachments(rows.into_iter().rev().map(Into::into).collect())
+            .await
     }
 
     /// Up to `limit` visible messages newer than `after`, oldest first: the mirror of
@@ -69,7 +70,8 @@ impl Store {
         if rows.is_empty() {
             self.ensure_conversation(conversation_id).await?;
         }
-        Ok(rows.into_iter().map(Into::into).collect())
+        self.with_attachments(rows.into_iter().map(Into::into).collect())
+            .await
     }
 
     /// The newest `limit` messages, oldest first.
@@ -120,7 +122,7 @@ impl Store {
             self.ensure_conversation(conversation_id).await?;
         }
         tail.reverse();
-        Ok(tail)
+        self.with_attachments(tail).await
     }
 
     /// How many visible messages the conversation has.

@@ -28,7 +28,8 @@ impl Store {
                 .bind(before.map(|b| b.0))
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        self.with_attachments(rows.into_iter().map(Into::into).collect())
+            .await
     }
 
     /// Up to `limit` visible messages with `after < id < before`, **newest first**: the context builder
@@ -115,7 +116,8 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        self.with_attachments(rows.into_iter().map(Into::into).collect())
+            .await
     }
 
     /// The first and last visible messages of the conversation with `after < id < before`, and how many

@@ -152,6 +152,11 @@ impl Store {
         .bind(id.0)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(Into::into).ok_or_else(|| message_not_found(id))
+        let message: Message = row.map(Into::into).ok_or_else(|| message_not_found(id))?;
+        Ok(self
+            .with_attachments(vec![message])
+            .await?
+            .pop()
+            .expect("one message in, one out"))
     }
 }

@@ -140,10 +140,11 @@ struct HitRow {
 /// How many of the newest messages matching a search are ranked. BM25 scores every match, which
 /// for a word found in most messages costs seconds over a million of them (measured: 1.3 s for
 /// 395,000 matches). In `benches/search.rs` (1,000,000 messages of Zipf-distributed words) ranking
-/// the newest 10,000 gave a median of 81 ms per query, the newest 2,000 gave 30 ms, against 440 ms
-/// for ripgrep scanning the same text. For a word that common, recent messages are the ones a
-/// person is after, and another word narrows the search; rarer words are unaffected.
-const CANDIDATES: u32 = 2_000;
+/// the newest 10,000 gave a median of 81 ms per query, the newest 2,000 gave 30 ms (21 ms later,
+/// on a busy machine), against 440 ms for ripgrep scanning the same text; the newest 1,000 are
+/// ranked now. For a word that common, recent messages are the ones a person is after, and
+/// another word narrows the search; rarer words are unaffected.
+const CANDIDATES: u32 = 1_000;
 
 /// The filters, on the message `m`: visible only, then ?2..?6 (paging is at ?7, ?8).
 const FILTERS: &str = "m.hidden = 0

@@ -8,7 +8,8 @@
 //! message, exact token counts, a model profile, a window start; 3 a regenerated reply (the
 //! first version hidden, the hidden one pinned, which 0007's index is about); 4 reasoning; 5 who
 //! named each chat; 6 why replies stopped. 7 changed an index only, so it adds no data. 11 a
-//! reply's statistics (llama.cpp's timings on one, measured figures on another).
+//! reply's statistics (llama.cpp's timings on one, measured figures on another). 0013
+//! (attachments, told by its table) an image twice and a text file, and a model's vision setting.
 
 use std::path::Path;
 
@@ -344,6 +345,62 @@ async fn seed(conn: &mut SqliteConnection, schema: i64) {
             conn,
             "UPDATE messages SET first_token_ms = 1830, generation_ms = 640 WHERE id = 8",
             &[],
+        )
+        .await;
+    }
+
+    // 0013 (attachments): told by its table, not by a count, since migrations from parallel
+    // branches land in any order. Chat 1's first question carries an image and a text file; the
+    // same image again on the long paste is stored once.
+    let (attachments,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'attachment_blobs'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .expect("look for the attachments table");
+    if attachments > 0 {
+        const PNG_HEX: &str = "89504e470d0a1a0a0000000d4948445200000001000000010806000000";
+        const PNG_SHA: &str = "5f1e3a3b6d0c1a4a2f0b8e0d6a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
+        const TXT_SHA: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
+        run(
+            conn,
+            &format!(
+                "INSERT INTO attachment_blobs (sha256, mime, size, bytes) \
+                 VALUES (?, 'image/png', 29, X'{PNG_HEX}')"
+            ),
+            &[Text(PNG_SHA)],
+        )
+        .await;
+        run(
+            conn,
+            "INSERT INTO attachment_blobs (sha256, mime, size, bytes) \
+             VALUES (?, 'text/plain; charset=utf-8', 11, CAST('seen at 9h\n' AS BLOB))",
+            &[Text(TXT_SHA)],
+        )
+        .await;
+        for (message, position, name, kind, sha) in [
+            (1, 0, "maple.png", "image", PNG_SHA),
+            (1, 1, "notes.txt", "text", TXT_SHA),
+            (5, 0, "maple again.png", "image", PNG_SHA),
+        ] {
+            run(
+                conn,
+                "INSERT INTO message_attachments (message_id, position, name, kind, sha256) \
+                 VALUES (?, ?, ?, ?, ?)",
+                &[
+                    Int(message),
+                    Int(position),
+                    Text(name),
+                    Text(kind),
+                    Text(sha),
+                ],
+            )
+            .await;
+        }
+        run(
+            conn,
+            "UPDATE model_profiles SET vision = 0 WHERE tokenizer = ?",
+            &[Text(TOKENIZER)],
         )
         .await;
     }

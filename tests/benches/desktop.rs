@@ -14,9 +14,12 @@
 //!   the way. A scripted server answers at once.
 //! - **Streaming**: 5,000 tokens, one SSE event each, at about 1,000 tokens/s; the tokens painted
 //!   per second, whether any was lost, and the longest gap between animation frames.
+//! - **A long code block**: a reply that is one 2,000-line code fence, at about 1,000 tokens/s;
+//!   the frame gaps from the block's first lines to its last (`desktop/code_block.rs`).
 //!
 //! Both binaries are release builds unless `CONFAB_APP` / `CONFAB_EMPTY_WINDOW` name others.
-//! `CONFAB_BENCH_TURNS` and `CONFAB_BENCH_STARTS` shorten a trial run. A missed target is reported,
+//! `CONFAB_BENCH_TURNS` and `CONFAB_BENCH_STARTS` shorten a trial run;
+//! `CONFAB_BENCH_ONLY=code-block` runs the long code block alone. A missed target is reported,
 //! not failed: the exit code is non-zero only when a measurement could not be made.
 
 use std::collections::HashMap;
@@ -30,6 +33,9 @@ use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
 use confab_tests::{workspace_root, App, DataDir, Result, SessionBus};
 use serde_json::{json, Value};
+
+#[path = "desktop/code_block.rs"]
+mod code_block;
 
 const APP_READY: &str = "[data-testid=new-chat]";
 const EMPTY_READY: &str = "[data-testid=empty-window]";
@@ -92,6 +98,19 @@ async fn run() -> Result<()> {
     ];
     eprintln!("app:          {}", app_bin.display());
     eprintln!("empty window: {}", empty_bin.display());
+    if std::env::var("CONFAB_BENCH_ONLY").as_deref() == Ok("code-block") {
+        let data = DataDir::new()?;
+        let app = App::launch_binary(&app_bin, &data, &app_env).await?;
+        wait_usable(&app, APP_READY).await?;
+        install_probe(&app).await?;
+        let code = code_block::stream(&app, &server).await?;
+        app.quit().await?;
+        code_block::report(&code);
+        return match &code.lost {
+            None => Ok(()),
+            Some(lost) => Err(format!("tokens were lost while streaming: {lost}").into()),
+        };
+    }
 
     // Alternating, so that a busy moment on the machine lands on both.
     let mut app_starts = Vec::new();
@@ -131,6 +150,8 @@ async fn run() -> Result<()> {
     eprintln!("first token: median {:.1} ms", median(&painted(&first)));
     let stream = stream(&app, &server).await?;
     eprintln!("stream: {:.0} tokens/s painted", stream.painted_rate());
+    let code = code_block::stream(&app, &server).await?;
+    eprintln!("code block: {:.0} tokens/s painted", code.painted_rate());
     let app_end = settled_footprint(pid).await?;
     app.quit().await?;
 
@@ -143,10 +164,11 @@ async fn run() -> Result<()> {
         app_end,
         first,
         stream,
+        code,
         turned,
     };
     report(&figures);
-    match &figures.stream.lost {
+    match figures.stream.lost.as_ref().or(figures.code.lost.as_ref()) {
         None => Ok(()),
         Some(lost) => Err(format!("tokens were lost while streaming: {lost}").into()),
     }
@@ -589,7 +611,7 @@ if (!window.__bench) {
     }
     if (!c) return;
     // Streaming: tokens are "w0 w1 …", in order, so the last one says how many are shown.
-    const m = /w(\d+)\s*$/.exec(c.textContent.slice(-40));
+    const m = /w(\d+)\D*$/.exec(c.textContent.slice(-60));
     const count = m ? Number(m[1]) + 1 : 0;
     if (count > p.count) {
       p.count = count;
@@ -783,18 +805,35 @@ fn stream_token(i: usize) -> String {
 
 async fn stream(app: &App, server: &FaultServer) -> Result<Stream> {
     let tokens: Vec<String> = (0..STREAM_TOKENS).map(stream_token).collect();
-    let mut writes: Vec<String> = tokens
-        .chunks(TOKENS_PER_WRITE)
-        .map(|group| group.iter().map(|t| delta(t)).collect())
+    stream_reply(app, server, "", &tokens, "Stream 5,000 tokens").await
+}
+
+/// Streams a reply of `intro` and then `tokens` (each holding `w<its index>`, as the probe counts
+/// them) at about 1,000 tokens/s, and measures it.
+async fn stream_reply(
+    app: &App,
+    server: &FaultServer,
+    intro: &str,
+    tokens: &[String],
+    question: &str,
+) -> Result<Stream> {
+    let n = tokens.len();
+    let mut writes: Vec<String> = std::iter::once(delta(intro))
+        .filter(|_| !intro.is_empty())
+        .chain(
+            tokens
+                .chunks(TOKENS_PER_WRITE)
+                .map(|group| group.iter().map(|t| delta(t)).collect()),
+        )
         .collect();
     writes.push(format!("{}{DONE}", finish("stop")));
     server.chat([Reply::sse(writes).paced(WRITE_PAUSE)]);
-    let socket_rate = STREAM_TOKENS as f64 / read_off_socket(server).await?.as_secs_f64();
+    let socket_rate = n as f64 / read_off_socket(server).await?.as_secs_f64();
 
     new_chat(app).await?;
     arm(
         app,
-        json!({ "kind": "stream", "n": STREAM_TOKENS, "count": 0, "samples": [], "enterAt": null, "finished": false }),
+        json!({ "kind": "stream", "n": n, "count": 0, "samples": [], "enterAt": null, "finished": false }),
     )
     .await?;
     // Frame gaps: a requestAnimationFrame loop for as long as the probe is armed.
@@ -810,17 +849,22 @@ async fn stream(app: &App, server: &FaultServer) -> Result<Stream> {
             vec![],
         )
         .await?;
-    let question = "Stream 5,000 tokens";
     send(app, question).await?;
-    turn_done(app, question).await?;
+    // A window slow to paint takes longer than one wait for the reply to complete.
+    let mut waited = turn_done(app, question).await;
+    for _ in 0..2 {
+        if waited.is_ok() {
+            break;
+        }
+        waited = turn_done(app, question).await;
+    }
+    waited?;
     // The reply is complete; its last frame's sample follows within a task or two.
     let deadline = Instant::now() + Duration::from_secs(2);
     let p = loop {
         let p = probe(app).await?;
         let shown = p["samples"].as_array().and_then(|s| s.last()).cloned();
-        if shown.is_some_and(|s| s[1].as_u64() == Some(STREAM_TOKENS as u64))
-            || Instant::now() > deadline
-        {
+        if shown.is_some_and(|s| s[1].as_u64() == Some(n as u64)) || Instant::now() > deadline {
             break p;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -841,25 +885,22 @@ async fn stream(app: &App, server: &FaultServer) -> Result<Stream> {
         .ok_or("no frame gaps")?
         .iter()
         .map(|g| Ok((number(&g[0])?, g[1].as_u64().ok_or("bad count")?)))
-        .filter(|g| g.as_ref().map_or(true, |g| g.1 < STREAM_TOKENS as u64))
+        .filter(|g| g.as_ref().map_or(true, |g| g.1 < n as u64))
         .collect::<Result<Vec<_>>>()?;
-    // None lost: the reply's words are exactly the tokens sent, in order.
-    let words: Vec<String> = serde_json::from_value(
+    // None lost: the reply's tokens are exactly the ones sent, in order.
+    let shown: Vec<u64> = serde_json::from_value(
         app.client
             .execute(
                 "const all = document.querySelectorAll('[data-testid=message][data-role=assistant] [data-testid=message-content]');
-                 return all[all.length - 1].textContent.trim().split(/\\s+/);",
+                 return [...all[all.length - 1].textContent.matchAll(/w(\\d+)/g)].map((m) => Number(m[1]));",
                 vec![],
             )
             .await?,
     )?;
-    let lost = (0..STREAM_TOKENS)
-        .find(|&i| words.get(i).map(String::as_str) != Some(format!("w{i}").as_str()))
-        .map(|i| format!("token {i} is {:?}", words.get(i)))
-        .or_else(|| {
-            (words.len() != STREAM_TOKENS)
-                .then(|| format!("{} words shown for {STREAM_TOKENS}", words.len()))
-        });
+    let lost = (0..n)
+        .find(|&i| shown.get(i) != Some(&(i as u64)))
+        .map(|i| format!("token {i} is {:?}", shown.get(i).map(|k| format!("w{k}"))))
+        .or_else(|| (shown.len() != n).then(|| format!("{} tokens shown for {n}", shown.len())));
     Ok(Stream {
         socket_rate,
         samples,
@@ -1006,6 +1047,8 @@ struct Figures {
     app_end: Footprint,
     first: Vec<FirstToken>,
     stream: Stream,
+    /// The long code block, streamed after `stream`.
+    code: Stream,
     turned: Turns,
 }
 
@@ -1156,7 +1199,7 @@ fn report(f: &Figures) {
         verdict(flat_ratio, FLAT_TARGET)
     );
     println!(
-        "| idle memory at the end, after the sends and the stream below too | {} | | {:.2}× of start | |",
+        "| idle memory at the end, after the sends and the streams below too | {} | | {:.2}× of start | |",
         both(&f.app_end),
         of_start(&f.app_end)
     );
@@ -1225,6 +1268,7 @@ fn report(f: &Figures) {
         "  frame gap median/longest by tokens shown: {}",
         buckets.join(", ")
     );
+    code_block::report(&f.code);
     println!(
         "{} turns in {:.0} s ({:.0} ms per turn: typing median {:.0} ms, then reply and composer \
          ready median {:.0} ms); PSS along the way: {}",

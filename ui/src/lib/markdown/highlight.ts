@@ -31,10 +31,20 @@ import yaml from "highlight.js/lib/languages/yaml";
 import "./highlight.css";
 
 /**
- * Blocks longer than this stay plain text: a reply re-renders on every streamed delta, and
- * highlighting costs about half a millisecond per kilobyte.
+ * Blocks longer than this stay plain text. A block is highlighted in pieces, each once (below),
+ * so a streaming block costs the same per frame at any length; a finished reply shown for the
+ * first time still pays about half a millisecond per kilobyte.
  */
-export const MAX_HIGHLIGHT_CHARS = 20_000;
+export const MAX_HIGHLIGHT_CHARS = 100_000;
+
+/**
+ * Lines in a piece of a code block. A block is highlighted piece by piece, each piece on its own,
+ * so that a growing block's finished pieces are highlighted once and only its last, unfinished
+ * piece again on each frame (streaming.ts). A piece ends after this many lines, or twice, four
+ * times as many…, where the highlighter is back at the language's top level (no comment or
+ * string left open), so the pieces join as the block would read whole.
+ */
+export const PIECE_LINES = 24;
 
 const LANGUAGES = {
   bash, c, cpp, csharp, css, diff, dockerfile, go, ini, java, javascript, json, kotlin, makefile,
@@ -46,19 +56,31 @@ for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(
 hljs.registerLanguage("console", shellSession);
 hljs.registerAliases(["shell"], { languageName: "bash" });
 
-/** Highlighted HTML for blocks seen lately: while a reply streams, only its last block changes. */
-const cache = new Map<string, string>();
-const CACHE_ENTRIES = 64;
+/** Highlighted finished pieces, by language and text: the last piece of a streaming block changes
+ * every frame and is never kept, so these are the pieces a block is made of. */
+const cache = new Map<string, Piece>();
+const CACHE_ENTRIES = 512;
 
-/**
- * `code` as highlighted HTML (escaped text inside `hljs-*` spans), or null when it should stay
- * plain: no language, one this build does not know, or a block too long to highlight per frame.
- * Never guesses a language.
- */
-export function highlightCode(code: string, language: string): string | null {
+interface Piece {
+  html: string;
+  /** Whether the highlighter ended at the language's top level. */
+  settled: boolean;
+}
+
+/** Whether a block of `length` characters in `language` is highlighted. Never guesses a language. */
+export function highlights(language: string, length: number): boolean {
   const lang = language.toLowerCase();
-  if (!lang || code.length > MAX_HIGHLIGHT_CHARS || !hljs.getLanguage(lang)) return null;
-  const key = `${lang}\u0000${code}`;
+  return lang !== "" && length <= MAX_HIGHLIGHT_CHARS && hljs.getLanguage(lang) !== undefined;
+}
+
+function escapeCode(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** `piece` highlighted on its own; kept when `keep` (a finished piece). */
+function highlightPiece(piece: string, language: string, keep: boolean): Piece {
+  const lang = language.toLowerCase();
+  const key = `${lang}\u0000${piece}`;
   const hit = cache.get(key);
   if (hit !== undefined) {
     // Refresh its place, so the oldest entry is the one evicted.
@@ -66,13 +88,59 @@ export function highlightCode(code: string, language: string): string | null {
     cache.set(key, hit);
     return hit;
   }
-  let html: string;
+  let result: Piece;
   try {
-    html = hljs.highlight(code, { language: lang, ignoreIllegals: true }).value;
+    const r = hljs.highlight(piece, { language: lang, ignoreIllegals: true });
+    // `_top` is the mode the highlighter ended in: the language itself at its top level.
+    const top = (r as unknown as { _top?: unknown })._top;
+    result = { html: r.value, settled: top === hljs.getLanguage(lang) };
   } catch {
-    return null;
+    result = { html: escapeCode(piece), settled: true };
   }
-  cache.set(key, html);
-  if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
-  return html;
+  if (keep) {
+    cache.set(key, result);
+    if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+  }
+  return result;
+}
+
+/**
+ * Where the piece of `code` that starts at `from` ends (see {@link PIECE_LINES}), or -1 when it
+ * runs to the end of the code: the last piece, which is unfinished while the block grows. A piece
+ * ends only where more code follows, so a finished piece stays one however the code goes on.
+ */
+export function pieceEnd(code: string, language: string, from: number, highlighted: boolean): number {
+  let end = from;
+  for (let lines = PIECE_LINES, counted = 0; ; lines *= 2) {
+    for (; counted < lines; counted++) {
+      const newline = code.indexOf("\n", end);
+      if (newline === -1 || newline + 1 >= code.length) return -1;
+      end = newline + 1;
+    }
+    if (!highlighted || highlightPiece(code.slice(from, end), language, true).settled) return end;
+  }
+}
+
+/**
+ * The HTML of one piece of a block: highlighted, or escaped when the block is not, in a block of
+ * its own (`code-piece`), so that a growing block lays out its new piece alone rather than all of
+ * its lines as one run of text. Empty only for an empty block.
+ */
+export function pieceHtml(piece: string, language: string, highlighted: boolean, finished: boolean): string {
+  if (piece === "") return "";
+  const html = highlighted ? highlightPiece(piece, language, finished).html : escapeCode(piece);
+  return `<span class="code-piece">${html}</span>`;
+}
+
+/** `code` as HTML: its pieces, highlighted (escaped text inside `hljs-*` spans) where the
+ * language is known and the block not too long ({@link highlights}). */
+export function codeHtml(code: string, language: string): string {
+  const highlighted = highlights(language, code.length);
+  let html = "";
+  let from = 0;
+  for (let end = pieceEnd(code, language, 0, highlighted); end !== -1; end = pieceEnd(code, language, from, highlighted)) {
+    html += pieceHtml(code.slice(from, end), language, highlighted, true);
+    from = end;
+  }
+  return html + pieceHtml(code.slice(from), language, highlighted, false);
 }

@@ -4,12 +4,14 @@
 // as a second line of defence.
 import DOMPurify from "dompurify";
 import { Marked, type Token, type Tokens, type TokensList } from "marked";
-import { highlightCode } from "./highlight";
+import { codeHtml } from "./highlight";
 import { SAFE_LINK } from "./links";
-import { mathExtension, mathGeneration, openMathBlock, settledText } from "./math";
+import { mathExtension } from "./math";
 
 export { linkTarget } from "./links";
 export { whenMathLoads } from "./math";
+export { pieceHtml, type Container, type Piece, type Streamed } from "./pieces";
+export { StreamingMarkdown } from "./streaming";
 
 /** Where an image may be loaded from, on request. */
 const WEB_IMAGE = /^https?:\/\//i;
@@ -47,7 +49,7 @@ const PLAIN_VALUE_ATTR = ["align", "type", "start", ...MATH_ATTR];
 const HTML_NS = "http://www.w3.org/1999/xhtml";
 const MATHML_NS = "http://www.w3.org/1998/Math/MathML";
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
@@ -56,7 +58,7 @@ function escapeHtml(text: string): string {
     .replace(/'/g, "&#39;");
 }
 
-const marked = new Marked(mathExtension, {
+export const marked = new Marked(mathExtension, {
   gfm: true,
   breaks: false,
   async: false,
@@ -82,7 +84,7 @@ const marked = new Marked(mathExtension, {
     code({ text, lang }: Tokens.Code) {
       const language = (lang ?? "").match(/^[\w+#.-]+/)?.[0] ?? "";
       const cls = language ? ` class="language-${escapeHtml(language)}"` : "";
-      const body = highlightCode(text, language) ?? escapeHtml(text);
+      const body = codeHtml(text, language);
       return `<pre><code${cls}>${body}</code></pre>`;
     },
   },
@@ -91,7 +93,7 @@ const marked = new Marked(mathExtension, {
 let hooked = false;
 /** Where HTML is sanitised: no script runs and nothing loads in a document without a window. */
 let scratch: HTMLElement | null = null;
-function purify(html: string): string {
+export function purify(html: string): string {
   if (!hooked) {
     DOMPurify.addHook("uponSanitizeAttribute", (node, data) => {
       if (MATH_ONLY.has(data.attrName) && node.namespaceURI !== MATHML_NS) data.keepAttr = false;
@@ -139,82 +141,15 @@ export function renderMarkdown(text: string): string {
   }
 }
 
-
 /** A link reference definition (`[name]: url`): it changes links anywhere in the text, before it
  * too, so a reply that has one is rendered whole. */
-const LINK_DEFINITION = /^ {0,3}\[[^\]\n]+\]:/m;
+export const LINK_DEFINITION = /^ {0,3}\[[^\]\n]+\]:/m;
 
-function renderTokens(tokens: Token[], links: TokensList["links"]): string {
+export function renderTokens(tokens: Token[], links: TokensList["links"]): string {
   const list = Object.assign([...tokens], { links }) as TokensList;
   try {
     return purify(marked.parser(list));
   } catch {
     return `<p>${escapeHtml(tokens.map((t) => t.raw).join(""))}</p>`;
-  }
-}
-
-/**
- * A streaming reply's Markdown, rendered block by block: the top-level blocks that are finished
- * (another block has begun after them) are rendered once and kept; each update renders only the
- * last, growing block. Every piece is sanitised on its own, so each is safe HTML by itself.
- *
- * A block counts as finished only once the lexer has started another one after it, so a code
- * fence, list, table or quote that is still growing is always the last block and re-rendered as a
- * whole; so is everything from a line that opens block math (`$$`) not closed yet, which Marked
- * reads as text until it closes. The joined pieces are the HTML that {@link renderMarkdown} makes
- * of the text, less a `$` at its very end (see `settledText`).
- */
-export class StreamingMarkdown {
-  /** The text of the finished blocks: a prefix of every text this has been given. */
-  private done = "";
-  private finished: string[] = [];
-  /** Rendering piecewise would differ (a link definition, carriage returns): render whole. */
-  private whole = false;
-  /** Whether KaTeX had loaded when the finished blocks were rendered (math.ts). */
-  private math = mathGeneration();
-
-  /** The safe HTML of `text`: the finished blocks' (kept from earlier calls) and the last one's. */
-  update(growing: string): { blocks: string[]; tail: string } {
-    const text = settledText(growing);
-    if (!text.startsWith(this.done) || this.math !== mathGeneration()) this.reset();
-    if (this.whole) return { blocks: [], tail: renderMarkdown(text) };
-    const rest = text.slice(this.done.length);
-    if (rest.includes("\r") || LINK_DEFINITION.test(rest)) {
-      this.reset();
-      this.whole = true;
-      return { blocks: [], tail: renderMarkdown(text) };
-    }
-    let tokens: TokensList;
-    try {
-      tokens = marked.lexer(rest);
-    } catch {
-      return { blocks: [...this.finished], tail: `<p>${escapeHtml(rest)}</p>` };
-    }
-    // The open block is the last one that is not blank lines; everything before it is finished,
-    // up to where block math is still open.
-    let open = tokens.length - 1;
-    while (open > 0 && tokens[open]!.type === "space") open--;
-    let length = 0;
-    for (let i = 0; i < open; i++) length += tokens[i]!.raw.length;
-    const math = openMathBlock(rest, 0, length);
-    if (math !== -1) {
-      length = 0;
-      for (open = 0; length + tokens[open]!.raw.length <= math; open++) length += tokens[open]!.raw.length;
-    }
-    const closed = rest.slice(0, length);
-    if (open > 0 && tokens.slice(0, open).map((t) => t.raw).join("") === closed) {
-      const html = renderTokens(tokens.slice(0, open), tokens.links);
-      if (html !== "") this.finished.push(html);
-      this.done += closed;
-      return { blocks: [...this.finished], tail: renderMarkdown(rest.slice(length)) };
-    }
-    return { blocks: [...this.finished], tail: renderMarkdown(rest) };
-  }
-
-  private reset() {
-    this.done = "";
-    this.finished = [];
-    this.whole = false;
-    this.math = mathGeneration();
   }
 }

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from "vitest";
-import { renderMarkdown, StreamingMarkdown } from "./markdown";
+import { pieceHtml, renderMarkdown, StreamingMarkdown, type Piece } from "./markdown";
 
 /** HTML as the page would hold it (the sanitiser hands back text without markup untouched, so
  * equal HTML can be spelled differently: `'` or `&#39;`). */
@@ -8,6 +8,11 @@ function normal(html: string): string {
   const div = document.createElement("div");
   div.innerHTML = html;
   return div.innerHTML;
+}
+
+/** The HTML of an update's pieces, joined. */
+function joined(blocks: Piece[], tail: Piece): string {
+  return [...blocks, tail].map(pieceHtml).join("");
 }
 
 /** Feeds `text` in chunks of the given sizes (cycled), checking every step against a whole render. */
@@ -19,7 +24,7 @@ function stream(text: string, sizes: number[]): StreamingMarkdown {
     at = Math.min(text.length, at + sizes[step++ % sizes.length]!);
     const prefix = text.slice(0, at);
     const { blocks, tail } = md.update(prefix);
-    expect(normal(blocks.join("") + tail), `after ${at} characters`).toBe(normal(renderMarkdown(prefix)));
+    expect(normal(joined(blocks, tail)), `after ${at} characters`).toBe(normal(renderMarkdown(prefix)));
   }
   return md;
 }
@@ -126,7 +131,7 @@ describe("StreamingMarkdown", { timeout: 120_000 }, () => {
     const { blocks, tail } = md.update("Before\n\n```js\nlet a = 1;\n\n\n\nlet b = 2;\n");
     expect(blocks.join("")).toBe("<p>Before</p>\n");
     const root = document.createElement("div");
-    root.innerHTML = tail;
+    root.innerHTML = pieceHtml(tail);
     expect(root.querySelectorAll("pre")).toHaveLength(1);
     expect(root.querySelector("code")?.textContent).toBe("let a = 1;\n\n\n\nlet b = 2;");
   });
@@ -135,7 +140,7 @@ describe("StreamingMarkdown", { timeout: 120_000 }, () => {
     const md = stream(HOSTILE, [5]);
     const { blocks, tail } = md.update(HOSTILE);
     expect(blocks.length).toBeGreaterThan(3);
-    for (const html of [...blocks, tail]) {
+    for (const html of [...blocks, tail].map(pieceHtml)) {
       const root = document.createElement("div");
       root.innerHTML = html;
       expect(root.querySelector("script, img, details, [onerror], [ontoggle]")).toBeNull();
@@ -149,15 +154,15 @@ describe("StreamingMarkdown", { timeout: 120_000 }, () => {
     md.update("See [the docs][d].\n\nMore");
     const { blocks, tail } = md.update(text);
     expect(blocks).toEqual([]);
-    expect(normal(tail)).toBe(normal(renderMarkdown(text)));
-    expect(tail).toContain('href="https://example.com/docs"');
+    expect(normal(pieceHtml(tail))).toBe(normal(renderMarkdown(text)));
+    expect(pieceHtml(tail)).toContain('href="https://example.com/docs"');
   });
 
   it("starts again when the text is replaced rather than extended", () => {
     const md = new StreamingMarkdown();
     md.update("First reply.\n\nWith two paragraphs.");
     const { blocks, tail } = md.update("A different reply.\n\n- a list");
-    expect(normal(blocks.join("") + tail)).toBe(normal(renderMarkdown("A different reply.\n\n- a list")));
+    expect(normal(joined(blocks, tail))).toBe(normal(renderMarkdown("A different reply.\n\n- a list")));
     expect(blocks.join("")).not.toContain("First reply");
   });
 });

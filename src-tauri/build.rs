@@ -44,6 +44,15 @@ fn main() {
         "export_readable",
         "retry_start",
         "quit_app",
+        "list_projects",
+        "create_project",
+        "rename_project",
+        "set_project_defaults",
+        "set_project_collapsed",
+        "delete_project",
+        "move_to_project",
+        "export_project",
+        "get_option_sources",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

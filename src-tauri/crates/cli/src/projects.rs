@@ -35,7 +35,7 @@ pub async fn list(store: &Store, json: bool) -> Result<()> {
         let defaults = if defaults.is_empty() {
             String::new()
         } else {
-            format!("  ({})", defaults.join(", "))
+            format!(" ({})", defaults.join(", "))
         };
         outln!("{:>4}  {:<10}  {}{defaults}", p.id, chats, p.name)?;
     }

@@ -7,7 +7,8 @@
 //! long paste, an interrupted and a failed reply), a rolling summary, a setting; 2 a pinned
 //! message, exact token counts, a model profile, a window start; 3 a regenerated reply (the
 //! first version hidden, the hidden one pinned, which 0007's index is about); 4 reasoning; 5 who
-//! named each chat; 6 why replies stopped. 7 changed an index only, so it adds no data.
+//! named each chat; 6 why replies stopped. 7 changed an index only, so it adds no data. 12
+//! projects: one with every default, folded, holding chat 1, and an empty one.
 
 use std::path::Path;
 
@@ -325,6 +326,32 @@ async fn seed(conn: &mut SqliteConnection, schema: i64) {
             conn,
             "UPDATE messages SET finish_reason = 'length' WHERE id = 8",
             &[],
+        )
+        .await;
+    }
+
+    if schema >= 12 {
+        // A project with every default set, folded, holding chat 1; another with none.
+        run(
+            conn,
+            "INSERT INTO projects (id, name, name_key, system_prompt, model, temperature, memory, \
+             collapsed, position, created_at, updated_at) \
+             VALUES (1, 'Reisen 🧳', 'reisen 🧳', 'Plan trips.', 'llama-3.1-8b-instruct', 0.4, \
+             'recall', 1, 1, ?, ?)",
+            &[Int(T0 + 200 * MINUTE), Int(T0 + 200 * MINUTE)],
+        )
+        .await;
+        run(
+            conn,
+            "INSERT INTO projects (id, name, name_key, position, created_at, updated_at) \
+             VALUES (2, 'Empty', 'empty', 2, ?, ?)",
+            &[Int(T0 + 201 * MINUTE), Int(T0 + 201 * MINUTE)],
+        )
+        .await;
+        run(
+            conn,
+            "UPDATE conversations SET project_id = 1 WHERE id = ?",
+            &[Int(KYOTO)],
         )
         .await;
     }

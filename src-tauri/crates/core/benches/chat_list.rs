@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use confab_core::clock::ManualClock;
-use confab_core::store::{
-    InProject, ListConversations, NewConversation, ProjectDefaults, Store,
-};
+use confab_core::store::{InProject, ListConversations, NewConversation, ProjectDefaults, Store};
 
 const CHATS: usize = 10_000;
 const PROJECTS: usize = 20;
@@ -98,7 +96,10 @@ async fn main() {
         "opening: projects, first page, 5 unfolded projects' chats",
         &mut opening,
     );
-    report(&format!("scrolling to the end: {pages} pages"), &mut scrolling);
+    report(
+        &format!("scrolling to the end: {pages} pages"),
+        &mut scrolling,
+    );
 }
 
 fn outside(after: Option<confab_core::store::ConversationCursor>) -> ListConversations {

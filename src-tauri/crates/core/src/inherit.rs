@@ -169,9 +169,8 @@ pub async fn project_of(
     };
     match store.get_project(id).await {
         Ok(project) => Ok(Some(project)),
-        Err(ProjectError::NotFound(_) | ProjectError::UnknownName(_)) => Ok(None),
-        Err(ProjectError::NameTaken(_)) => Ok(None),
         Err(ProjectError::Store(e)) => Err(e),
+        Err(_) => Ok(None),
     }
 }
 

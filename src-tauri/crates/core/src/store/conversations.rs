@@ -402,35 +402,56 @@ impl Store {
             .map(str::trim)
             .filter(|f| !f.is_empty())
             .map(|f| format!("%{}%", escape_like(f)));
-        let (all_projects, project) = match query.project {
-            InProject::Any => (true, None),
-            InProject::None => (false, None),
-            InProject::Is(p) => (false, Some(p.0)),
+        // Only the conditions that apply, so SQLite can seek in an index (by project, or by
+        // activity) and read a page in order; with `?1 OR …` placeholders for the unused ones it
+        // scanned and sorted the whole table for every page (8.6 ms a page at 10,000 chats).
+        let mut conditions = Vec::new();
+        if !query.include_archived {
+            conditions.push("archived = 0");
+        }
+        if filter.is_some() {
+            conditions.push("title LIKE ? ESCAPE '\\'");
+        }
+        let project = match query.project {
+            InProject::Any => None,
+            InProject::None => {
+                conditions.push("project_id IS NULL");
+                None
+            }
+            InProject::Is(p) => {
+                conditions.push("project_id = ?");
+                Some(p.0)
+            }
         };
-        let (pinned, updated_at, id) = match query.after {
-            Some(c) => (Some(c.pinned), Some(c.updated_at), Some(c.id)),
-            None => (None, None, None),
+        if query.after.is_some() {
+            // Row-value comparison gives keyset paging over (pinned, updated_at, id), all
+            // descending.
+            conditions.push("(pinned, updated_at, id) < (?, ?, ?)");
+        }
+        let filter_sql = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
         };
-        // Row-value comparison gives keyset paging over (pinned, updated_at, id), all descending.
-        let rows: Vec<ConversationRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM conversations
-             WHERE (archived = 0 OR ?1)
-               AND (?2 IS NULL OR title LIKE ?2 ESCAPE '\\')
-               AND (?3 IS NULL OR (pinned, updated_at, id) < (?3, ?4, ?5))
-               AND (?7 OR project_id IS ?8)
+        let sql = format!(
+            "SELECT {COLUMNS} FROM conversations {filter_sql}
              ORDER BY pinned DESC, updated_at DESC, id DESC
-             LIMIT ?6"
-        ))
-        .bind(query.include_archived)
-        .bind(filter)
-        .bind(pinned)
-        .bind(updated_at)
-        .bind(id)
-        .bind(i64::from(limit) + 1)
-        .bind(all_projects)
-        .bind(project)
-        .fetch_all(&self.pool)
-        .await?;
+             LIMIT ?"
+        );
+        let mut select = sqlx::query_as::<_, ConversationRow>(&sql);
+        if let Some(filter) = filter {
+            select = select.bind(filter);
+        }
+        if let Some(project) = project {
+            select = select.bind(project);
+        }
+        if let Some(c) = query.after {
+            select = select.bind(c.pinned).bind(c.updated_at).bind(c.id);
+        }
+        let rows = select
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.pool)
+            .await?;
         let mut items: Vec<Conversation> = rows.into_iter().map(Into::into).collect();
         let next = if items.len() > limit as usize {
             items.truncate(limit as usize);

@@ -52,6 +52,15 @@ fn main() {
         "attachment_image",
         "set_model_vision",
         "test_drop_files",
+        "list_projects",
+        "create_project",
+        "rename_project",
+        "set_project_defaults",
+        "set_project_collapsed",
+        "delete_project",
+        "move_to_project",
+        "export_project",
+        "get_option_sources",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -56,7 +56,7 @@ macro_rules! declare {
 /// The whole file.
 pub fn render() -> String {
     use confab_core::{
-        attachments, chat, export, links, llm, memory, recall, secrets, settings, store,
+        attachments, chat, export, inherit, links, llm, memory, recall, secrets, settings, store,
     };
 
     let mut b = Bindings {
@@ -142,6 +142,17 @@ pub fn render() -> String {
         store::recovery::Restored,
         export::Salvaged,
         crate::commands::recovery::ReadableExport,
+        // Projects and where a chat's options come from.
+        store::ProjectId,
+        store::Project,
+        store::ProjectDefaults,
+        store::ProjectChats,
+        store::DeletedProject,
+        inherit::OptionSource,
+        inherit::Resolved<String>,
+        inherit::ProjectRef,
+        inherit::ResolvedOptions,
+        crate::commands::conversations::ProjectScope,
     );
     let missing: Vec<_> = b.needed.difference(&b.declared).collect();
     assert!(missing.is_empty(), "declare these too: {missing:?}");

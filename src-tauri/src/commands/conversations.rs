@@ -1,9 +1,12 @@
 //! The chat list: listing, creating, renaming, pinning and deleting conversations.
 
 use confab_core::store::{
-    Conversation, ConversationCursor, ConversationId, ListConversations, NewConversation, Page,
+    Conversation, ConversationCursor, ConversationId, InProject, ListConversations,
+    NewConversation, Page, ProjectId,
 };
+use serde::Deserialize;
 use tauri::State;
+use ts_rs::TS;
 
 use super::MAX_PAGE;
 use crate::error::IpcError;
@@ -16,24 +19,41 @@ pub async fn list_conversations(
     limit: u32,
     cursor: Option<ConversationCursor>,
     filter: Option<String>,
+    project: Option<ProjectScope>,
 ) -> Result<Page<Conversation>, IpcError> {
     let query = ListConversations {
         limit: limit.min(MAX_PAGE),
         after: cursor,
         title_contains: filter,
+        project: match project {
+            None => InProject::Any,
+            Some(ProjectScope::Outside) => InProject::None,
+            Some(ProjectScope::In(id)) => InProject::Is(ProjectId(id)),
+        },
         ..ListConversations::default()
     };
     Ok(state.store.list_conversations(query).await?)
 }
 
+/// Which chats a page of the list holds: those outside every project, or one project's.
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectScope {
+    Outside,
+    In(i64),
+}
+
+/// A new chat, in `project` when given (it inherits the project's defaults).
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn create_conversation(
     state: State<'_, AppState>,
     title: Option<String>,
+    project: Option<i64>,
 ) -> Result<Conversation, IpcError> {
     let new = NewConversation {
         title: title.unwrap_or_default(),
+        project_id: project.map(ProjectId),
         ..NewConversation::default()
     };
     Ok(state.store.create_conversation(new).await?)

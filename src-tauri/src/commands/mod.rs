@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod links;
 pub mod memory;
 pub mod messages;
+pub mod projects;
 pub mod recovery;
 pub mod search;
 pub mod server;

@@ -40,6 +40,7 @@ async fn forty_turns_at_2048_tokens_fold_into_summaries_and_reuse_the_cache() ->
             system_prompt: "You are a helpful assistant.".into(),
             model: Some(MODEL.into()),
             params: serde_json::json!({"temperature": 0, "max_tokens": 48}),
+            project_id: None,
         })
         .await?;
 

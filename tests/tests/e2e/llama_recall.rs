@@ -103,6 +103,7 @@ async fn recall_with_real_vectors_keeps_the_prompt_cache_up_to_the_block() -> Re
             system_prompt: "You are a helpful assistant.".into(),
             model: Some(MODEL.into()),
             params: serde_json::json!({"temperature": 0, "max_tokens": 16, "memory": "recall"}),
+            project_id: None,
         })
         .await?;
     service.start_indexing();

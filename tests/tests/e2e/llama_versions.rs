@@ -44,6 +44,7 @@ async fn continue_goes_on_from_the_partial_reply_in_the_same_message() -> Result
             system_prompt: "You are a helpful assistant.".into(),
             model: Some(MODEL.into()),
             params: serde_json::json!({"temperature": 0, "max_tokens": 40}),
+            project_id: None,
         })
         .await?;
     store
@@ -111,6 +112,7 @@ async fn a_stopped_reply_continues_and_a_regenerate_keeps_both_versions() -> Res
             system_prompt: "You are a helpful assistant.".into(),
             model: Some(MODEL.into()),
             params: serde_json::json!({"temperature": 0, "max_tokens": 120}),
+            project_id: None,
         })
         .await?;
 

@@ -19,6 +19,7 @@ mod llama_versions;
 mod long_chat;
 mod math;
 mod memory_panel;
+mod projects;
 mod reasoning;
 mod recall;
 mod recovery;

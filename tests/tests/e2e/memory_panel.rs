@@ -145,6 +145,7 @@ async fn a_summary_folded_while_the_panel_is_open_shows_up() -> Result<()> {
         .create_conversation(NewConversation {
             title: "Long chat".into(),
             params: serde_json::json!({"context_length": 900, "max_tokens": 100}),
+            project_id: None,
             ..Default::default()
         })
         .await?;

@@ -23,6 +23,7 @@ async fn indexing_shows_its_progress_and_the_memory_panel_shows_recalled_turns()
         .create_conversation(NewConversation {
             title: "Infrastructure notes".into(),
             params: serde_json::json!({"memory": "recall", "context_length": 1024}),
+            project_id: None,
             ..Default::default()
         })
         .await?;

@@ -5,7 +5,7 @@
  * Every code the core (and the shell around it) can report. On the wire each is its snake_case
  * name, e.g. `"not_found"`.
  */
-export type ErrorCode = "not_found" | "invalid_input" | "storage" | "not_a_database" | "database_damaged" | "newer_database" | "database_locked" | "upgrade_failed" | "busy" | "nothing_to_regenerate" | "nothing_to_continue" | "not_last_reply" | "not_last_message" | "unreachable" | "timeout" | "context_overflow" | "model_not_found" | "unauthorized" | "rate_limited" | "model_loading" | "no_embeddings" | "server_error" | "protocol" | "interrupted" | "cancelled" | "message_too_long" | "history_too_long" | "context_too_small" | "keyring" | "image_unreachable" | "image_unavailable" | "too_large" | "not_an_image" | "unsupported_file" | "no_vision" | "io" | "malformed" | "unknown_format" | "unsupported_version" | "internal";
+export type ErrorCode = "not_found" | "invalid_input" | "storage" | "not_a_database" | "database_damaged" | "newer_database" | "database_locked" | "upgrade_failed" | "busy" | "nothing_to_regenerate" | "nothing_to_continue" | "not_last_reply" | "not_last_message" | "unreachable" | "timeout" | "context_overflow" | "model_not_found" | "unauthorized" | "rate_limited" | "model_loading" | "no_embeddings" | "server_error" | "protocol" | "interrupted" | "cancelled" | "message_too_long" | "history_too_long" | "context_too_small" | "keyring" | "image_unreachable" | "image_unavailable" | "too_large" | "not_an_image" | "unsupported_file" | "no_vision" | "io" | "malformed" | "unknown_format" | "unsupported_version" | "project_name_taken" | "project_not_found" | "internal";
 
 export type IpcError = { code: ErrorCode, message: string, };
 
@@ -36,7 +36,11 @@ updated_at: string, pinned: boolean, archived: boolean,
 /**
  * Who named the chat; only the user's (or an imported) title is never replaced.
  */
-title_source: TitleSource, };
+title_source: TitleSource, 
+/**
+ * The project it belongs to, whose defaults it inherits.
+ */
+project_id: ProjectId | null, };
 
 /**
  * Who named a conversation.
@@ -307,7 +311,11 @@ export type ChatOptions = {
 /**
  * Empty: the app's default system prompt.
  */
-system_prompt: string, model: string | null, temperature: number | null, top_p: number | null, max_tokens: number | null, context_length: number | null, memory: MemoryStrategy, };
+system_prompt: string, model: string | null, temperature: number | null, top_p: number | null, max_tokens: number | null, context_length: number | null, 
+/**
+ * `None`: the project's strategy, else the built-in default.
+ */
+memory: MemoryStrategy | null, };
 
 /**
  * The settings dialog's model: the app's settings, the server, and whether (and where) an API
@@ -682,6 +690,68 @@ stopped: string | null, };
  */
 export type ReadableExport = { path: string, saved: Salvaged, };
 
+/**
+ * A project's id.
+ */
+export type ProjectId = number;
+
+/**
+ * A project with its chat count.
+ */
+export type Project = { id: ProjectId, name: string, defaults: ProjectDefaults, 
+/**
+ * Whether the sidebar shows it folded.
+ */
+collapsed: boolean, created_at: string, updated_at: string, 
+/**
+ * Its chats, archived ones included.
+ */
+chats: number, };
+
+/**
+ * What a project's chats inherit; `None` (or a blank prompt or model): the app's settings.
+ */
+export type ProjectDefaults = { system_prompt: string | null, model: string | null, temperature: number | null, memory: MemoryStrategy | null, };
+
+/**
+ * What happens to a project's chats when it is deleted.
+ */
+export type ProjectChats = "move_out" | "delete";
+
+/**
+ * What deleting a project did to its chats.
+ */
+export type DeletedProject = { moved_out: number, deleted: number, };
+
+/**
+ * Which layer an option's value comes from.
+ */
+export type OptionSource = "chat" | "project" | "app_settings" | "built_in";
+
+/**
+ * An option's value and where it comes from, and what the chat would get without its own.
+ */
+export type Resolved<T> = { value: T, source: OptionSource, 
+/**
+ * The value from the project or app settings (what clearing the chat's own gives).
+ */
+inherited: T, inherited_from: OptionSource, };
+
+/**
+ * The project a chat is in, by name.
+ */
+export type ProjectRef = { id: ProjectId, name: string, };
+
+/**
+ * A chat's inheritable options, resolved.
+ */
+export type ResolvedOptions = { project: ProjectRef | null, system_prompt: Resolved<string>, model: Resolved<string | null>, temperature: Resolved<number | null>, memory: Resolved<MemoryStrategy>, };
+
+/**
+ * Which chats a page of the list holds: those outside every project, or one project's.
+ */
+export type ProjectScope = "outside" | { "in": number };
+
 /** Every code an error can have, in the order the core lists them. */
 export const ERROR_CODES: readonly ErrorCode[] = [
   "not_found",
@@ -723,6 +793,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "malformed",
   "unknown_format",
   "unsupported_version",
+  "project_name_taken",
+  "project_not_found",
   "internal",
 ];
 

@@ -29,6 +29,12 @@ import type {
   ReadableExport,
   SearchQuery,
   SearchResults,
+  Project,
+  ProjectDefaults,
+  ProjectChats,
+  DeletedProject,
+  ProjectScope,
+  ResolvedOptions,
 } from "./types";
 import { ERROR_CODES } from "./types";
 
@@ -72,8 +78,48 @@ export function listConversations(
   limit: number,
   cursor: ConversationCursor | null = null,
   filter: string | null = null,
+  project: ProjectScope | null = null,
 ): Promise<ConversationPage> {
-  return call("list_conversations", { limit, cursor, filter });
+  return call("list_conversations", { limit, cursor, filter, project });
+}
+
+export function listProjects(): Promise<Project[]> {
+  return call("list_projects");
+}
+
+export function createProject(name: string, defaults: ProjectDefaults): Promise<Project> {
+  return call("create_project", { name, defaults });
+}
+
+export function renameProject(id: number, name: string): Promise<Project> {
+  return call("rename_project", { id, name });
+}
+
+export function setProjectDefaults(id: number, defaults: ProjectDefaults): Promise<Project> {
+  return call("set_project_defaults", { id, defaults });
+}
+
+export function setProjectCollapsed(id: number, collapsed: boolean): Promise<Project> {
+  return call("set_project_collapsed", { id, collapsed });
+}
+
+export function deleteProject(id: number, chats: ProjectChats): Promise<DeletedProject> {
+  return call("delete_project", { id, chats });
+}
+
+/** Moves a chat into a project, or out of every project with `null`. */
+export function moveToProject(id: number, project: number | null): Promise<Conversation> {
+  return call("move_to_project", { id, project });
+}
+
+/** Asks where to save, then writes the project's chats as one JSON archive; `null` if cancelled. */
+export function exportProject(id: number): Promise<Exported | null> {
+  return call("export_project", { id });
+}
+
+/** A chat's system prompt, model, temperature and memory, each with where it comes from. */
+export function getOptionSources(id: number): Promise<ResolvedOptions> {
+  return call("get_option_sources", { id });
 }
 
 export function renameConversation(id: number, title: string): Promise<Conversation> {
@@ -89,8 +135,8 @@ export function deleteConversation(id: number): Promise<void> {
   return call("delete_conversation", { id });
 }
 
-export function createConversation(title?: string): Promise<Conversation> {
-  return call("create_conversation", { title: title ?? null });
+export function createConversation(title?: string, project?: number): Promise<Conversation> {
+  return call("create_conversation", { title: title ?? null, project: project ?? null });
 }
 
 export function getConversation(id: number): Promise<Conversation> {

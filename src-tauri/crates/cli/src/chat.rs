@@ -52,6 +52,8 @@ pub struct NewChat {
     pub temperature: Option<f32>,
     /// The memory strategy's name (`summary`, `window`, `full`, `recall`).
     pub memory: Option<String>,
+    /// The project to start the chat in, by name; created when there is none.
+    pub project: Option<String>,
 }
 
 pub async fn run(
@@ -356,6 +358,10 @@ impl Interrupt {
 
 /// A new conversation; the chat service names it after its first message.
 async fn new_conversation(store: &Store, new: &NewChat) -> Result<ConversationId> {
+    let project_id = match &new.project {
+        Some(name) => Some(store.project_named_or_created(name).await?.id),
+        None => None,
+    };
     let conversation = store
         .create_conversation(NewConversation {
             title: String::new(),
@@ -371,6 +377,7 @@ async fn new_conversation(store: &Store, new: &NewChat) -> Result<ConversationId
                 }
                 serde_json::Value::Object(params)
             },
+            project_id,
         })
         .await?;
     Ok(conversation.id)

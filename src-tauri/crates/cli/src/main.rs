@@ -12,6 +12,7 @@ macro_rules! outln {
 mod chat;
 mod context;
 mod db;
+mod projects;
 mod search;
 mod transfer;
 
@@ -22,7 +23,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use confab_core::llm::LlmClient;
 use confab_core::paths::{default_data_dir, DATABASE_FILE};
-use confab_core::store::{ListConversations, Store};
+use confab_core::store::{InProject, ListConversations, Store};
 
 #[derive(Parser)]
 #[command(
@@ -62,6 +63,10 @@ enum Command {
         /// Continue this conversation instead of starting a new one.
         #[arg(long, value_name = "ID")]
         conversation: Option<i64>,
+        /// Start the new conversation in this project (created when there is none of that name,
+        /// ignoring case); it inherits the project's system prompt, model, temperature and memory.
+        #[arg(long, value_name = "NAME", conflicts_with = "conversation")]
+        project: Option<String>,
         /// Send this one message, print only the reply, and exit (0 when the reply completed).
         #[arg(short = 'm', long = "message", value_name = "TEXT")]
         message: Option<String>,
@@ -181,6 +186,15 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Only the conversations in this project (its name, ignoring case).
+        #[arg(long, value_name = "NAME")]
+        project: Option<String>,
+    },
+    /// List projects, each with its chat count and the defaults its chats inherit.
+    Projects {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -240,8 +254,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             search::run(&store, client, search).await?;
             ExitCode::SUCCESS
         }
-        Command::Ls { limit, all, json } => {
-            list(&store, limit, all, json).await?;
+        Command::Ls {
+            limit,
+            all,
+            json,
+            project,
+        } => {
+            list(&store, limit, all, json, project.as_deref()).await?;
+            ExitCode::SUCCESS
+        }
+        Command::Projects { json } => {
+            projects::list(&store, json).await?;
             ExitCode::SUCCESS
         }
         Command::Context {
@@ -281,6 +304,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             server,
             model,
             conversation,
+            project,
             message,
             system,
             temperature,
@@ -294,6 +318,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 system,
                 temperature,
                 memory,
+                project,
             };
             let files = chat::Files {
                 paths: attach,
@@ -385,11 +410,22 @@ async fn models(client: &LlmClient) -> Result<()> {
     Ok(())
 }
 
-async fn list(store: &Store, limit: u32, all: bool, json: bool) -> Result<()> {
+async fn list(
+    store: &Store,
+    limit: u32,
+    all: bool,
+    json: bool,
+    project: Option<&str>,
+) -> Result<()> {
+    let in_project = match project {
+        Some(name) => InProject::Is(store.project_named(name).await?.id),
+        None => InProject::Any,
+    };
     let page = store
         .list_conversations(ListConversations {
             limit,
             include_archived: all,
+            project: in_project,
             ..Default::default()
         })
         .await?;
@@ -398,7 +434,12 @@ async fn list(store: &Store, limit: u32, all: bool, json: bool) -> Result<()> {
         return Ok(());
     }
     if page.items.is_empty() {
-        outln!("No conversations yet. Start one with `confab-cli chat`.")?;
+        match project {
+            Some(name) => outln!(
+                "No conversations in “{name}” yet. Start one with `confab-cli chat --project \"{name}\"`."
+            )?,
+            None => outln!("No conversations yet. Start one with `confab-cli chat`.")?,
+        }
         return Ok(());
     }
     for c in &page.items {

@@ -69,13 +69,18 @@ pub enum ErrorCode {
     Malformed,
     UnknownFormat,
     UnsupportedVersion,
+    // Projects.
+    /// Another project has that name (names ignore case).
+    ProjectNameTaken,
+    /// No project has that name or id.
+    ProjectNotFound,
     /// Something that should not happen (a task that died); the message says what.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 40] = [
+    pub const ALL: [Self; 42] = [
         Self::NotFound,
         Self::InvalidInput,
         Self::Storage,
@@ -115,6 +120,8 @@ impl ErrorCode {
         Self::Malformed,
         Self::UnknownFormat,
         Self::UnsupportedVersion,
+        Self::ProjectNameTaken,
+        Self::ProjectNotFound,
         Self::Internal,
     ];
 
@@ -160,6 +167,8 @@ impl ErrorCode {
             Self::Malformed => "malformed",
             Self::UnknownFormat => "unknown_format",
             Self::UnsupportedVersion => "unsupported_version",
+            Self::ProjectNameTaken => "project_name_taken",
+            Self::ProjectNotFound => "project_not_found",
             Self::Internal => "internal",
         }
     }

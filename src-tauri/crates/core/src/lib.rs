@@ -9,6 +9,7 @@ pub mod chat;
 pub mod clock;
 pub mod error;
 pub mod export;
+pub mod inherit;
 pub mod links;
 pub mod llm;
 pub mod memory;

@@ -1,7 +1,7 @@
 //! What the user chooses: the app's look and preferences ([`AppSettings`]), the defaults every
 //! chat uses unless it sets its own, each chat's own options ([`ChatOptions`]) and how a chat
 //! remembers ([`Strategy`]). [`AppSettings::apply_defaults`] is the one place a chat's options and
-//! the app's defaults are merged.
+//! the app's defaults are merged; a project's defaults come in between ([`crate::inherit`]).
 //!
 //! Only the store is below this module: memory and chat take the settings from here, never the
 //! other way round.
@@ -199,7 +199,8 @@ pub struct ChatOptions {
     pub top_p: Option<f64>,
     pub max_tokens: Option<u64>,
     pub context_length: Option<u64>,
-    pub memory: Strategy,
+    /// `None`: the project's strategy, else the built-in default.
+    pub memory: Option<Strategy>,
 }
 
 /// The params keys [`ChatOptions`] owns; other keys in a chat's params are kept as they are.
@@ -221,7 +222,7 @@ impl ChatOptions {
             top_p: p.get("top_p").and_then(|v| v.as_f64()),
             max_tokens: p.get("max_tokens").and_then(|v| v.as_u64()),
             context_length: p.get("context_length").and_then(|v| v.as_u64()),
-            memory: Strategy::of(conversation),
+            memory: Strategy::own(conversation),
         }
     }
 
@@ -258,7 +259,7 @@ impl ChatOptions {
                 "context_length",
                 self.context_length.map(serde_json::Value::from),
             ),
-            ("memory", Some(self.memory.as_str().into())),
+            ("memory", self.memory.map(|m| m.as_str().into())),
         ];
         for (key, value) in set {
             if let Some(value) = value {
@@ -324,12 +325,16 @@ impl Strategy {
 
     /// The conversation's strategy (the default when unset or unknown).
     pub fn of(conversation: &Conversation) -> Self {
+        Self::own(conversation).unwrap_or_default()
+    }
+
+    /// The strategy the conversation sets itself, if any.
+    pub fn own(conversation: &Conversation) -> Option<Self> {
         conversation
             .params
             .get("memory")
             .and_then(|v| v.as_str())
             .and_then(Self::parse)
-            .unwrap_or_default()
     }
 }
 

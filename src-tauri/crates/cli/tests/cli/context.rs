@@ -14,6 +14,7 @@ async fn context_reports_parts_budget_and_what_is_left_out() {
             title: "Trip".into(),
             system_prompt: "Be brief.".into(),
             params: serde_json::json!({"context_length": 800, "max_tokens": 100}),
+            project_id: None,
             ..Default::default()
         })
         .await

@@ -7,6 +7,7 @@ mod context;
 mod db;
 mod ls;
 mod open;
+mod projects;
 mod search;
 mod transfer;
 

@@ -85,7 +85,10 @@ impl ChatService {
             return Ok(None);
         }
         let first = self.store.first_messages(conversation_id, 8).await?;
-        let model = conversation.model.clone().or(settings.model);
+        let model = crate::inherit::with_project(&self.store, &conversation)
+            .await?
+            .model
+            .or(settings.model);
         let Some(request) = request(model, &first) else {
             return Ok(None);
         };

@@ -74,6 +74,18 @@ pub async fn export_conversation_to(
     Ok(stats)
 }
 
+/// Writes a project's chats as a backup archive to the file at `path` (see [`ExportFile`]).
+pub async fn export_project_to(
+    store: &Store,
+    project: crate::store::ProjectId,
+    path: &Path,
+) -> Result<ExportStats, ExportError> {
+    let mut file = ExportFile::create(path)?;
+    let stats = super::export_project(store, project, file.writer()).await?;
+    file.finish()?;
+    Ok(stats)
+}
+
 /// Reads and parses the import file at `path` (see [`parse_import`]); nothing is written.
 /// Blocking: call it off the async runtime's threads.
 pub fn read_import(path: &Path) -> Result<ImportPlan, ImportError> {

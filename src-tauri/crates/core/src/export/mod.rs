@@ -5,6 +5,7 @@
 //! - [`Format::Html`]: one standalone, printable file; every text is escaped.
 //! - [`Format::Jsonl`]: an audit log, one line per message, optionally with PII redacted.
 //! - [`export_backup`]: every conversation in one JSON archive; restoring it is an import.
+//! - [`export_project`]: a project's chats in the same archive format.
 //!
 //! Exports stream to the writer in batches of messages: no whole-history string is built.
 //! Imports ([`parse_import`], then [`import`]) read Confab's JSON (one conversation or a backup)
@@ -27,13 +28,13 @@ use ts_rs::TS;
 
 use crate::error::{Coded, ErrorCode};
 use crate::store::{
-    Conversation, ConversationId, ImportConversation, ListConversations, Message, Store,
-    StoreError, Summary,
+    Conversation, ConversationId, ImportConversation, InProject, ListConversations, Message,
+    ProjectError, ProjectId, Store, StoreError, Summary,
 };
 
 pub use crate::store::ImportProgress;
 pub use doc::{BACKUP_FORMAT, CONVERSATION_FORMAT, OLDEST_READ, VERSION};
-pub use file::{export_conversation_to, read_import, ExportFile};
+pub use file::{export_conversation_to, export_project_to, read_import, ExportFile};
 
 /// Messages read per step while exporting.
 const BATCH: u32 = 1000;
@@ -110,6 +111,8 @@ pub struct ExportOptions {
 pub enum ExportError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Project(#[from] ProjectError),
     #[error("could not write the export: {0}")]
     Io(#[from] std::io::Error),
     #[error("could not write {}: {source}", path.display())]
@@ -126,6 +129,7 @@ impl Coded for ExportError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::Store(e) => e.code(),
+            Self::Project(e) => e.code(),
             Self::Io(_) | Self::Write { .. } => ErrorCode::Io,
             Self::UnknownFormat(_) => ErrorCode::InvalidInput,
         }
@@ -217,6 +221,25 @@ pub async fn export_backup(
     store: &Store,
     out: &mut (dyn Write + Send),
 ) -> Result<ExportStats, ExportError> {
+    write_archive(store, InProject::Any, out).await
+}
+
+/// Writes every chat of a project (archived ones too), losslessly, as a Confab backup archive:
+/// importing it brings the chats back (outside any project).
+pub async fn export_project(
+    store: &Store,
+    project: ProjectId,
+    out: &mut (dyn Write + Send),
+) -> Result<ExportStats, ExportError> {
+    store.get_project(project).await?;
+    write_archive(store, InProject::Is(project), out).await
+}
+
+async fn write_archive(
+    store: &Store,
+    project: InProject,
+    out: &mut (dyn Write + Send),
+) -> Result<ExportStats, ExportError> {
     let now = store.now();
     doc::write_file_start(out, BACKUP_FORMAT, now)?;
     out.write_all(b"\"conversations\":[")?;
@@ -228,6 +251,7 @@ pub async fn export_backup(
                 limit: 200,
                 after,
                 include_archived: true,
+                project,
                 ..Default::default()
             })
             .await?;
@@ -459,8 +483,19 @@ impl<'a> MessageBatches<'a> {
 
 /// A file name for a conversation's export: its title, made safe for any file system.
 pub fn file_name(conversation: &Conversation, format: Format) -> String {
-    let mut name: String = conversation
-        .title
+    let name = safe_name(&conversation.title)
+        .unwrap_or_else(|| format!("conversation-{}", conversation.id));
+    format!("{name}.{}", format.extension())
+}
+
+/// A file name for a project's archive: its name, made safe for any file system.
+pub fn project_file_name(project: &crate::store::Project) -> String {
+    let name = safe_name(&project.name).unwrap_or_else(|| format!("project-{}", project.id));
+    format!("{name}.json")
+}
+
+fn safe_name(text: &str) -> Option<String> {
+    let name = text
         .chars()
         .map(|c| {
             if c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.') {
@@ -473,11 +508,8 @@ pub fn file_name(conversation: &Conversation, format: Format) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    name = name.trim_matches(['.', ' ']).chars().take(80).collect();
-    if name.is_empty() {
-        name = format!("conversation-{}", conversation.id);
-    }
-    format!("{name}.{}", format.extension())
+    let name: String = name.trim_matches(['.', ' ']).chars().take(80).collect();
+    (!name.is_empty()).then_some(name)
 }
 
 pub(crate) fn the_latest(summaries: &[Summary]) -> Option<&Summary> {

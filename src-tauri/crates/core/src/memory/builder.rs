@@ -30,7 +30,8 @@ pub async fn build(
     defaults: &AppSettings,
     conversation: &Conversation,
 ) -> Result<BuiltContext, MemoryError> {
-    let conversation = &defaults.apply_defaults(conversation);
+    let conversation =
+        &defaults.apply_defaults(&crate::inherit::with_project(store, conversation).await?);
     let model = conversation.model.as_deref();
     let tokenizer = match client {
         Some(c) => tokenizer_key(c, model),

@@ -49,7 +49,8 @@ pub async fn fold(
     cancel: &CancellationToken,
 ) -> Result<Option<Summary>, FoldError> {
     let conversation = store.get_conversation(conversation_id).await?;
-    if !Strategy::of(&conversation).summarizes() {
+    let inherited = crate::inherit::with_project(store, &conversation).await?;
+    if !Strategy::of(&inherited).summarizes() {
         return Ok(None);
     }
     let report = build(

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{
-    from_ms, ConversationId, Result, Store, StoreError, MAX_SYSTEM_PROMPT_BYTES, MAX_TITLE_CHARS,
+    from_ms, ConversationId, ProjectId, Result, Store, StoreError, MAX_SYSTEM_PROMPT_BYTES,
+    MAX_TITLE_CHARS,
 };
 
 /// The title of a conversation nobody has named yet.
@@ -28,6 +29,9 @@ pub struct Conversation {
     /// Who named the chat; only the user's (or an imported) title is never replaced.
     #[serde(default)]
     pub title_source: TitleSource,
+    /// The project it belongs to, whose defaults it inherits.
+    #[serde(default)]
+    pub project_id: Option<ProjectId>,
 }
 
 /// Who named a conversation.
@@ -73,6 +77,19 @@ pub struct NewConversation {
     pub model: Option<String>,
     /// `Null` means `{}`.
     pub params: serde_json::Value,
+    pub project_id: Option<ProjectId>,
+}
+
+/// Which chats a list holds, by project.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum InProject {
+    /// Every chat, in a project or not.
+    #[default]
+    Any,
+    /// Only chats outside every project.
+    None,
+    /// Only the chats of this project.
+    Is(ProjectId),
 }
 
 /// A change to a conversation's settings; `None` leaves a field as it is.
@@ -101,6 +118,7 @@ pub struct ListConversations {
     pub include_archived: bool,
     /// Only conversations whose title contains this text (case-insensitive for ASCII).
     pub title_contains: Option<String>,
+    pub project: InProject,
 }
 
 impl Default for ListConversations {
@@ -110,6 +128,7 @@ impl Default for ListConversations {
             after: None,
             include_archived: false,
             title_contains: None,
+            project: InProject::Any,
         }
     }
 }
@@ -133,6 +152,7 @@ struct ConversationRow {
     pinned: bool,
     archived: bool,
     title_source: String,
+    project_id: Option<i64>,
 }
 
 impl From<ConversationRow> for Conversation {
@@ -150,12 +170,13 @@ impl From<ConversationRow> for Conversation {
             pinned: row.pinned,
             archived: row.archived,
             title_source: TitleSource::parse(&row.title_source),
+            project_id: row.project_id.map(ProjectId),
         }
     }
 }
 
 const COLUMNS: &str = "id, title, system_prompt, model, params, created_at, updated_at, pinned, \
-                       archived, title_source";
+                       archived, title_source, project_id";
 
 pub(super) fn clean_title(title: &str) -> Result<String> {
     let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -211,8 +232,8 @@ impl Store {
         let now = self.now_ms();
         let row: ConversationRow = sqlx::query_as(&format!(
             "INSERT INTO conversations (title, system_prompt, model, params, created_at, updated_at,
-                                        title_source)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+                                        title_source, project_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
         ))
         .bind(title)
         .bind(new.system_prompt)
@@ -221,8 +242,16 @@ impl Store {
         .bind(now)
         .bind(now)
         .bind(source.as_str())
+        .bind(new.project_id.map(|p| p.0))
         .fetch_one(&self.pool)
-        .await?;
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound {
+                entity: "project",
+                id: new.project_id.map_or(0, |p| p.0),
+            },
+            _ => e.into(),
+        })?;
         Ok(row.into())
     }
 
@@ -373,27 +402,56 @@ impl Store {
             .map(str::trim)
             .filter(|f| !f.is_empty())
             .map(|f| format!("%{}%", escape_like(f)));
-        let (pinned, updated_at, id) = match query.after {
-            Some(c) => (Some(c.pinned), Some(c.updated_at), Some(c.id)),
-            None => (None, None, None),
+        // Only the conditions that apply, so SQLite can seek in an index (by project, or by
+        // activity) and read a page in order; with `?1 OR …` placeholders for the unused ones it
+        // scanned and sorted the whole table for every page (8.6 ms a page at 10,000 chats).
+        let mut conditions = Vec::new();
+        if !query.include_archived {
+            conditions.push("archived = 0");
+        }
+        if filter.is_some() {
+            conditions.push("title LIKE ? ESCAPE '\\'");
+        }
+        let project = match query.project {
+            InProject::Any => None,
+            InProject::None => {
+                conditions.push("project_id IS NULL");
+                None
+            }
+            InProject::Is(p) => {
+                conditions.push("project_id = ?");
+                Some(p.0)
+            }
         };
-        // Row-value comparison gives keyset paging over (pinned, updated_at, id), all descending.
-        let rows: Vec<ConversationRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM conversations
-             WHERE (archived = 0 OR ?1)
-               AND (?2 IS NULL OR title LIKE ?2 ESCAPE '\\')
-               AND (?3 IS NULL OR (pinned, updated_at, id) < (?3, ?4, ?5))
+        if query.after.is_some() {
+            // Row-value comparison gives keyset paging over (pinned, updated_at, id), all
+            // descending.
+            conditions.push("(pinned, updated_at, id) < (?, ?, ?)");
+        }
+        let filter_sql = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM conversations {filter_sql}
              ORDER BY pinned DESC, updated_at DESC, id DESC
-             LIMIT ?6"
-        ))
-        .bind(query.include_archived)
-        .bind(filter)
-        .bind(pinned)
-        .bind(updated_at)
-        .bind(id)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.pool)
-        .await?;
+             LIMIT ?"
+        );
+        let mut select = sqlx::query_as::<_, ConversationRow>(&sql);
+        if let Some(filter) = filter {
+            select = select.bind(filter);
+        }
+        if let Some(project) = project {
+            select = select.bind(project);
+        }
+        if let Some(c) = query.after {
+            select = select.bind(c.pinned).bind(c.updated_at).bind(c.id);
+        }
+        let rows = select
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.pool)
+            .await?;
         let mut items: Vec<Conversation> = rows.into_iter().map(Into::into).collect();
         let next = if items.len() > limit as usize {
             items.truncate(limit as usize);

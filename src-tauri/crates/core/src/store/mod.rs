@@ -20,6 +20,7 @@ mod disk;
 mod import;
 mod messages;
 mod profiles;
+mod projects;
 pub mod recovery;
 mod search;
 mod settings;
@@ -46,8 +47,8 @@ use crate::error::{Coded, ErrorCode};
 
 pub(crate) use conversations::check_system_prompt;
 pub use conversations::{
-    Conversation, ConversationCursor, ConversationSettings, ListConversations, NewConversation,
-    Page, TitleSource, DEFAULT_TITLE,
+    Conversation, ConversationCursor, ConversationSettings, InProject, ListConversations,
+    NewConversation, Page, TitleSource, DEFAULT_TITLE,
 };
 pub use import::{ImportConversation, ImportMessage, ImportProgress, ImportSummary};
 pub use messages::{
@@ -55,6 +56,9 @@ pub use messages::{
 };
 pub use profiles::{
     content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,
+};
+pub use projects::{
+    DeletedProject, Project, ProjectChats, ProjectDefaults, ProjectError, MAX_PROJECT_NAME_CHARS,
 };
 pub(crate) use search::topic_words;
 pub use search::{
@@ -245,6 +249,10 @@ id_type!(
 id_type!(
     /// A summary row's id.
     SummaryId
+);
+id_type!(
+    /// A project's id.
+    ProjectId
 );
 
 /// A handle on the database; cheap to clone and share between tasks.

@@ -30,6 +30,7 @@ async fn a_reply_streams_into_the_database_and_the_sink() {
             system_prompt: "Be brief.".into(),
             model: Some("smol".into()),
             params: serde_json::json!({"temperature": 0.3, "max_tokens": 64}),
+            project_id: None,
         })
         .await
         .unwrap();

@@ -13,6 +13,7 @@ mod harness;
 mod llm_client;
 mod llm_discovery;
 mod memory;
+mod projects;
 mod recall;
 mod remote_images;
 mod reply_stats;

@@ -163,11 +163,12 @@ async fn chat_options_round_trip_and_keep_other_params() {
         .unwrap();
     let options = ChatOptions::of(&chat);
     assert_eq!(options.temperature, Some(0.5));
-    assert_eq!(options.memory, Strategy::SummaryWindow);
+    // No strategy of its own: it inherits (its project's, else the built-in default).
+    assert_eq!(options.memory, None);
 
     let saved = ChatOptions {
         temperature: None,
-        memory: Strategy::SlidingWindow,
+        memory: Some(Strategy::SlidingWindow),
         max_tokens: Some(128),
         ..options
     }
@@ -178,7 +179,10 @@ async fn chat_options_round_trip_and_keep_other_params() {
         saved.params,
         json!({"seed": 42, "memory": "window", "max_tokens": 128})
     );
-    assert_eq!(ChatOptions::of(&saved).memory, Strategy::SlidingWindow);
+    assert_eq!(
+        ChatOptions::of(&saved).memory,
+        Some(Strategy::SlidingWindow)
+    );
 
     // Bad options change nothing.
     let err = ChatOptions {

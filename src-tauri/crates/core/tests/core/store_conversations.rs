@@ -58,6 +58,7 @@ async fn creating_and_reading_a_conversation() {
             system_prompt: "Be brief.".into(),
             model: Some("smollm2".into()),
             params: json!({"temperature": 0.4}),
+            project_id: None,
         })
         .await
         .unwrap();

@@ -8,8 +8,9 @@
 //! message, exact token counts, a model profile, a window start; 3 a regenerated reply (the
 //! first version hidden, the hidden one pinned, which 0007's index is about); 4 reasoning; 5 who
 //! named each chat; 6 why replies stopped. 7 changed an index only, so it adds no data. 11 a
-//! reply's statistics (llama.cpp's timings on one, measured figures on another). 0013
-//! (attachments, told by its table) an image twice and a text file, and a model's vision setting.
+//! reply's statistics (llama.cpp's timings on one, measured figures on another). 12 projects:
+//! one with every default, folded, holding chat 1, and an empty one. 13 (attachments, told by its
+//! table) an image twice and a text file, and a model's vision setting.
 
 use std::path::Path;
 
@@ -345,6 +346,32 @@ async fn seed(conn: &mut SqliteConnection, schema: i64) {
             conn,
             "UPDATE messages SET first_token_ms = 1830, generation_ms = 640 WHERE id = 8",
             &[],
+        )
+        .await;
+    }
+
+    if schema >= 12 {
+        // A project with every default set, folded, holding chat 1; another with none.
+        run(
+            conn,
+            "INSERT INTO projects (id, name, name_key, system_prompt, model, temperature, memory, \
+             collapsed, position, created_at, updated_at) \
+             VALUES (1, 'Reisen 🧳', 'reisen 🧳', 'Plan trips.', 'llama-3.1-8b-instruct', 0.4, \
+             'recall', 1, 1, ?, ?)",
+            &[Int(T0 + 200 * MINUTE), Int(T0 + 200 * MINUTE)],
+        )
+        .await;
+        run(
+            conn,
+            "INSERT INTO projects (id, name, name_key, position, created_at, updated_at) \
+             VALUES (2, 'Empty', 'empty', 2, ?, ?)",
+            &[Int(T0 + 201 * MINUTE), Int(T0 + 201 * MINUTE)],
+        )
+        .await;
+        run(
+            conn,
+            "UPDATE conversations SET project_id = 1 WHERE id = ?",
+            &[Int(KYOTO)],
         )
         .await;
     }

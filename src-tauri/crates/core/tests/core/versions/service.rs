@@ -334,6 +334,7 @@ async fn a_continued_reply_is_sent_last_even_when_older_turns_no_longer_fit() {
         .create_conversation(confab_core::store::NewConversation {
             title: "tight".into(),
             params: serde_json::json!({"context_length": 400, "max_tokens": 64, "memory": "window"}),
+            project_id: None,
             ..Default::default()
         })
         .await

@@ -108,7 +108,15 @@ pub async fn run(
             Some(files) => Action::SendWithFiles(&text, files),
             None => Action::Send(&text),
         };
-        let Sent { reply, unreachable } = turn(&service, id, action, false).await?;
+        let sent = turn(&service, id, action, false).await;
+        if sent.is_err() && conversation_id.is_none() {
+            // Refused before anything was saved (say, an image for a model that cannot see):
+            // the chat made for it goes too, so a refusal leaves nothing behind.
+            if store.tail_messages(id, 1).await.is_ok_and(|m| m.is_empty()) {
+                let _ = store.delete_conversation(id).await;
+            }
+        }
+        let Sent { reply, unreachable } = sent?;
         outln!()?;
         // A summary fold the reply started finishes before the process ends.
         service.background_idle().await;

@@ -129,6 +129,14 @@ async fn an_image_for_a_model_that_cannot_see_is_refused_before_sending() {
         "{stderr}"
     );
     assert!(server.chat_requests().is_empty());
+
+    // Refused, each left nothing behind: no empty chat to find in the list.
+    let store = Store::open(&dir.path().join(DATABASE_FILE)).await.unwrap();
+    let chats = store
+        .list_conversations(ListConversations::default())
+        .await
+        .unwrap();
+    assert!(chats.items.is_empty(), "{:?}", chats.items);
 }
 
 /// A streamed reply of `text`.

@@ -16,10 +16,13 @@
 //!   per second, whether any was lost, and the longest gap between animation frames.
 //! - **A long code block**: a reply that is one 2,000-line code fence, at about 1,000 tokens/s;
 //!   the frame gaps from the block's first lines to its last (`desktop/code_block.rs`).
+//! - **10,000 chats** (1,000 in 20 projects): start to the list drawn, and scrolling the sidebar
+//!   to its end a page a frame, with the frame gaps (`desktop/chat_list.rs`).
 //!
 //! Both binaries are release builds unless `CONFAB_APP` / `CONFAB_EMPTY_WINDOW` name others.
 //! `CONFAB_BENCH_TURNS` and `CONFAB_BENCH_STARTS` shorten a trial run;
-//! `CONFAB_BENCH_ONLY=code-block` runs the long code block alone. A missed target is reported,
+//! `CONFAB_BENCH_ONLY=code-block` runs the long code block alone, `CONFAB_BENCH_ONLY=chat-list`
+//! the 10,000 chats. A missed target is reported,
 //! not failed: the exit code is non-zero only when a measurement could not be made.
 
 use std::collections::HashMap;
@@ -34,6 +37,8 @@ use confab_tests::fantoccini::Locator;
 use confab_tests::{workspace_root, App, DataDir, Result, SessionBus};
 use serde_json::{json, Value};
 
+#[path = "desktop/chat_list.rs"]
+mod chat_list;
 #[path = "desktop/code_block.rs"]
 mod code_block;
 
@@ -98,6 +103,12 @@ async fn run() -> Result<()> {
     ];
     eprintln!("app:          {}", app_bin.display());
     eprintln!("empty window: {}", empty_bin.display());
+    if std::env::var("CONFAB_BENCH_ONLY").as_deref() == Ok("chat-list") {
+        let data = chat_list::seed().await?;
+        let list = chat_list::measure(&app_bin, &data, &app_env).await?;
+        chat_list::report(&list);
+        return Ok(());
+    }
     if std::env::var("CONFAB_BENCH_ONLY").as_deref() == Ok("code-block") {
         let data = DataDir::new()?;
         let app = App::launch_binary(&app_bin, &data, &app_env).await?;
@@ -154,6 +165,7 @@ async fn run() -> Result<()> {
     eprintln!("code block: {:.0} tokens/s painted", code.painted_rate());
     let app_end = settled_footprint(pid).await?;
     app.quit().await?;
+    let list = chat_list::measure(&app_bin, &chat_list::seed().await?, &app_env).await?;
 
     let figures = Figures {
         app_starts,
@@ -168,6 +180,7 @@ async fn run() -> Result<()> {
         turned,
     };
     report(&figures);
+    chat_list::report(&list);
     match figures.stream.lost.as_ref().or(figures.code.lost.as_ref()) {
         None => Ok(()),
         Some(lost) => Err(format!("tokens were lost while streaming: {lost}").into()),

@@ -19,10 +19,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-#[path = "support/text.rs"]
-mod text;
-
-use text::{draw, vocabulary, zipf, Rng};
+use confab_test_support::text::{draw, vocabulary, zipf, Rng};
 
 use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts};
 use confab_core::memory::{self, Part, ServerReports};

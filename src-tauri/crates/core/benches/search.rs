@@ -13,10 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-#[path = "support/text.rs"]
-mod text;
-
-use text::{draw, vocabulary, zipf, Rng};
+use confab_test_support::text::{draw, vocabulary, zipf, Rng};
 
 use confab_core::store::{
     ImportConversation, ImportMessage, MessageStatus, Role, SearchQuery, Store,

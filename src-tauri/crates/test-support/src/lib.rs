@@ -9,3 +9,4 @@
 pub mod cli;
 pub mod fault;
 pub mod store;
+pub mod text;

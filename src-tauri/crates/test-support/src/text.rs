@@ -1,4 +1,4 @@
-//! Generated text for the benchmarks: a deterministic generator and a vocabulary of made-up
+//! Generated text for the benchmarks (search and recall in confab-core): a deterministic generator and a vocabulary of made-up
 //! words drawn by Zipf's law, as natural text is (a few very common words, most rare).
 
 pub const VOCABULARY: usize = 30_000;
@@ -7,17 +7,17 @@ pub const VOCABULARY: usize = 30_000;
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 

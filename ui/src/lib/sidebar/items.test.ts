@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Conversation, Project } from "../../ipc";
 import { buildItems, offsetsOf, windowOf, HEIGHT } from "./items";
+import { chatsOf, indexChats } from "./projects.svelte";
 
 const now = new Date(2026, 10, 27, 15, 0, 0);
 
@@ -42,6 +43,28 @@ describe("buildItems", () => {
   it("filters project chats by title too", () => {
     const items = buildItems([project(1)], { 1: [chat(10, 1)] }, [], now, "nothing like it");
     expect(items.map((i) => i.key)).toEqual(["projects", "p1", "n1"]);
+  });
+});
+
+describe("chatsOf", () => {
+  it("takes the app's newer copies, drops chats moved away, adds chats moved in, newest first", () => {
+    const older = (id: number, project: number | null, hour: number) => ({
+      ...chat(id, project),
+      updated_at: new Date(2026, 10, 27, hour).toISOString(),
+    });
+    const read = [older(1, 7, 9), older(2, 7, 8), older(3, 7, 7)];
+    // The app knows: 2 renamed and active later, 3 moved out, 4 moved in, 5 in another project.
+    const known = [{ ...older(2, 7, 12), title: "renamed" }, older(3, null, 10), older(4, 7, 11), older(5, 8, 13)];
+    const listed = chatsOf(7, read, known);
+    expect(listed.map((c) => [c.id, c.title])).toEqual([
+      [2, "renamed"],
+      [4, "chat 4"],
+      [1, "chat 1"],
+    ]);
+    // The index built once for every project gives the same lists.
+    const index = indexChats(known);
+    expect(chatsOf(7, read, index)).toEqual(listed);
+    expect(chatsOf(8, [], index).map((c) => c.id)).toEqual([5]);
   });
 });
 

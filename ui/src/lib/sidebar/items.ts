@@ -4,7 +4,7 @@
 // smooth) and still know where each one is.
 import type { Conversation, Project } from "../../ipc";
 import { groupByDate } from "./grouping";
-import { chatsOf } from "./projects.svelte";
+import { chatsOf, indexChats } from "./projects.svelte";
 
 export type Item =
   | { kind: "projects"; key: string }
@@ -26,10 +26,11 @@ export function buildItems(
   const needle = filter.trim().toLowerCase();
   const shown = (c: Conversation) => !needle || c.title.toLowerCase().includes(needle);
   items.push({ kind: "projects", key: "projects" });
+  const index = indexChats(conversations);
   for (const project of projects) {
     items.push({ kind: "project", key: `p${project.id}`, project });
     if (project.collapsed) continue;
-    const chats = chatsOf(project.id, projectChats[project.id] ?? [], conversations).filter(shown);
+    const chats = chatsOf(project.id, projectChats[project.id] ?? [], index).filter(shown);
     if (chats.length === 0) items.push({ kind: "none", key: `n${project.id}`, project });
     for (const chat of chats) items.push({ kind: "chat", key: `c${chat.id}`, chat });
   }

@@ -22,9 +22,10 @@ import {
 const PROJECT_PAGE = 500;
 
 export class Projects {
-  list = $state<Project[]>([]);
+  // Both replaced whole on every change, never mutated in place: raw, not deeply reactive.
+  list = $state.raw<Project[]>([]);
   /** The chats of each project read so far, by project id. */
-  chats = $state<Record<number, Conversation[]>>({});
+  chats = $state.raw<Record<number, Conversation[]>>({});
   error = $state<AppError | null>(null);
 
   async load() {
@@ -107,18 +108,35 @@ export class Projects {
   }
 }
 
+/** The app's chats indexed once for every project's list: by id, and those in each project. */
+export type ChatIndex = { byId: Map<number, Conversation>; byProject: Map<number, Conversation[]> };
+
+export function indexChats(known: readonly Conversation[]): ChatIndex {
+  const byId = new Map<number, Conversation>();
+  const byProject = new Map<number, Conversation[]>();
+  for (const c of known) {
+    byId.set(c.id, c);
+    if (c.project_id === null) continue;
+    const list = byProject.get(c.project_id);
+    if (list) list.push(c);
+    else byProject.set(c.project_id, [c]);
+  }
+  return { byId, byProject };
+}
+
 /**
  * A project's chats as the sidebar shows them: those read here, each replaced by the app's newer
  * copy when it has one (a rename, a new message), minus any the app knows moved elsewhere.
+ * `known` is the app's chats, or their index when many projects are listed at once.
  */
-export function chatsOf(project: number, read: readonly Conversation[], known: readonly Conversation[]): Conversation[] {
-  const newer = new Map(known.map((c) => [c.id, c]));
-  const out = read
-    .map((c) => newer.get(c.id) ?? c)
-    .filter((c) => c.project_id === project);
+export function chatsOf(project: number, read: readonly Conversation[], known: readonly Conversation[] | ChatIndex): Conversation[] {
+  const index = Array.isArray(known) ? indexChats(known) : (known as ChatIndex);
+  const out = read.map((c) => index.byId.get(c.id) ?? c).filter((c) => c.project_id === project);
   const seen = new Set(out.map((c) => c.id));
-  for (const c of known) if (c.project_id === project && !seen.has(c.id)) out.push(c);
-  return out.sort(
-    (a, b) => Number(b.pinned) - Number(a.pinned) || Date.parse(b.updated_at) - Date.parse(a.updated_at) || b.id - a.id,
-  );
+  for (const c of index.byProject.get(project) ?? []) if (!seen.has(c.id)) out.push(c);
+  // Each time parsed once, not once per comparison.
+  return out
+    .map((c) => ({ c, at: Date.parse(c.updated_at) }))
+    .sort((a, b) => Number(b.c.pinned) - Number(a.c.pinned) || b.at - a.at || b.c.id - a.c.id)
+    .map(({ c }) => c);
 }

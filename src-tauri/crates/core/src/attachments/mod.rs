@@ -10,6 +10,7 @@
 //! Front ends read the files (the desktop shell after a native dialog or a drop, the CLI from its
 //! arguments) and hand the bytes here; the webview never reads the file system.
 
+mod gif;
 pub mod vision;
 
 use base64::Engine as _;
@@ -179,8 +180,7 @@ pub fn human_size(n: u64) -> String {
 }
 
 /// The image type of `bytes` among those models take (PNG, JPEG, WebP, GIF), by their first bytes.
-/// A GIF is sent as it is; servers decode its first frame (llama.cpp through stb_image, Ollama
-/// and LM Studio likewise), which is what the model sees.
+/// An animated GIF is kept as its first frame ([`prepare`]), the one image a model sees.
 pub fn image_mime(bytes: &[u8]) -> Option<&'static str> {
     crate::links::image_type(bytes).filter(|mime| *mime != "image/bmp")
 }
@@ -200,9 +200,11 @@ pub fn data_url(mime: &str, bytes: &[u8]) -> String {
 }
 
 /// Checks a file and tells what it is: an image by its magic bytes, else UTF-8 text without NUL
-/// bytes, else refused. Each kind has its size limit.
+/// bytes, else refused. Each kind has its size limit (on the file as attached). An animated GIF
+/// is kept as its first frame: what the servers decode, so what is stored, shown and sent is the
+/// image the model sees.
 pub fn prepare(upload: Upload) -> Result<Prepared, AttachError> {
-    let Upload { name, bytes } = upload;
+    let Upload { name, mut bytes } = upload;
     let name = base_name(&name);
     let size = bytes.len() as u64;
     let (kind, mime, limit, what) = match image_mime(&bytes) {
@@ -226,6 +228,11 @@ pub fn prepare(upload: Upload) -> Result<Prepared, AttachError> {
             limit: limit as u64,
             what,
         });
+    }
+    if mime == "image/gif" {
+        if let Some(first) = gif::first_frame(&bytes) {
+            bytes = first;
+        }
     }
     Ok(Prepared {
         name,
@@ -349,6 +356,20 @@ mod tests {
         // BMP is not one models take: it is binary, so refused.
         let bmp = prepare(upload("a.bmp", b"BM\x36\0\0\0\0\0\0\0\x36\0\0\0")).unwrap_err();
         assert_eq!(bmp.code(), ErrorCode::UnsupportedFile);
+    }
+
+    #[test]
+    fn an_animated_gif_is_kept_as_its_first_frame() {
+        let header = b"GIF89a\x01\0\x01\0\0\0\0";
+        let frame =
+            |fill: u8| [&b"\x2c\0\0\0\0\x01\0\x01\0\0\x02\x02\x44"[..], &[fill, 0]].concat();
+        let animated = [&header[..], &frame(1), &frame(2), b";"].concat();
+        let p = prepare(upload("dance.gif", &animated)).unwrap();
+        let first = [&header[..], &frame(1), b";"].concat();
+        assert_eq!((p.mime.as_str(), &p.bytes), ("image/gif", &first));
+        assert_eq!(p.sha256, sha256_hex(&first));
+        // A still GIF is kept byte for byte.
+        assert_eq!(prepare(upload("still.gif", &first)).unwrap().bytes, first);
     }
 
     #[test]

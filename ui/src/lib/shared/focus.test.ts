@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { keepTabInside, rememberFocus } from "./focus";
+import { keepTabInside, moveInMenu, rememberFocus } from "./focus";
 
 beforeEach(() => {
   document.body.innerHTML = `
@@ -73,5 +73,34 @@ describe("rememberFocus", () => {
     el("dialog").remove();
     restore();
     expect(document.activeElement).toBe(document.body);
+  });
+});
+
+describe("moveInMenu", () => {
+  const items = () => ["url", "cancel", "option"].map(el);
+  function key(name: string) {
+    const event = new KeyboardEvent("keydown", { key: name, cancelable: true });
+    return [moveInMenu(event, items()), event.defaultPrevented];
+  }
+
+  it("moves with the arrows round the ends, and to the ends with Home and End", () => {
+    el("url").focus();
+    expect(key("ArrowUp")).toEqual([true, true]);
+    expect(document.activeElement?.id).toBe("option");
+    key("ArrowDown");
+    expect(document.activeElement?.id).toBe("url");
+    key("ArrowDown");
+    expect(document.activeElement?.id).toBe("cancel");
+    key("End");
+    expect(document.activeElement?.id).toBe("option");
+    key("Home");
+    expect(document.activeElement?.id).toBe("url");
+  });
+
+  it("leaves other keys alone", () => {
+    el("cancel").focus();
+    expect(key("a")).toEqual([false, false]);
+    expect(key("Enter")).toEqual([false, false]);
+    expect(document.activeElement?.id).toBe("cancel");
   });
 });

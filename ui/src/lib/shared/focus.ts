@@ -51,3 +51,19 @@ export function rememberFocus(): () => void {
     if (lost && opener instanceof HTMLElement && opener !== document.body && opener.isConnected) opener.focus();
   };
 }
+
+/** A menu's arrow keys: ↑/↓ move to the previous or next of `items` (round the ends), Home and
+ * End to the first and last. True when the key was one of them (and is handled). */
+export function moveInMenu(event: KeyboardEvent, items: readonly HTMLElement[]): boolean {
+  const at = items.indexOf(document.activeElement as HTMLElement);
+  if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    const step = event.key === "ArrowDown" ? 1 : -1;
+    items[(at + step + items.length) % items.length]?.focus();
+  } else if (event.key === "Home" || event.key === "End") {
+    (event.key === "Home" ? items[0] : items.at(-1))?.focus();
+  } else {
+    return false;
+  }
+  event.preventDefault();
+  return true;
+}

@@ -13,9 +13,10 @@
 //!    previous request (the server's prompt cache), and no chat template sees a second system
 //!    message or two user messages in a row.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::SecondsFormat;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::report::{RecallCandidate, RecallReport, RecallSource};
 use super::tokens::Counter;
@@ -80,11 +81,22 @@ struct Found {
 
 pub(super) async fn recall(ask: Ask<'_>) -> Result<Outcome, StoreError> {
     let terms = topic_words(&ask.prompt.content);
-    let by_words = ask
-        .store
-        .recall_words(ask.conversation_id, &terms, ask.before, FOUND_PER_SOURCE)
-        .await?;
+    // The two halves at once: the word search is a task of its own (its queries run on SQLite's
+    // threads) while the vectors are compared on this one. Dropped with this request.
+    let words = {
+        let (store, terms) = (ask.store.clone(), terms.clone());
+        let (conversation_id, before) = (ask.conversation_id, ask.before);
+        AbortOnDropHandle::new(tokio::spawn(async move {
+            store
+                .recall_words(conversation_id, &terms, before, FOUND_PER_SOURCE)
+                .await
+        }))
+    };
     let (by_meaning, embedding_model, words_only_reason) = by_meaning(&ask).await?;
+    let by_words = match words.await {
+        Ok(found) => found?,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
 
     // Reciprocal rank fusion.
     let mut found: Vec<Found> = Vec::new();
@@ -128,19 +140,38 @@ pub(super) async fn recall(ask: Ask<'_>) -> Result<Outcome, StoreError> {
         .store
         .messages_with_neighbours(ask.conversation_id, &ids, ask.before)
         .await?;
-    for (place, f) in found.iter().enumerate() {
+    // Every found message's turn, and the tokens of all their messages counted in one go (one
+    // read of the cached counts, where a count per turn was a query each).
+    let turns: Vec<Vec<Message>> = found
+        .iter()
+        .map(|f| {
+            turn_of(&around, f.id)
+                .into_iter()
+                .filter(|m| !ask.sent.contains(&m.id))
+                .filter(super::plan::sendable)
+                .collect()
+        })
+        .collect();
+    let mut unique: Vec<Message> = turns.iter().flatten().cloned().collect();
+    unique.sort_by_key(|m| m.id);
+    unique.dedup_by_key(|m| m.id);
+    let tokens: HashMap<MessageId, (u64, bool)> = unique
+        .iter()
+        .map(|m| m.id)
+        .zip(ask.counter.count_messages(&unique).await?)
+        .collect();
+    for ((place, f), turn) in found.iter().enumerate().zip(turns) {
         if taken.contains(&f.id) {
             continue;
         }
-        let turn: Vec<Message> = turn_of(&around, f.id)
+        let turn: Vec<Message> = turn
             .into_iter()
-            .filter(|m| !taken.contains(&m.id) && !ask.sent.contains(&m.id))
-            .filter(super::plan::sendable)
+            .filter(|m| !taken.contains(&m.id))
             .collect();
         if turn.is_empty() {
             continue;
         }
-        let counts = ask.counter.count_messages(&turn).await?;
+        let counts: Vec<(u64, bool)> = turn.iter().map(|m| tokens[&m.id]).collect();
         let cost: u64 = counts.iter().map(|c| c.0 + ENTRY_TOKENS).sum::<u64>()
             + if chosen.is_empty() { block_cost } else { 0 };
         if used + cost > ask.share {

@@ -18,7 +18,7 @@ use crate::store::{ConversationId, MessageId, Result, Store};
 /// How many of a message's words recall looks for, at most (the rarest).
 const RECALL_WORDS: usize = 8;
 /// BM25 is computed over at most this many messages per request.
-const WORD_BUDGET: u32 = 2500;
+const WORD_BUDGET: u32 = 1200;
 /// How many words' counts are kept, and for how long.
 const COUNTS_KEPT: usize = 4096;
 const COUNT_TTL: Duration = Duration::from_secs(600);

@@ -251,10 +251,7 @@ impl Store {
                 .execute(&self.pool)
                 .await
                 .map_err(|e| name_taken(e, &name))?;
-        if done.rows_affected() == 0 {
-            return Err(ProjectError::NotFound(id));
-        }
-        self.get_project(id).await
+        self.changed(id, done).await
     }
 
     /// Replaces the project's defaults.
@@ -277,10 +274,7 @@ impl Store {
         .bind(id.0)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(ProjectError::NotFound(id));
-        }
-        self.get_project(id).await
+        self.changed(id, done).await
     }
 
     pub async fn set_project_collapsed(&self, id: ProjectId, collapsed: bool) -> Result<Project> {
@@ -289,6 +283,16 @@ impl Store {
             .bind(id.0)
             .execute(&self.pool)
             .await?;
+        self.changed(id, done).await
+    }
+
+    /// The project as an update left it, or [`ProjectError::NotFound`] when the update found no
+    /// such project.
+    async fn changed(
+        &self,
+        id: ProjectId,
+        done: sqlx::sqlite::SqliteQueryResult,
+    ) -> Result<Project> {
         if done.rows_affected() == 0 {
             return Err(ProjectError::NotFound(id));
         }

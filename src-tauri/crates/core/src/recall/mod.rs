@@ -133,7 +133,8 @@ struct Resolved {
 struct ChatVectors {
     key: String,
     last_row: i64,
-    table: scan::Table,
+    /// Shared with a search running on a blocking thread.
+    table: Arc<Mutex<scan::Table>>,
     position: HashMap<i64, usize>,
     used: u64,
 }
@@ -270,14 +271,27 @@ impl Recall {
         limit: usize,
     ) -> StoreResult<Vec<(MessageId, f32)>> {
         self.refresh(store, conversation_id, key).await?;
-        let mut vectors = self.vectors.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(chat) = vectors.get_mut(&conversation_id) else {
-            return Ok(Vec::new());
+        let table = {
+            let mut vectors = self.vectors.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(chat) = vectors.get_mut(&conversation_id) else {
+                return Ok(Vec::new());
+            };
+            chat.used = now_tick();
+            Arc::clone(&chat.table)
         };
-        chat.used = now_tick();
-        Ok(chat
-            .table
-            .nearest(query, before.0, limit, MIN_SIMILARITY)
+        let query = query.to_vec();
+        let small = lock(&table).len() <= scan::EXACT_UP_TO;
+        let nearest = move || lock(&table).nearest(&query, before.0, limit, MIN_SIMILARITY);
+        let found = if small {
+            nearest()
+        } else {
+            // Milliseconds of arithmetic in a long chat: on a thread of its own, not one of the
+            // async threads the rest of the app runs on.
+            tokio::task::spawn_blocking(nearest)
+                .await
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+        };
+        Ok(found
             .into_iter()
             .map(|(id, s)| (MessageId(id), s))
             .collect())
@@ -343,23 +357,25 @@ impl Recall {
                 ..ChatVectors::default()
             };
         }
+        let mut table = lock(&chat.table);
         for row in rows {
-            if chat.table.len() == 0 {
-                chat.table = scan::Table::new(row.vector.len());
+            if table.len() == 0 {
+                *table = scan::Table::new(row.vector.len());
             }
             chat.last_row = chat.last_row.max(row.row);
-            if row.vector.len() != chat.table.dims() {
+            if row.vector.len() != table.dims() {
                 continue;
             }
             let v = vector::from_bytes(&row.vector);
             match chat.position.get(&row.message_id) {
-                Some(&place) => chat.table.replace(place, &v),
+                Some(&place) => table.replace(place, &v),
                 None => {
-                    let place = chat.table.push(row.message_id, &v);
+                    let place = table.push(row.message_id, &v);
                     chat.position.insert(row.message_id, place);
                 }
             }
         }
+        drop(table);
         chat.used = now_tick();
         if vectors.len() > CACHED_CHATS {
             let oldest = vectors
@@ -373,6 +389,10 @@ impl Recall {
         }
         Ok(())
     }
+}
+
+fn lock(table: &Mutex<scan::Table>) -> std::sync::MutexGuard<'_, scan::Table> {
+    table.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn now_tick() -> u64 {

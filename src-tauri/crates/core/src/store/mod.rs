@@ -83,6 +83,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const SQLITE_BUSY_SNAPSHOT: &str = "517";
 /// SQLite allows one writer at a time: a handful of connections covers concurrent reads.
 const MAX_CONNECTIONS: u32 = 4;
+/// Each connection's page cache, in KiB (SQLite's `cache_size` takes a negative number as KiB).
+/// SQLite's default of 2 MiB is less than one recall search reads in a 100,000-message chat (the
+/// word index's lists, the chat's index, the lengths BM25 needs), so those pages were read from
+/// the file again on every request: the word half took 2.8 ms instead of 1.8. Filled only as
+/// pages are read, so a small database never uses it.
+const PAGE_CACHE_KIB: u32 = 16 * 1024;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -303,7 +309,8 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            .pragma("cache_size", format!("-{PAGE_CACHE_KIB}"));
         let pool = disk::pool_options()
             .connect_with(options)
             .await

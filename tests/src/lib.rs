@@ -196,7 +196,8 @@ impl App {
             ClientBuilder::native().capabilities(caps).connect(&url),
         )
         .await
-        .map_err(|_| format!("the app did not start within {LAUNCH_TIMEOUT:?}"))??;
+        .map_err(|_| format!("the app did not start within {LAUNCH_TIMEOUT:?}"))?
+        .map_err(|e| format!("WebDriver could not start the app: {e}"))?;
         Ok(Self {
             client,
             launched_at,
@@ -347,6 +348,8 @@ impl App {
 struct Driver {
     child: Child,
     port: u16,
+    /// WebKitWebDriver's port, behind `tauri-driver`'s.
+    native_port: u16,
 }
 
 impl Driver {
@@ -375,23 +378,35 @@ impl Driver {
         let child = command
             .spawn()
             .map_err(|e| format!("could not start tauri-driver: {e}"))?;
-        let mut driver = Self { child, port };
-        driver.wait_until_listening()?;
+        let mut driver = Self {
+            child,
+            port,
+            native_port,
+        };
+        // `tauri-driver` listens at once but spawns WebKitWebDriver beside it without waiting for
+        // it: a session requested before WebKitWebDriver listens has its connection dropped
+        // (hyper's `IncompleteMessage`). On a busy CI core that start takes seconds, so both wait.
+        driver.wait_until_listening(driver.port, "tauri-driver")?;
+        driver.wait_until_listening(driver.native_port, "WebKitWebDriver")?;
         Ok(driver)
     }
 
-    fn wait_until_listening(&mut self) -> Result<()> {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
-        let deadline = Instant::now() + Duration::from_secs(20);
+    fn wait_until_listening(&mut self, port: u16, what: &str) -> Result<()> {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
                 return Ok(());
             }
             if let Some(status) = self.child.try_wait()? {
-                return Err(format!("tauri-driver exited early: {status}").into());
+                return Err(
+                    format!("tauri-driver exited early ({status}) before {what} listened").into(),
+                );
             }
             if Instant::now() > deadline {
-                return Err("tauri-driver did not start listening within 20 s".into());
+                return Err(
+                    format!("{what} did not start listening on port {port} within 30 s").into(),
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -354,8 +354,7 @@ struct Driver {
 
 impl Driver {
     fn start(data_dir: &Path, env: &[(&str, &str)]) -> Result<Self> {
-        let port = free_port()?;
-        let native_port = free_port()?;
+        let [port, native_port] = free_ports()?;
         let mut command = Command::new(tauri_driver()?);
         command
             .args(["--port", &port.to_string()])
@@ -431,10 +430,16 @@ impl Drop for Driver {
     }
 }
 
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
+/// `N` distinct free ports: all are held until all are chosen, so no two are the same.
+fn free_ports<const N: usize>() -> Result<[u16; N]> {
+    let listeners = (0..N)
+        .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    let mut ports = [0; N];
+    for (port, listener) in ports.iter_mut().zip(&listeners) {
+        *port = listener.local_addr()?.port();
+    }
+    Ok(ports)
 }
 
 fn tauri_driver() -> Result<PathBuf> {

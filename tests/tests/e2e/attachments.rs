@@ -234,3 +234,138 @@ async fn llama_cpp_says_it_takes_no_images_and_its_refusal_is_mapped() -> Result
     assert!(err.to_string().contains("--mmproj"), "{err}");
     Ok(())
 }
+
+/// The composer's value and the names of the files waiting in it.
+async fn composer_state(app: &App) -> Result<(String, Vec<String>)> {
+    let value = app
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=composer]').value",
+            vec![],
+        )
+        .await?;
+    let names = app.texts("[data-testid=pending-attachment] .name").await?;
+    Ok((value.as_str().unwrap_or_default().to_owned(), names))
+}
+
+/// Waits for the sidebar to list `n` chats.
+async fn wait_rows(app: &App, n: usize) -> Result<()> {
+    app.eventually(&format!("{n} chats in the sidebar"), || async {
+        Ok((count(app, "[data-testid=conversation-item]").await? == n).then_some(()))
+    })
+    .await
+}
+
+/// The id of the chat shown (the sidebar's current row).
+async fn current_chat(app: &App) -> Result<String> {
+    app.eventually("a chat to be shown", || async {
+        let id = app
+            .client
+            .execute(
+                "const row = document.querySelector('[data-testid=conversation-item]:has(.item[aria-current=page])');
+                 return row ? row.dataset.id : null;",
+                vec![],
+            )
+            .await?;
+        Ok(id.as_str().map(str::to_owned))
+    })
+    .await
+}
+
+/// Opens the chat with this id from the sidebar and waits for it to be shown.
+async fn open_chat(app: &App, id: &str) -> Result<()> {
+    app.client
+        .execute(
+            "document.querySelector(`[data-testid=conversation-item][data-id='${arguments[0]}'] .item`).click()",
+            vec![id.into()],
+        )
+        .await?;
+    app.eventually("the chat to open", || async {
+        Ok((current_chat(app).await? == id).then_some(()))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_chat_keeps_its_own_draft_and_files() -> Result<()> {
+    let server = FaultServer::start().await;
+    server.chat([Reply::sse([delta("Noted."), DONE.to_owned()])]);
+    let data = DataDir::new()?;
+    let files = std::env::join_paths([fixture("notes.md")])?;
+    let url = server.url();
+    let app = App::launch_with_env(
+        &data,
+        &[
+            ("CONFAB_ENDPOINT", url.as_str()),
+            ("CONFAB_TEST_OPEN_FILES", files.to_str().unwrap()),
+        ],
+    )
+    .await?;
+
+    // The first chat: a half-written message and a file, not sent.
+    app.click("new-chat").await?;
+    wait_rows(&app, 1).await?;
+    let first = current_chat(&app).await?;
+    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
+    composer.send_keys("Summarise my trip notes").await?;
+    app.click("attach").await?;
+    app.eventually("the file waiting in the composer", || async {
+        Ok((count(&app, "[data-testid=pending-attachment]").await? == 1).then_some(()))
+    })
+    .await?;
+
+    // Another chat starts with an empty composer, and has its own draft.
+    app.click("new-chat").await?;
+    wait_rows(&app, 2).await?;
+    let second = current_chat(&app).await?;
+    assert_ne!(first, second);
+    app.eventually("an empty composer in the new chat", || async {
+        Ok((composer_state(&app).await? == (String::new(), vec![])).then_some(()))
+    })
+    .await?;
+    let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
+    composer.send_keys("Something else entirely").await?;
+
+    // Back in the first chat, its text and file are there; sent from there.
+    open_chat(&app, &first).await?;
+    assert_eq!(
+        composer_state(&app).await?,
+        (
+            "Summarise my trip notes".to_owned(),
+            vec!["notes.md".to_owned()]
+        )
+    );
+    app.click("send").await?;
+    app.eventually("the request", || async {
+        Ok((server.chat_requests().len() == 1).then_some(()))
+    })
+    .await?;
+    let body = &server.chat_requests()[0];
+    let last = body["messages"].as_array().unwrap().last().unwrap().clone();
+    let text = last["content"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            last["content"][0]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        });
+    assert!(
+        text.starts_with("Summarise my trip notes\n\nFile: notes.md"),
+        "{text}"
+    );
+    app.eventually("an empty composer after the send", || async {
+        Ok((composer_state(&app).await? == (String::new(), vec![])).then_some(()))
+    })
+    .await?;
+
+    // The other chat's draft waited for it, with no file of the first chat's.
+    open_chat(&app, &second).await?;
+    assert_eq!(
+        composer_state(&app).await?,
+        ("Something else entirely".to_owned(), vec![])
+    );
+    app.quit().await?;
+    Ok(())
+}

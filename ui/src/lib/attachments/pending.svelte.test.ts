@@ -39,15 +39,11 @@ describe("PendingFiles", () => {
     expect(files.refused[0]).toContain(`at most ${MAX_ATTACHMENTS} files`);
   });
 
-  it("shows the drop state while files are over the window", () => {
+  it("lets Rust drop every file when they will not be sent", () => {
     const files = new PendingFiles();
-    files.onDrop({ type: "over" });
-    expect(files.dragging).toBe(true);
-    files.onDrop({ type: "left" });
-    expect(files.dragging).toBe(false);
-    files.onDrop({ type: "over" });
-    files.onDrop({ type: "dropped", result: { attached: [file(3)], refused: [] } });
-    expect(files.dragging).toBe(false);
-    expect(files.tokens).toEqual(["t3"]);
+    files.take({ attached: [file(1), file(2, "image")], refused: [] });
+    files.discardAll();
+    expect(files.files).toEqual([]);
+    expect(discardAttachment.mock.calls.map(([t]) => t)).toEqual(["t1", "t2"]);
   });
 });

@@ -1,14 +1,13 @@
-// The files waiting in the composer, as a reactive controller: added by the attach button (a
-// native dialog in Rust), a drop on the window (read in Rust, reported here) or a paste (its bytes
-// sent to Rust), shown as chips, removed with ×, and handed to the send as tokens. Rust holds the
-// bytes; this holds what the chips show.
+// The files waiting in one chat's composer, as a reactive controller: added by the attach button
+// (a native dialog in Rust), a drop on the window (read in Rust, handed here by the chat's draft)
+// or a paste (its bytes sent to Rust), shown as chips, removed with ×, and handed to the send as
+// tokens. Rust holds the bytes; this holds what the chips show.
 import {
   AppError,
   attachPasted,
   chooseAttachments,
   discardAttachment,
   type Attached,
-  type DropEvent,
   type PendingAttachment,
 } from "../../ipc";
 
@@ -19,8 +18,6 @@ export class PendingFiles {
   files = $state<PendingAttachment[]>([]);
   /** Why files were not attached, one message per file (each names its file). */
   refused = $state<string[]>([]);
-  /** Files are being dragged over the window. */
-  dragging = $state(false);
 
   get tokens(): string[] {
     return this.files.map((f) => f.token);
@@ -59,16 +56,6 @@ export class PendingFiles {
     }
   }
 
-  /** A drag over the window or a drop, as Rust reports it. */
-  onDrop(event: DropEvent): void {
-    if (event.type === "over") this.dragging = true;
-    else if (event.type === "left") this.dragging = false;
-    else {
-      this.dragging = false;
-      this.take(event.result);
-    }
-  }
-
   remove(token: string): void {
     this.files = this.files.filter((f) => f.token !== token);
     void discardAttachment(token);
@@ -78,5 +65,11 @@ export class PendingFiles {
   clear(): void {
     this.files = [];
     this.refused = [];
+  }
+
+  /** The files will not be sent (their chat was deleted): Rust lets them go. */
+  discardAll(): void {
+    for (const file of this.files) void discardAttachment(file.token);
+    this.clear();
   }
 }

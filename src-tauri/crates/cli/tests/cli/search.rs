@@ -119,6 +119,10 @@ fn filters_and_limits() {
         ),
         (&["search", "x", "--limit", "0"], "--limit is 1 to 100"),
         (&["search", "   "], "type something to search for"),
+        (
+            &["search", "staging", "--chat", "999999"],
+            "conversation 999999 was not found",
+        ),
     ] {
         let (ok, _, err) = cli(dir.path(), args);
         assert!(!ok, "{args:?}");

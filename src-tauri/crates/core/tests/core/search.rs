@@ -5,7 +5,8 @@
 use chrono::Duration;
 use confab_core::error::{Coded, ErrorCode};
 use confab_core::store::{
-    Conversation, MessageStatus, NewMessage, Role, SearchHit, SearchMode, SearchQuery, Snippet,
+    Conversation, ConversationId, MessageStatus, NewMessage, Role, SearchHit, SearchMode,
+    SearchQuery, Snippet,
 };
 use confab_test_support::store::TestStore;
 
@@ -170,6 +171,28 @@ async fn filters_narrow_by_chat_role_date_and_pin() {
     };
     let err = t.store.search(&backwards).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
+}
+
+#[tokio::test]
+async fn a_chat_that_does_not_exist_is_an_error_not_an_empty_page() {
+    let t = TestStore::new().await;
+    let a = t.chat("Alpha").await;
+    t.say(&a, "orchid").await;
+    t.store.delete_conversation(a.id).await.unwrap();
+    // A deleted chat, and one that never was; also for a query that finds nothing by itself.
+    for (id, text) in [
+        (a.id, "orchid"),
+        (ConversationId(987_654), "orchid"),
+        (a.id, "  !  "),
+    ] {
+        let query = SearchQuery {
+            conversation_id: Some(id),
+            ..SearchQuery::text(text)
+        };
+        let err = t.store.search(&query).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::NotFound, "{text:?}");
+        assert!(err.to_string().contains(&id.0.to_string()), "{err}");
+    }
 }
 
 #[tokio::test]

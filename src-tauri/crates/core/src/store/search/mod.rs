@@ -156,7 +156,8 @@ const FILTERS: &str = "m.hidden = 0
 
 impl Store {
     /// One page of the messages (and, on the first page, chat titles) matching `query`, best
-    /// first. Any text is a valid query; an empty one is refused with what to do.
+    /// first. Any text is a valid query; an empty one is refused with what to do, and so is a
+    /// chat filter naming no chat (a typo or a deleted chat is not "nothing found").
     pub async fn search(&self, query: &SearchQuery) -> Result<SearchResults> {
         let parsed = query::plan(&query.text).map_err(StoreError::invalid)?;
         if let (Some(since), Some(until)) = (query.since, query.until) {
@@ -164,6 +165,16 @@ impl Store {
                 return Err(StoreError::invalid(
                     "the search's start date is not before its end date",
                 ));
+            }
+        }
+        if let Some(id) = query.conversation_id {
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM conversations WHERE id = ?")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if exists.is_none() {
+                return Err(super::messages::conversation_not_found(id));
             }
         }
         let limit = match query.limit {

@@ -168,14 +168,7 @@ impl Store {
             }
         }
         if let Some(id) = query.conversation_id {
-            let exists: Option<i64> =
-                sqlx::query_scalar("SELECT 1 FROM conversations WHERE id = ?")
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            if exists.is_none() {
-                return Err(super::messages::conversation_not_found(id));
-            }
+            self.get_conversation(id).await?;
         }
         let limit = match query.limit {
             0 => 20,

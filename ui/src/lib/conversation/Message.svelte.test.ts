@@ -41,6 +41,9 @@ function show(message: MessageData) {
     onCancelEdit() {},
     onTogglePin() {},
     onOpenLink() {},
+    position: 1,
+    count: 1,
+    measure: () => {},
   });
   const target = document.createElement("div");
   document.body.append(target);

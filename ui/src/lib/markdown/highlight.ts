@@ -132,6 +132,42 @@ export function pieceHtml(piece: string, language: string, highlighted: boolean,
   return `<span class="code-piece">${html}</span>`;
 }
 
+/** A tag highlight.js writes: a span whose one attribute is its classes, or a span's end. */
+const SPAN = /<span class="[\w -]+">|<\/span>/y;
+/** The entities highlight.js and `escapeCode` write. */
+const ENTITY = /&(?:amp|lt|gt|quot|#x27|#39);/y;
+
+/**
+ * Whether `html` has the shape highlight.js writes and nothing else: text with `&`, `<` and `>`
+ * escaped, in balanced spans that carry a class and no other attribute. HTML of that shape holds
+ * nothing the sanitiser would remove, so a growing code block's pieces are checked by their shape
+ * (a pass over the characters) rather than parsed and walked by DOMPurify on every frame; anything
+ * else goes through DOMPurify as all HTML does.
+ */
+export function isHighlightHtml(html: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < html.length; ) {
+    const c = html.charCodeAt(i);
+    if (c === 60 /* < */) {
+      SPAN.lastIndex = i;
+      const tag = SPAN.exec(html);
+      if (tag === null) return false;
+      depth += tag[0][1] === "/" ? -1 : 1;
+      if (depth < 0) return false;
+      i = SPAN.lastIndex;
+    } else if (c === 38 /* & */) {
+      ENTITY.lastIndex = i;
+      if (!ENTITY.test(html)) return false;
+      i = ENTITY.lastIndex;
+    } else if (c === 62 /* > */) {
+      return false;
+    } else {
+      i++;
+    }
+  }
+  return depth === 0;
+}
+
 /** `code` as HTML: its pieces, highlighted (escaped text inside `hljs-*` spans) where the
  * language is known and the block not too long ({@link highlights}). */
 export function codeHtml(code: string, language: string): string {

@@ -55,6 +55,14 @@ pub fn run() {
                 save_window_state_soon(window.app_handle());
             }
         })
+        // Work the first screen does not need waits until the page has loaded: on a two-core
+        // machine, the recall indexer reading the chats (and asking the server for its model)
+        // while the page loads would slow the window's start.
+        .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                start_background_work(webview.app_handle());
+            }
+        })
         .setup(|app| {
             // The window is already loading its page: open everything beside it, off the main
             // thread. Commands wait for this (see `startup`); a failure is logged and given to
@@ -175,7 +183,6 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
     .await
     .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))??;
     let chat = Arc::new(ChatService::new(store.clone(), client));
-    chat.start_indexing();
     app.manage(AppState {
         store,
         chat,
@@ -185,6 +192,18 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
         files: Default::default(),
     });
     Ok(())
+}
+
+/// Starts the recall indexer once the page has loaded and the state is open, whichever comes
+/// last; only once, whatever reloads the page (the recovery screen does).
+fn start_background_work(app: &tauri::AppHandle) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    startup::when_ready(app, |app| {
+        if !STARTED.swap(true, Ordering::SeqCst) {
+            app.state::<AppState>().chat.start_indexing();
+        }
+    });
 }
 
 /// `CONFAB_DATA_DIR` if set, else the OS app-data dir (`~/.local/share/app.confab.desktop` on Linux).

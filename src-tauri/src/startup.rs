@@ -58,6 +58,24 @@ async fn attempt<R: Runtime>(app: &AppHandle<R>, ready: &Ready<R>) -> Result<(),
     outcome
 }
 
+/// Runs `then` once start-up has succeeded (at once if it has); never if it fails.
+pub fn when_ready<R: Runtime>(app: &AppHandle<R>, then: impl FnOnce(&AppHandle<R>) + Send + 'static) {
+    let Some(ready) = app.try_state::<Ready<R>>() else {
+        return;
+    };
+    let mut outcome = ready.outcome.subscribe();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let started = matches!(
+            outcome.wait_for(|o| matches!(o, Some(Ok(())))).await.as_deref(),
+            Ok(Some(Ok(())))
+        );
+        if started {
+            then(&app);
+        }
+    });
+}
+
 /// Starts again after a failed start (a restored snapshot, a freed lock): the new outcome. After
 /// a successful start there is nothing to do.
 pub async fn retry<R: Runtime>(app: &AppHandle<R>) -> Result<(), IpcError> {

@@ -160,24 +160,31 @@ export class MessageWindow {
   #resized(entries: ResizeObserverEntry[]): void {
     const scroller = this.scroller();
     if (!scroller) return;
-    const viewTop = scroller.getBoundingClientRect().top;
+    // Every message has the same margin below it (app CSS): read once per batch.
+    let margin: number | null = null;
+    // Where the view starts, read only when a message above it may have changed height.
+    let viewTop: number | null = null;
     let shift = 0;
     let changed = false;
     for (const entry of entries) {
       const element = entry.target as HTMLElement;
       const id = this.#ids.get(element);
       if (id === undefined || !element.isConnected) continue;
-      const height = element.offsetHeight + parseFloat(getComputedStyle(element).marginBottom || "0");
+      margin ??= parseFloat(getComputedStyle(element).marginBottom || "0");
+      const height = (entry.borderBoxSize?.[0]?.blockSize ?? element.offsetHeight) + margin;
       const message = this.messages().find((m) => m.id === id);
       const was = this.#heights.get(id) ?? (message ? estimateHeight(message) : height);
       if (height === was) continue;
       this.#heights.set(id, height);
       changed = true;
       // A message above the view that changed height (drawn for the first time, say) would move
-      // what the reader is looking at: the scroll position moves with it instead.
+      // what the reader is looking at: the scroll position moves with it instead. (Following the
+      // end, the list sticks to the bottom anyway.)
+      if (this.atEnd) continue;
+      viewTop ??= scroller.getBoundingClientRect().top;
       if (element.getBoundingClientRect().top < viewTop) shift += height - was;
     }
-    if (shift !== 0 && !this.atEnd) {
+    if (shift !== 0) {
       scroller.scrollTop += shift;
       this.sync(scroller);
     }

@@ -83,7 +83,7 @@ pub fn app_pid(window: &App, binary: &Path) -> Result<u32> {
 }
 
 /// Parent → children, for every process.
-fn process_tree() -> Result<HashMap<u32, Vec<u32>>> {
+pub fn process_tree() -> Result<HashMap<u32, Vec<u32>>> {
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
     for entry in std::fs::read_dir("/proc")? {
         let Some(pid) = entry?.file_name().to_str().and_then(|n| n.parse().ok()) else {
@@ -106,7 +106,7 @@ fn process_tree() -> Result<HashMap<u32, Vec<u32>>> {
     Ok(children)
 }
 
-fn descendants(children: &HashMap<u32, Vec<u32>>, root: u32) -> Vec<u32> {
+pub fn descendants(children: &HashMap<u32, Vec<u32>>, root: u32) -> Vec<u32> {
     let mut out = Vec::new();
     let mut todo = vec![root];
     while let Some(pid) = todo.pop() {

@@ -22,6 +22,17 @@ if (!window.__bench) {
     c.port1.onmessage = () => f(performance.now());
     c.port2.postMessage(null);
   };
+  // The end of an element's text, from its last text nodes: the whole `textContent` of a long
+  // reply on every frame would be the benchmark's own garbage (megabytes a second), not the app's.
+  const tail = (root, length) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let text = '';
+    for (let n = walker.lastChild(); n; n = walker.previousNode()) {
+      text = n.data + text;
+      if (text.length >= length) break;
+    }
+    return text;
+  };
   const newestReply = () => {
     const all = document.querySelectorAll('[data-testid=message][data-role=assistant]');
     const m = all[all.length - 1];
@@ -56,7 +67,7 @@ if (!window.__bench) {
     }
     if (!c) return;
     // Streaming: tokens are "w0 w1 …", in order, so the last one says how many are shown.
-    const m = /w(\d+)\D*$/.exec(c.textContent.slice(-60));
+    const m = /w(\d+)\D*$/.exec(tail(c, 60));
     const count = m ? Number(m[1]) + 1 : 0;
     if (count > p.count) {
       p.count = count;
@@ -68,19 +79,22 @@ if (!window.__bench) {
 "#;
 
 /// True once the turn that sent `arguments[0]` has its reply complete and the composer is ready
-/// for the next message; waits in the page for up to 20 s.
+/// for the next message; waits in the page for up to 20 s. The reply is the chat's last message,
+/// newer than any message shown before the send ([`send`] notes the newest); its question, when
+/// it is in the page (a long reply's question may have left it: the conversation keeps only the
+/// messages near the viewport), is the text sent.
 const TURN_DONE: &str = r#"
 const [text, done] = arguments;
 const ready = () => {
   const all = document.querySelectorAll('[data-testid=message]');
-  const n = all.length;
-  if (n < 2) return false;
-  const reply = all[n - 1], asked = all[n - 2];
+  const reply = all[all.length - 1];
+  if (!reply || Number(reply.dataset.messageId) <= (window.__benchNewest ?? 0)) return false;
+  const asked = document.querySelector(`[data-message-id="${Number(reply.dataset.messageId) - 1}"]`);
   const composer = document.querySelector('[data-testid=composer]');
   const send = document.querySelector('[data-testid=send]');
   return reply.dataset.role === 'assistant' && reply.dataset.status === 'complete'
-    && asked.dataset.role === 'user'
-    && asked.querySelector('[data-testid=message-content]')?.textContent === text
+    && (asked === null || (asked.dataset.role === 'user'
+        && asked.querySelector('[data-testid=message-content]')?.textContent === text))
     && composer !== null && composer.value === ''
     && send !== null && send.textContent.trim() === 'Send';
 };
@@ -131,6 +145,14 @@ pub async fn new_chat(app: &App) -> Result<()> {
 /// Types `text` into the composer and presses Enter (real key events, through WebDriver).
 pub async fn send(app: &App, text: &str) -> Result<()> {
     let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
+    // The newest message shown now: the reply [`turn_done`] waits for is newer.
+    app.client
+        .execute(
+            "window.__benchNewest = Math.max(0, ...Array.from(
+               document.querySelectorAll('[data-message-id]'), (m) => Number(m.dataset.messageId)));",
+            vec![],
+        )
+        .await?;
     composer
         .send_keys(&format!("{text}{}", char::from(Key::Enter)))
         .await?;

@@ -12,58 +12,82 @@ use crate::report::ms;
 /// How long a window may take to become usable before the start counts as failed.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The page's own timeline, from its navigation and resource timing: when each stage ended, in
+/// ms after the navigation began (`performance.timeOrigin`, the first figure).
+const PAGE_TIMELINE: &str = "
+    const n = performance.getEntriesByType('navigation')[0];
+    const at = (t) => (t > 0 ? t : null);
+    const scripts = performance.getEntriesByType('resource')
+      .filter((r) => /\\.(js|css)$/.test(r.name))
+      .map((r) => r.responseEnd);
+    const paint = performance.getEntriesByType('paint').find((p) => p.name === 'first-contentful-paint');
+    return [performance.timeOrigin, n && at(n.responseEnd), scripts.length ? Math.max(...scripts) : null,
+            n && at(n.domInteractive), n && at(n.domContentLoadedEventEnd), n && at(n.loadEventEnd),
+            paint ? paint.startTime : null];";
+
+/// The stages of a start, in the order [`PAGE_TIMELINE`] gives them after the navigation's start.
+pub const STAGES: [&str; 7] = [
+    "the page began loading",
+    "its HTML was read",
+    "its scripts and styles were read",
+    "it was parsed (domInteractive)",
+    "its scripts had run (DOMContentLoaded ended)",
+    "its load event ended",
+    "its first contentful paint",
+];
+
 /// One cold start: times from the session request to a usable window.
 pub async fn cold_start(binary: &Path, ready: &str, env: &[(&str, &str)]) -> Result<Start> {
     let data = DataDir::new()?;
     let window = App::launch_binary(binary, &data, env).await?;
     let usable = wait_usable(&window, ready).await?;
     let since_exec = process_age(app_pid(&window, binary)?)?;
-    // Where the time went: until the webview began loading the page, until the page's scripts
-    // had run (DOMContentLoaded), and after.
-    let (origin, loaded): (f64, f64) = serde_json::from_value(
-        window
-            .client
-            .execute(
-                "const n = performance.getEntriesByType('navigation')[0];
-                 return [performance.timeOrigin, n ? n.domContentLoadedEventEnd : 0];",
-                vec![],
-            )
-            .await?,
-    )?;
+    let timeline: Vec<Option<f64>> =
+        serde_json::from_value(window.client.execute(PAGE_TIMELINE, vec![]).await?)?;
     let requested = SystemTime::now() - window.launched_at.elapsed();
     let requested_ms = requested.duration_since(UNIX_EPOCH)?.as_secs_f64() * 1e3;
     window.quit().await?;
     // Let the processes of this run go before the next one starts.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let origin = timeline.first().copied().flatten().unwrap_or(requested_ms);
+    let stages = timeline
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let after = if i == 0 { Some(0.0) } else { *t };
+            after.map(|t| Duration::from_secs_f64(((origin + t - requested_ms) / 1e3).max(0.0)))
+        })
+        .collect();
     Ok(Start {
         usable,
         since_exec,
-        page_began: Duration::from_secs_f64(((origin - requested_ms) / 1e3).max(0.0)),
-        page_loaded: Duration::from_secs_f64(((origin + loaded - requested_ms) / 1e3).max(0.0)),
+        stages,
     })
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Start {
     /// From the session request to a usable window.
     pub usable: Duration,
     /// From the process's start (after WebDriver's own set-up) to a usable window, ±20 ms.
     pub since_exec: Duration,
-    /// From the session request to the webview's navigation start (`performance.timeOrigin`).
-    pub page_began: Duration,
-    /// From the session request to the end of the page's `DOMContentLoaded` (its scripts run).
-    pub page_loaded: Duration,
+    /// From the session request to the end of each of [`STAGES`], where the page tells.
+    pub stages: Vec<Option<Duration>>,
 }
 
 impl std::fmt::Display for Start {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let stages: Vec<String> = self
+            .stages
+            .iter()
+            .map(|s| s.map_or("–".into(), |d| format!("{:.0}", ms(d))))
+            .collect();
         write!(
             f,
-            "{:.0} ms (process started {:.0} ms before, page from {:.0} ms, loaded at {:.0} ms)",
+            "{:.0} ms (process started {:.0} ms before; page stages at {} ms)",
             ms(self.usable),
             ms(self.since_exec),
-            ms(self.page_began),
-            ms(self.page_loaded)
+            stages.join(", ")
         )
     }
 }

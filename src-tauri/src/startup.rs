@@ -59,7 +59,10 @@ async fn attempt<R: Runtime>(app: &AppHandle<R>, ready: &Ready<R>) -> Result<(),
 }
 
 /// Runs `then` once start-up has succeeded (at once if it has); never if it fails.
-pub fn when_ready<R: Runtime>(app: &AppHandle<R>, then: impl FnOnce(&AppHandle<R>) + Send + 'static) {
+pub fn when_ready<R: Runtime>(
+    app: &AppHandle<R>,
+    then: impl FnOnce(&AppHandle<R>) + Send + 'static,
+) {
     let Some(ready) = app.try_state::<Ready<R>>() else {
         return;
     };
@@ -67,7 +70,10 @@ pub fn when_ready<R: Runtime>(app: &AppHandle<R>, then: impl FnOnce(&AppHandle<R
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let started = matches!(
-            outcome.wait_for(|o| matches!(o, Some(Ok(())))).await.as_deref(),
+            outcome
+                .wait_for(|o| matches!(o, Some(Ok(()))))
+                .await
+                .as_deref(),
             Ok(Some(Ok(())))
         );
         if started {

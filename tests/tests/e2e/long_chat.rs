@@ -76,7 +76,10 @@ async fn read_through(app: &App) -> Result<Vec<String>> {
                 texts.resize(at, None);
             }
             if let Some(seen) = &texts[at - 1] {
-                assert_eq!(seen, &text, "message {at} reads the same each time it is drawn");
+                assert_eq!(
+                    seen, &text,
+                    "message {at} reads the same each time it is drawn"
+                );
             }
             texts[at - 1] = Some(text);
         }
@@ -135,7 +138,10 @@ async fn older_messages_load_on_scroll_up_and_a_message_can_be_pinned() -> Resul
     );
     // Only the messages near the viewport are in the page.
     let in_page = drawn(&app).await?;
-    assert!(in_page < MOST_DRAWN, "{in_page} of 100 messages in the page");
+    assert!(
+        in_page < MOST_DRAWN,
+        "{in_page} of 100 messages in the page"
+    );
 
     // Scrolling to the top reads the page before it, and the reader stays where they were.
     let first_loaded = format!("Message number {}.", MESSAGES - 100);
@@ -189,7 +195,10 @@ async fn older_messages_load_on_scroll_up_and_a_message_can_be_pinned() -> Resul
     .await?;
     assert!(app.texts("[data-testid=load-older]").await?.is_empty());
     let in_page = drawn(&app).await?;
-    assert!(in_page < MOST_DRAWN, "{in_page} of {MESSAGES} messages in the page");
+    assert!(
+        in_page < MOST_DRAWN,
+        "{in_page} of {MESSAGES} messages in the page"
+    );
     let expected: Vec<String> = (0..MESSAGES)
         .map(|i| format!("Message number {i}."))
         .collect();

@@ -156,7 +156,10 @@ async fn search_finds_a_message_deep_in_another_chat_and_enter_lands_on_it() -> 
         .await?
         .as_u64()
         .unwrap_or(0);
-    assert!(place > 1 && (place - 1) % 100 == 0, "whole pages were read: {place}");
+    assert!(
+        place > 1 && (place - 1) % 100 == 0,
+        "whole pages were read: {place}"
+    );
     app.click("load-newer").await?;
     app.eventually("later messages", || async {
         let contents = app.texts("[data-testid=message-content]").await?;

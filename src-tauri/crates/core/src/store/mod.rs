@@ -26,6 +26,7 @@ mod search;
 mod settings;
 mod snapshot;
 mod summaries;
+mod tools;
 mod upgrade;
 mod vectors;
 mod versions;
@@ -66,6 +67,7 @@ pub use search::{
 };
 pub use snapshot::{backups_dir, SnapshotKind, SNAPSHOTS_KEPT};
 pub use summaries::{NewSummary, Summary};
+pub use tools::{ListingChanges, ToolAllowance, ToolDefinition, ToolServer, ToolSpec};
 pub use upgrade::{lock_path, UPGRADE_LOCK_WAIT};
 pub use vectors::{IndexCount, StoredVector, Unindexed};
 pub use versions::{Edited, Regenerated, ReplyVersion, VersionError};
@@ -259,6 +261,10 @@ id_type!(
 id_type!(
     /// A project's id.
     ProjectId
+);
+id_type!(
+    /// An MCP server's id.
+    ToolServerId
 );
 
 /// A handle on the database; cheap to clone and share between tasks.

@@ -24,4 +24,5 @@ mod store_fixtures;
 mod store_messages;
 mod store_recovery;
 mod store_upgrade;
+mod tools;
 mod versions;

@@ -14,6 +14,7 @@ mod context;
 mod db;
 mod projects;
 mod search;
+mod tools;
 mod transfer;
 
 use std::path::PathBuf;
@@ -196,6 +197,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Tools: MCP servers, their state (approved, needs_approval, off) and their tools. Nothing
+    /// runs that you did not approve.
+    Tools {
+        /// Print JSON: an array of {name, transport, state, command, args, url, tools: [{name,
+        /// description, warnings}]}.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        command: Option<tools::ToolsCommand>,
+    },
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -217,10 +228,11 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::Db { command } = cli.command {
-        // Not through `open_store`: these work on a database that does not open.
+        // Before opening the store: these work on a database that does not open.
         return db::run(&data_dir(cli.data_dir)?.join(DATABASE_FILE), command).await;
     }
-    let store = open_store(cli.data_dir).await?;
+    let dir = data_dir(cli.data_dir)?;
+    let store = Store::open(&dir.join(DATABASE_FILE)).await?;
     let code = match cli.command {
         Command::Db { .. } => unreachable!("handled above"),
         Command::Index { server } => {
@@ -267,6 +279,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             projects::list(&store, json).await?;
             ExitCode::SUCCESS
         }
+        Command::Tools { json, command } => tools::run(&store, &dir, json, command).await?,
         Command::Context {
             id,
             server,
@@ -376,12 +389,6 @@ fn data_dir(data_dir: Option<PathBuf>) -> Result<PathBuf> {
     data_dir
         .or_else(default_data_dir)
         .context("cannot tell where Confab's data lives: set CONFAB_DATA_DIR or pass --data-dir")
-}
-
-async fn open_store(dir: Option<PathBuf>) -> Result<Store> {
-    let dir = data_dir(dir)?;
-    let store = Store::open(&dir.join(DATABASE_FILE)).await?;
-    Ok(store)
 }
 
 /// The flag (or `CONFAB_ENDPOINT`), else the app's saved endpoint, else LM Studio's default;

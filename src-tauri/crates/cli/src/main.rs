@@ -94,6 +94,18 @@ enum Command {
         /// others); remembered for that model on that server.
         #[arg(long)]
         vision: bool,
+        /// Offer the model these tool servers' tools (see `confab-cli tools`); remembered for the
+        /// chat. Each call asks at the terminal: y (once), a (in this chat), n (no).
+        #[arg(long = "tools", value_name = "NAME[,NAME]", value_delimiter = ',')]
+        tools: Option<Vec<String>>,
+        /// Run this tool without asking (repeat for several). With no terminal, every call that
+        /// --allow does not name is denied: a script never runs a tool it did not name.
+        #[arg(long = "allow", value_name = "NAME/TOOL")]
+        allow: Vec<String>,
+        /// Seconds a tool call may go without progress before it is cancelled (default: each
+        /// server's, 60).
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        tool_timeout: Option<u64>,
     },
     /// List the models the server offers.
     Models {
@@ -324,8 +336,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             memory,
             attach,
             vision,
+            tools,
+            allow,
+            tool_timeout,
         } => {
             let client = client(&store, &server).await?;
+            let tools = chat::ToolOptions {
+                servers: tools,
+                allow,
+                timeout: tool_timeout,
+                data_dir: dir.clone(),
+            };
             let new = chat::NewChat {
                 model,
                 system,
@@ -337,7 +358,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 paths: attach,
                 vision,
             };
-            chat::run(store.clone(), client, new, conversation, message, files).await?
+            chat::run(
+                store.clone(),
+                client,
+                new,
+                conversation,
+                message,
+                files,
+                tools,
+            )
+            .await?
         }
     };
     store.close().await;

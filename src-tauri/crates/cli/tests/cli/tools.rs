@@ -385,3 +385,101 @@ fn the_official_conformance_suites_client_scenarios_pass() {
         );
     }
 }
+
+/// `confab-cli chat --tools` with no terminal: a call `--allow` names runs, any other is denied
+/// (the model is told why), and the chat remembers its tools.
+#[tokio::test]
+async fn chat_with_tools_runs_only_what_allow_names_without_a_terminal() {
+    use confab_test_support::fault::{delta, finish, tool_call, FaultServer, Reply, DONE};
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) = cli(dir.path(), &["tools", "add", "test", "--", &test_server()]);
+    assert!(ok, "{stderr}");
+    let server = FaultServer::start().await;
+    let round = |name: &str, args: &str| {
+        Reply::sse([
+            tool_call(Some(0), Some("c1"), Some(name), args),
+            finish("tool_calls"),
+            DONE.to_owned(),
+        ])
+    };
+    let answer = |text: &str| Reply::sse([delta(text), finish("stop"), DONE.to_owned()]);
+    server.chat([
+        round("test__add", r#"{"a": 20, "b": 22}"#),
+        answer("It is 42."),
+        round("test__write_note", r#"{"text": "hi"}"#),
+        answer("I was not allowed."),
+    ]);
+    let url = server.url();
+    let run = |args: Vec<String>| {
+        let cli = super::confab_cli(dir.path());
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli.run_async(&args).await.unwrap()
+        }
+    };
+    let out = run([
+        "chat",
+        "--endpoint",
+        &url,
+        "--tools",
+        "test",
+        "--allow",
+        "test/add",
+        "-m",
+        "add them",
+    ]
+    .map(String::from)
+    .to_vec())
+    .await;
+    assert!(out.success(), "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "It is 42.");
+    assert!(
+        out.stderr.contains("test/add (read-only, open world)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("(allowed by --allow test/add)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("[test/add] → 42"), "{}", out.stderr);
+    let second = &server.chat_requests()[1];
+    let tool = second["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        tool,
+        json!({ "role": "tool", "content": "42", "tool_call_id": "c1" })
+    );
+
+    // The chat keeps its tools: continuing it without --tools offers them again, and a call
+    // --allow does not name is denied.
+    let out = run([
+        "chat",
+        "--endpoint",
+        &url,
+        "--conversation",
+        "1",
+        "-m",
+        "write a note",
+    ]
+    .map(String::from)
+    .to_vec())
+    .await;
+    assert!(out.success(), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("denied: no terminal to ask at"),
+        "{}",
+        out.stderr
+    );
+    let last = server.chat_requests().pop().unwrap();
+    let tool = last["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        tool["content"],
+        "The user denied this call. Their reason: confab-cli runs a tool without a terminal only when --allow names it"
+    );
+}

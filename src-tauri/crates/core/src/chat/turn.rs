@@ -17,9 +17,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::prefill::EchoFilter;
 use super::stats::StatsMeter;
-use super::{ChatError, ChatEvent, ChatService, EventSink};
+use super::{ChatError, ChatEvent, ChatService, EventSink, MAX_TOOL_ROUNDS};
 use crate::error::{Coded, ErrorCode};
-use crate::llm::{ChatStream, FinishReason, LlmClient, LlmError, StreamEvent};
+use crate::llm::{ChatStream, FinishReason, LlmClient, LlmError, StreamEvent, ToolCallAssembler};
 use crate::memory::{self, BuiltContext, ContextReport, MemoryError};
 use crate::settings::AppSettings;
 use crate::store::{
@@ -125,35 +125,93 @@ impl ChatService {
         let conversation = self.store.get_conversation(conversation_id).await?;
         let client = self.client();
         let continuing = matches!(pending, Pending::Continue);
+        let tools = self.offered_tools(conversation_id).await;
         let Opened {
-            reply,
+            mut reply,
             user_message,
             hidden,
-            built,
+            mut built,
         } = self
             .open_reply(&conversation, &client, pending, user_message)
             .await?;
         sink.send(ChatEvent::Started {
-            conversation: Box::new(conversation),
+            conversation: Box::new(conversation.clone()),
             user_message: user_message.map(Box::new),
             reply: reply.clone(),
             hidden,
         });
-        let mut state = ReplyState::starting(&reply, continuing);
-        let (outcome, fold) = match built {
-            Err(err) => (Err(Failure::Memory(err)), false),
-            Ok(built) => {
-                match self
-                    .exchange(&client, built, &cancel, &reply, &mut state, sink)
-                    .await
-                {
-                    Ok(report) => (Ok(()), report.needs_fold()),
-                    Err(err) => (Err(err), false),
+        let mut fold = false;
+        // Each round is one reply: text, or tool calls whose results the next round answers.
+        for round in 1.. {
+            let mut state = ReplyState::starting(&reply, continuing && round == 1);
+            let outcome = match built {
+                Err(err) => Err(Failure::Memory(err)),
+                Ok(mut request) => {
+                    tools.apply(&mut request.request);
+                    let offered = !tools.is_empty();
+                    match self
+                        .exchange(&client, request, &cancel, &reply, &mut state, sink)
+                        .await
+                    {
+                        Ok(report) => {
+                            fold |= report.needs_fold();
+                            Ok(())
+                        }
+                        Err(Failure::Llm(err)) if offered && refuses_tools(&err) => {
+                            Err(Failure::ToolsRefused(err))
+                        }
+                        Err(err) => Err(err),
+                    }
                 }
+            };
+            let calls = std::mem::take(&mut state.tool_calls).finish();
+            if outcome.is_err() || calls.is_empty() || tools.is_empty() {
+                let finished = self.finish_reply(&reply, state, outcome, sink).await?;
+                return Ok((finished, fold));
             }
-        };
-        let finished = self.finish_reply(&reply, state, outcome, sink).await?;
-        Ok((finished, fold))
+            // The reply asked for tools: it is saved with its calls, then they are decided and
+            // run, and the next round answers with their results.
+            state.finish_reason = Some(FinishReason::ToolCalls);
+            let records = self
+                .store
+                .insert_tool_calls(reply.id, &tools.resolve(&calls))
+                .await?;
+            let finished = self.finish_reply(&reply, state, Ok(()), sink).await?;
+            self.run_calls(conversation_id, &tools, records, &cancel, sink)
+                .await?;
+            if cancel.is_cancelled() {
+                return Ok((finished, fold));
+            }
+            let model = conversation.model.clone();
+            reply = self
+                .store
+                .append_message(conversation_id, NewMessage::streaming_reply(model))
+                .await?;
+            sink.send(ChatEvent::Started {
+                conversation: Box::new(conversation.clone()),
+                user_message: None,
+                reply: reply.clone(),
+                hidden: Vec::new(),
+            });
+            if round >= MAX_TOOL_ROUNDS {
+                let state = ReplyState::starting(&reply, false);
+                let finished = self
+                    .finish_reply(&reply, state, Err(Failure::TooManyRounds), sink)
+                    .await?;
+                return Ok((finished, fold));
+            }
+            let defaults = AppSettings::load(&self.store).await;
+            built = memory::build(
+                &self.store,
+                Some(&client),
+                &self.servers,
+                &self.recall,
+                &defaults,
+                &conversation,
+            )
+            .await;
+        }
+        unreachable!("the rounds end by returning")
     }
 
     /// Writes what the turn changes before its reply streams — a new reply, a new version of the
@@ -461,6 +519,10 @@ impl ChatService {
                 StreamEvent::Model(model) => state.model = Some(model),
                 StreamEvent::Finish(reason) => state.finish_reason = Some(reason),
                 StreamEvent::Timings(timings) => state.meter.timings(&timings),
+                StreamEvent::ToolCall(piece) => {
+                    state.meter.token(self.store.clock().monotonic());
+                    state.tool_calls.push(piece);
+                }
                 StreamEvent::Role => {}
                 StreamEvent::Done => return Ok(()),
             }
@@ -508,6 +570,16 @@ enum Failure {
     /// The disk refused to save the reply (full, or an I/O error).
     #[error(transparent)]
     Save(StoreError),
+    /// The model server refused a request because it carried tools.
+    #[error(
+        "the model server refused the chat's tools ({0}): start it with tool support (llama.cpp: --jinja), or send without tools (turn this chat's tools off in its Options)"
+    )]
+    ToolsRefused(LlmError),
+    /// The model asked for tools round after round.
+    #[error(
+        "the model asked for tools {MAX_TOOL_ROUNDS} times in a row, so the turn ends here: ask again to let it go on"
+    )]
+    TooManyRounds,
 }
 
 impl Coded for Failure {
@@ -516,6 +588,8 @@ impl Coded for Failure {
             Self::Memory(e) => e.code(),
             Self::Llm(e) => e.code(),
             Self::Save(e) => e.code(),
+            Self::ToolsRefused(e) => e.code(),
+            Self::TooManyRounds => ErrorCode::Interrupted,
         }
     }
 }
@@ -548,6 +622,8 @@ struct ReplyState {
     earlier_completion_tokens: Option<i64>,
     /// This request's timings and the server's counts (the completion tokens among them).
     meter: StatsMeter,
+    /// The tool calls streamed so far.
+    tool_calls: ToolCallAssembler,
 }
 
 impl ReplyState {
@@ -575,4 +651,12 @@ impl ReplyState {
             None => now,
         }
     }
+}
+
+/// Whether the server's error is about the request's tools: llama.cpp without `--jinja` ("tools
+/// param requires --jinja flag"), or a 400 that names them.
+fn refuses_tools(err: &LlmError) -> bool {
+    let text = err.to_string().to_lowercase();
+    text.contains("tool")
+        && (text.contains("jinja") || matches!(err, LlmError::Server { status: 400, .. }))
 }

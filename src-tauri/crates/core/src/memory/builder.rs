@@ -10,7 +10,7 @@ use super::{
     MemoryError, Part, RecallBlock, RecallReport, ServerReports, DEFAULT_CONTEXT_LENGTH,
     SUMMARY_HEADING,
 };
-use crate::llm::{ChatMessage, ChatRequest, LlmClient, WireRole};
+use crate::llm::{ChatMessage, ChatRequest, LlmClient, WireRole, WireToolCall};
 use crate::recall::Recall;
 use crate::settings::{AppSettings, Strategy};
 use crate::store::{Conversation, Message, MessageId, ModelProfile, Store};
@@ -271,7 +271,7 @@ pub async fn build(
             bytes: m.content.len() as u64,
             why: "pinned by you, so always sent".into(),
         });
-        wire.push(to_wire(m));
+        push_wire(&mut wire, m);
     }
     let mut recall_block = None;
     for (i, &(m, (tokens, exact))) in input.candidates.iter().enumerate() {
@@ -337,7 +337,7 @@ pub async fn build(
                 "a recent message that fits".into()
             },
         });
-        wire.push(to_wire(m));
+        push_wire(&mut wire, m);
     }
 
     // Left out, oldest first: what is behind the floor, then what was read but not sent.
@@ -447,8 +447,39 @@ fn wire_role(m: &Message) -> WireRole {
     }
 }
 
+/// Pushes `m` as it is sent: a reply that called tools is its assistant message with the calls,
+/// then one `tool` message per call with its result (or why it did not run), so the two always
+/// go together — never a result without its call, never a call without its result.
+fn push_wire(wire: &mut Vec<ChatMessage>, m: &Message) {
+    let mut message = to_wire(m);
+    if m.tool_calls.is_empty() {
+        wire.push(message);
+        return;
+    }
+    message.tool_calls = m
+        .tool_calls
+        .iter()
+        .map(|c| WireToolCall {
+            id: c.call_id.clone(),
+            name: c.function_name.clone(),
+            // Servers parse the arguments of earlier calls: ones that were not a JSON object go
+            // back as `{}` (the result says what was wrong).
+            arguments: match serde_json::from_str::<serde_json::Value>(&c.arguments) {
+                Ok(serde_json::Value::Object(_)) => c.arguments.clone(),
+                _ => "{}".into(),
+            },
+        })
+        .collect();
+    wire.push(message);
+    for call in &m.tool_calls {
+        wire.push(ChatMessage::tool(call.call_id.clone(), call.for_model()));
+    }
+}
+
 fn to_wire(m: &Message) -> ChatMessage {
     ChatMessage {
+        tool_calls: Vec::new(),
+        tool_call_id: None,
         role: wire_role(m),
         content: m.content.clone(),
         // The blobs' keys for now; [`attach_images`] puts in their bytes once the request is

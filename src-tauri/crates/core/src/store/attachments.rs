@@ -108,7 +108,8 @@ impl Store {
         Ok(out)
     }
 
-    /// `messages` with their files filled in: every read of messages goes through this.
+    /// `messages` with their files (and a reply's tool calls) filled in: every read of messages
+    /// goes through this.
     pub(crate) async fn with_attachments(
         &self,
         mut messages: Vec<Message>,
@@ -124,6 +125,20 @@ impl Store {
             for m in &mut messages {
                 if let Some(files) = found.remove(&m.id) {
                     m.attachments = files;
+                }
+            }
+        }
+        // Replies that called tools carry their calls and results.
+        let replies: Vec<MessageId> = messages
+            .iter()
+            .filter(|m| m.role == super::Role::Assistant)
+            .map(|m| m.id)
+            .collect();
+        let mut calls = self.tool_calls_of(&replies).await?;
+        if !calls.is_empty() {
+            for m in &mut messages {
+                if let Some(made) = calls.remove(&m.id) {
+                    m.tool_calls = made;
                 }
             }
         }

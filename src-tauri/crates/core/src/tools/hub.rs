@@ -34,6 +34,8 @@ pub struct ToolHub {
     secrets: Arc<HeaderSecrets>,
     log_dir: PathBuf,
     slots: std::sync::Mutex<HashMap<ToolServerId, Slot>>,
+    /// Every server's call timeout, instead of its own (`confab-cli chat --tool-timeout`).
+    timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for ToolHub {
@@ -74,7 +76,14 @@ impl ToolHub {
             secrets,
             log_dir,
             slots: std::sync::Mutex::new(HashMap::new()),
+            timeout: None,
         }
+    }
+
+    /// Gives every server's calls this timeout instead of its own.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -227,7 +236,9 @@ impl ToolHub {
             end(old.connection).await;
         }
         let headers = self.secrets.get_all(server.id, &server.definition.headers);
-        let timeout = Duration::from_secs(u64::from(server.timeout_secs));
+        let timeout = self
+            .timeout
+            .unwrap_or_else(|| Duration::from_secs(u64::from(server.timeout_secs)));
         let connection = Arc::new(
             ServerConnection::connect(&server.definition, &headers, timeout, &self.log_dir).await?,
         );

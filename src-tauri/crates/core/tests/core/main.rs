@@ -24,5 +24,6 @@ mod store_fixtures;
 mod store_messages;
 mod store_recovery;
 mod store_upgrade;
+mod tool_turns;
 mod tools;
 mod versions;

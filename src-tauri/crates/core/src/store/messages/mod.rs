@@ -116,6 +116,9 @@ pub struct Message {
     /// The files attached to a user message, in the order they were attached (empty for most).
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// The tools a reply called, in order, with their results (empty for most).
+    #[serde(default)]
+    pub tool_calls: Vec<crate::store::ToolCallRecord>,
 }
 
 impl Message {
@@ -234,6 +237,7 @@ impl From<MessageRow> for Message {
             },
             // Read apart, for the messages that have any ([`Store::with_attachments`]).
             attachments: Vec::new(),
+            tool_calls: Vec::new(),
         }
     }
 }

@@ -122,6 +122,44 @@ size: number,
  */
 sha256: string, };
 
+/**
+ * What became of a call.
+ */
+export type ToolDecision = "pending" | "allowed_once" | "allowed_chat" | "allowed_always" | "denied" | "invalid" | "cancelled";
+
+/**
+ * One call, as stored.
+ */
+export type ToolCallRecord = { id: number, message_id: MessageId, position: number, 
+/**
+ * The id the model gave the call (or Confab's, `confab_N`).
+ */
+call_id: string, 
+/**
+ * The name the model called (`server__tool`).
+ */
+function_name: string, 
+/**
+ * The server and tool it named, when it named one.
+ */
+server: string | null, tool: string | null, 
+/**
+ * The arguments as the model wrote them.
+ */
+arguments: string, decision: ToolDecision, 
+/**
+ * The user's reason for a denial, or why a call was invalid.
+ */
+reason: string | null, 
+/**
+ * The result's text (at most 1 MiB), once there is one.
+ */
+result: string | null, 
+/**
+ * The whole result's size.
+ */
+result_bytes: number | null, is_error: boolean, requested_at: string, decided_at: string | null, started_at: string | null, finished_at: string | null, };
+
 export type Message = { id: MessageId, conversation_id: ConversationId, role: Role, content: string, status: MessageStatus, error: string | null, model: string | null, prompt_tokens: number | null, completion_tokens: number | null, created_at: string, completed_at: string | null, 
 /**
  * Pinned by the user: always sent to the model, even when older than the window.
@@ -152,7 +190,11 @@ stats: ReplyStats,
 /**
  * The files attached to a user message, in the order they were attached (empty for most).
  */
-attachments: Array<Attachment>, };
+attachments: Array<Attachment>, 
+/**
+ * The tools a reply called, in order, with their results (empty for most).
+ */
+tool_calls: Array<ToolCallRecord>, };
 
 /**
  * One version of a reply, for a version switcher.
@@ -170,8 +212,39 @@ export type Summary = { id: SummaryId, conversation_id: ConversationId, content:
 covers_through_message_id: MessageId, token_count: number | null, model: string | null, created_at: string, edited_by_user: boolean, };
 
 /**
+ * An MCP server's id.
+ */
+export type ToolServerId = number;
+
+/**
+ * What the front end shows to ask about one call: everything needed to decide, the arguments
+ * whole.
+ */
+export type ConsentRequest = { 
+/**
+ * The call's row ([`ToolCallRecord::id`]): what the answer names.
+ */
+call_id: number, conversation_id: ConversationId, server_id: ToolServerId, server: string, tool: string, 
+/**
+ * The tool's description as approved, hidden characters escaped.
+ */
+description: string, 
+/**
+ * The server's hints: read-only, destructive, reaching outside (open world).
+ */
+read_only: boolean, destructive: boolean, open_world: boolean, 
+/**
+ * The arguments, pretty-printed.
+ */
+arguments: string, 
+/**
+ * The definition the user is shown (an "always" answer is recorded against it).
+ */
+tool_hash: string, };
+
+/**
  * One step of a reply, in order: `Started`, then deltas, then exactly one of `Done`, `Error`
- * or `Cancelled`. Serialised with a `type` tag for the UI.
+ * or `Cancelled` (a turn with tool calls has several replies, each so, with the calls between). Serialised with a `type` tag for the UI.
  */
 export type ChatEvent = { "type": "started", 
 /**
@@ -196,7 +269,7 @@ hidden: Array<MessageId>, } | { "type": "delta", message_id: MessageId, text: st
 /**
  * The reply as saved: `error` (or `interrupted`, when text had arrived).
  */
-message: Message, code: ErrorCode, error: string, } | { "type": "cancelled", message: Message, };
+message: Message, code: ErrorCode, error: string, } | { "type": "cancelled", message: Message, } | { "type": "tool_call", call: ToolCallRecord, } | { "type": "tool_consent", request: ConsentRequest, };
 
 /**
  * A change the service made on its own, outside any turn a front end is following: the front
@@ -393,7 +466,7 @@ tokens: number, };
 /**
  * Who said a message, as the wire format names it.
  */
-export type WireRole = "system" | "user" | "assistant";
+export type WireRole = "system" | "user" | "assistant" | "tool";
 
 export type ContextItem = { part: ContextPart, role: WireRole, 
 /**

@@ -98,6 +98,7 @@ async fn build(dir: &Path) -> (Store, ConversationId) {
                 finish_reason: None,
                 stats: Default::default(),
                 attachments: Vec::new(),
+                tool_calls: Vec::new(),
             }
         })
         .collect();

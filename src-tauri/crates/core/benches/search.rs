@@ -89,6 +89,7 @@ async fn build(dir: &Path, words: &[String]) -> Store {
                         finish_reason: None,
                         stats: Default::default(),
                         attachments: Vec::new(),
+                        tool_calls: Vec::new(),
                     }
                 })
                 .collect();

@@ -25,6 +25,7 @@ function reply(status: Message["status"]): Message {
     reasoning: "",
     finish_reason: status === "complete" ? "length" : null,
     attachments: [],
+    tool_calls: [],
     stats: {
       first_token_ms: 420,
       generation_ms: 2000,

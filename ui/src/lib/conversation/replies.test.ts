@@ -21,6 +21,7 @@ const msg = (id: number, content: string, status: Message["status"] = "complete"
   finish_reason: null,
   stats: { first_token_ms: null, generation_ms: null, tokens_per_second: null, prompt_per_second: null, cached_tokens: null, from_server: [] },
   attachments: [],
+  tool_calls: [],
 });
 
 describe("withLive", () => {

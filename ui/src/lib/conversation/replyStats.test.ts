@@ -30,6 +30,7 @@ function reply(over: Partial<Message> = {}, stats: Partial<ReplyStats> = {}): Me
     reasoning: "",
     finish_reason: "stop",
     attachments: [],
+    tool_calls: [],
     ...over,
     stats: { ...NO_STATS, ...stats },
   };

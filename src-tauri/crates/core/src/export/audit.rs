@@ -1,10 +1,14 @@
 //! The audit log: JSON Lines, one line per message (time, conversation, role, model, text, token
-//! counts, and a reply's statistics when any are known), optionally with personal data redacted.
+//! counts, and a reply's statistics when any are known) and one per tool call (`"kind":
+//! "tool_call"`: server, tool, arguments, decision, duration, result size), optionally with
+//! personal data redacted.
 
 use std::io::Write;
 
 use super::{redact::redact, ExportError, ExportOptions, MessageBatches};
-use crate::store::{Conversation, ConversationId, MessageId, MessageStatus, ReplyStats, Role};
+use crate::store::{
+    Conversation, ConversationId, MessageId, MessageStatus, ReplyStats, Role, ToolDecision,
+};
 
 /// One line of the audit log.
 #[derive(serde::Serialize)]
@@ -25,6 +29,26 @@ struct Line<'a> {
     /// The names of the files attached to the message (their text, if any, is in `text`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     attachments: Vec<&'a str>,
+}
+
+/// One line of the audit log per tool call, after its message's line.
+#[derive(serde::Serialize)]
+struct CallLine<'a> {
+    time: chrono::DateTime<chrono::Utc>,
+    kind: &'static str,
+    conversation_id: ConversationId,
+    message_id: MessageId,
+    server: Option<&'a str>,
+    tool: Option<&'a str>,
+    function: &'a str,
+    arguments: String,
+    decision: ToolDecision,
+    reason: Option<String>,
+    /// From the call's start to its result, when it ran.
+    duration_ms: Option<i64>,
+    result_bytes: Option<u64>,
+    is_error: bool,
+    redacted: bool,
 }
 
 pub(super) async fn write(
@@ -66,6 +90,36 @@ pub(super) async fn write(
             serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
             count += 1;
+            for call in &m.tool_calls {
+                let scrub = |text: &str| {
+                    if options.redact {
+                        redact(text)
+                    } else {
+                        text.to_owned()
+                    }
+                };
+                let line = CallLine {
+                    time: call.requested_at,
+                    kind: "tool_call",
+                    conversation_id: c.id,
+                    message_id: m.id,
+                    server: call.server.as_deref(),
+                    tool: call.tool.as_deref(),
+                    function: &call.function_name,
+                    arguments: scrub(&call.arguments),
+                    decision: call.decision,
+                    reason: call.reason.as_deref().map(scrub),
+                    duration_ms: match (call.started_at, call.finished_at) {
+                        (Some(start), Some(end)) => Some((end - start).num_milliseconds()),
+                        _ => None,
+                    },
+                    result_bytes: call.result_bytes,
+                    is_error: call.is_error,
+                    redacted: options.redact,
+                };
+                serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
+                out.write_all(b"\n")?;
+            }
         }
     }
     Ok(count)

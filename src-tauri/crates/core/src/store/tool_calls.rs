@@ -201,6 +201,49 @@ fn capped(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+/// Inserts an imported reply's calls as the file has them (decisions, results, times).
+pub(super) async fn import_calls(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    message_id: i64,
+    calls: &[ToolCallRecord],
+) -> Result<()> {
+    for (position, c) in calls.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO tool_calls (message_id, position, call_id, function_name, server, tool, \
+             arguments, decision, reason, result, result_bytes, is_error, requested_at, \
+             decided_at, started_at, finished_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(message_id)
+        .bind(position as i64)
+        .bind(&c.call_id)
+        .bind(&c.function_name)
+        .bind(&c.server)
+        .bind(&c.tool)
+        .bind(capped(&c.arguments, super::MAX_CONTENT_BYTES))
+        // A call still waiting when exported was never run.
+        .bind(match c.decision {
+            ToolDecision::Pending => ToolDecision::Cancelled.as_str(),
+            d => d.as_str(),
+        })
+        .bind(&c.reason)
+        .bind(
+            c.result
+                .as_deref()
+                .map(|r| capped(r, MAX_STORED_RESULT_BYTES)),
+        )
+        .bind(c.result_bytes.map(|b| b as i64))
+        .bind(c.is_error)
+        .bind(c.requested_at.timestamp_millis())
+        .bind(c.decided_at.map(|t| t.timestamp_millis()))
+        .bind(c.started_at.map(|t| t.timestamp_millis()))
+        .bind(c.finished_at.map(|t| t.timestamp_millis()))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Records the calls of reply `message_id`, in order, as waiting for a decision.
     pub async fn insert_tool_calls(

@@ -475,3 +475,128 @@ async fn a_server_that_refuses_tools_says_so() {
     assert_eq!(sink.text().trim_end(), "ok");
     s.service.tools().unwrap().shutdown().await;
 }
+
+async fn export(s: &Setup, format: confab_core::export::Format, redact: bool) -> String {
+    let mut out = Vec::new();
+    confab_core::export::export_conversation(
+        &s.t.store,
+        s.chat.id,
+        format,
+        &confab_core::export::ExportOptions {
+            redact,
+            endpoint: None,
+        },
+        &mut out,
+    )
+    .await
+    .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn calls_and_results_are_exported_escaped_imported_whole_and_audited() {
+    use confab_core::export::Format;
+    let s = setup().await;
+    s.server.chat([
+        calls(vec![
+            tool_call(
+                Some(0),
+                Some("h"),
+                Some("test__hostile"),
+                r#"{"who": "ada@example.com"}"#,
+            ),
+            tool_call(Some(1), Some("d"), Some("test__write_note"), "{}"),
+        ]),
+        answer("Here it is."),
+    ]);
+    let sink = Consenting::new(
+        &s.service,
+        vec![
+            Some(Consent::AllowOnce),
+            Some(Consent::Deny {
+                reason: Some("no".into()),
+            }),
+        ],
+    );
+    s.service.send(s.chat.id, "show me", &sink).await.unwrap();
+
+    let markdown = export(&s, Format::Markdown, false).await;
+    assert!(
+        markdown.contains("🔧 **Tool call** ` test/hostile ` · allowed once"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("```text\n<script>window.__pwned = 1</script>"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("· denied (no)"), "{markdown}");
+    let html = export(&s, Format::Html, false).await;
+    assert!(
+        !html.contains("<script>window"),
+        "a result reached the page as markup"
+    );
+    assert!(
+        html.contains("&lt;script&gt;window.__pwned = 1&lt;/script&gt;"),
+        "{html}"
+    );
+    assert!(html.contains(
+        "<section class=\"tool-call\"><p>Tool call <code>test/hostile</code> · allowed once"
+    ));
+
+    let audit = export(&s, Format::Jsonl, true).await;
+    let lines: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let calls: Vec<&Value> = lines.iter().filter(|l| l["kind"] == "tool_call").collect();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0]["server"], "test");
+    assert_eq!(calls[0]["tool"], "hostile");
+    assert_eq!(calls[0]["decision"], "allowed_once");
+    assert!(calls[0]["duration_ms"].as_i64().is_some());
+    assert!(calls[0]["result_bytes"].as_u64().unwrap() > 100);
+    assert!(
+        !calls[0]["arguments"]
+            .as_str()
+            .unwrap()
+            .contains("ada@example.com"),
+        "redacted"
+    );
+    assert_eq!(calls[1]["decision"], "denied");
+    assert_eq!(calls[1]["duration_ms"], Value::Null);
+
+    // JSON carries them losslessly: imported, the calls read back the same.
+    let json = export(&s, Format::Json, false).await;
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["version"], 4);
+    let plan = confab_core::export::parse_import(json.as_bytes()).unwrap();
+    let ids = confab_core::export::import(&s.t.store, &plan)
+        .await
+        .unwrap();
+    let before = s.t.store.tail_messages(s.chat.id, 100).await.unwrap();
+    let after = s.t.store.tail_messages(ids[0], 100).await.unwrap();
+    let strip = |calls: &[confab_core::store::ToolCallRecord]| -> Vec<Value> {
+        calls
+            .iter()
+            .map(|c| {
+                let mut v = serde_json::to_value(c).unwrap();
+                v.as_object_mut().unwrap().remove("id");
+                v.as_object_mut().unwrap().remove("message_id");
+                v
+            })
+            .collect()
+    };
+    assert_eq!(strip(&before[1].tool_calls), strip(&after[1].tool_calls));
+    assert_eq!(after[1].tool_calls.len(), 2);
+    // An older export (version 3, no calls) still imports.
+    let mut old: Value = serde_json::from_str(&json).unwrap();
+    old["version"] = 3.into();
+    for m in old["messages"].as_array_mut().unwrap() {
+        m.as_object_mut().unwrap().remove("tool_calls");
+    }
+    let plan = confab_core::export::parse_import(old.to_string().as_bytes()).unwrap();
+    confab_core::export::import(&s.t.store, &plan)
+        .await
+        .unwrap();
+    s.service.tools().unwrap().shutdown().await;
+}

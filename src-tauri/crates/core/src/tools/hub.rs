@@ -20,11 +20,15 @@ use crate::store::{ListingChanges, Store, ToolServer, ToolServerId};
 
 type Result<T, E = ToolsError> = std::result::Result<T, E>;
 
-/// A connection and the definition hash it was started with.
+/// A connection, the definition hash it was started with, and when a chat last used it.
 struct Live {
     connection: Arc<ServerConnection>,
     hash: String,
+    used: std::time::Instant,
 }
+
+/// A server no chat has used for this long is stopped (it starts again when one needs it).
+pub const IDLE_STOP: Duration = Duration::from_secs(10 * 60);
 
 type Slot = Arc<Mutex<Option<Live>>>;
 
@@ -219,10 +223,12 @@ impl ToolHub {
             }
             ServerState::Approved => {}
         }
+        self.stop_idle(IDLE_STOP, server.id).await;
         let slot = self.slot(server.id);
         let mut live = slot.lock().await;
-        if let Some(current) = live.as_ref() {
+        if let Some(current) = live.as_mut() {
             if current.hash == server.hash && current.connection.is_alive() {
+                current.used = std::time::Instant::now();
                 let connection = current.connection.clone();
                 drop(live);
                 if connection.take_tools_changed() {
@@ -245,6 +251,7 @@ impl ToolHub {
         *live = Some(Live {
             connection: connection.clone(),
             hash: server.hash.clone(),
+            used: std::time::Instant::now(),
         });
         drop(live);
         // Every start lists the tools again: a server may come back with different ones.
@@ -294,6 +301,32 @@ impl ToolHub {
         let old = slot.lock().await.take();
         if let Some(old) = old {
             end(old.connection).await;
+        }
+    }
+
+    /// Stops every server (but `except`) that no chat has used for `idle`: one a chat no longer
+    /// needs does not run on. Called whenever a chat uses a server.
+    pub async fn stop_idle(&self, idle: Duration, except: ToolServerId) {
+        let slots: Vec<(ToolServerId, Slot)> = self
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(id, _)| **id != except)
+            .map(|(id, slot)| (*id, slot.clone()))
+            .collect();
+        for (id, slot) in slots {
+            // A slot busy starting or being used is not idle.
+            let Ok(mut live) = slot.try_lock() else {
+                continue;
+            };
+            if live.as_ref().is_some_and(|l| l.used.elapsed() >= idle) {
+                if let Some(old) = live.take() {
+                    tracing::info!(server = %id, "stopping a tool server no chat has used lately");
+                    drop(live);
+                    end(old.connection).await;
+                }
+            }
         }
     }
 

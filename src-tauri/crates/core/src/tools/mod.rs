@@ -29,7 +29,7 @@ pub use definition::{
     MAX_TIMEOUT_SECS,
 };
 pub use hidden::{escape_hidden, hidden_in, HiddenText};
-pub use hub::{Added, ImportReport, ToolHub};
+pub use hub::{Added, ImportReport, ToolHub, IDLE_STOP};
 pub use import::{parse_mcp_servers, ImportedServer};
 pub use process::log_path;
 pub use result::{ResultImage, ToolResult, MAX_MODEL_RESULT_BYTES, MAX_STORED_RESULT_BYTES};

@@ -600,3 +600,55 @@ async fn calls_and_results_are_exported_escaped_imported_whole_and_audited() {
         .unwrap();
     s.service.tools().unwrap().shutdown().await;
 }
+
+#[tokio::test]
+async fn a_summary_fold_reads_the_calls_of_the_turns_it_folds() {
+    use confab_core::store::NewConversation;
+    use confab_test_support::fault::completion;
+    let s = setup().await;
+    let chat =
+        s.t.store
+            .create_conversation(NewConversation {
+                title: "small".into(),
+                params: json!({ "context_length": 900, "max_tokens": 100, "memory": "summary" }),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    s.t.store
+        .set_conversation_tool_servers(chat.id, Some(&[s.tools.id]))
+        .await
+        .unwrap();
+    s.server.chat([
+        calls(vec![tool_call(
+            Some(0),
+            Some("c"),
+            Some("test__add"),
+            r#"{"a": 2, "b": 3}"#,
+        )]),
+        answer("It is 5."),
+    ]);
+    let sink = Consenting::new(&s.service, vec![Some(Consent::AllowOnce)]);
+    s.service
+        .send(chat.id, "What is 2 + 3?", &sink)
+        .await
+        .unwrap();
+    for i in 0..20 {
+        s.t.say(
+            &chat,
+            &format!("Message {i}: {}", "a longer line of chat ".repeat(12)),
+        )
+        .await;
+    }
+    s.server
+        .chat([completion("Summary: 2 + 3 was added with the tool: 5.")]);
+    let folded = s.service.fold_summary(chat.id).await.unwrap();
+    assert!(folded.is_some());
+    let fold = s.server.chat_requests().pop().unwrap();
+    let prompt = fold["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        prompt.contains("Assistant: \n[called the tool test__add with {\"a\": 2, \"b\": 3}: 5]"),
+        "{prompt}"
+    );
+    s.service.tools().unwrap().shutdown().await;
+}

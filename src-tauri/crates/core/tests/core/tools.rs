@@ -681,3 +681,30 @@ async fn an_http_server_by_url_with_a_secret_header() {
     assert_eq!(err.code(), ErrorCode::Unreachable, "{err}");
     s.hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_server_no_chat_has_used_lately_is_stopped_when_another_is_used() {
+    let s = setup().await;
+    let first = s.add(&s.test_server("first", &[])).await;
+    let second = s.add(&s.test_server("second", &[])).await;
+    s.call(&first, "echo", json!({ "text": "a" }))
+        .await
+        .unwrap();
+    let pid = s.hub.pid(first.id).await.unwrap();
+    // Used just now: kept.
+    s.hub.stop_idle(Duration::from_secs(60), second.id).await;
+    assert!(s.hub.pid(first.id).await.is_some());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    s.hub.stop_idle(Duration::from_millis(10), second.id).await;
+    assert!(s.hub.pid(first.id).await.is_none());
+    assert!(gone_within(pid, Duration::from_secs(5)).await);
+    // Needed again, it starts again.
+    assert_eq!(
+        s.call(&first, "echo", json!({ "text": "b" }))
+            .await
+            .unwrap()
+            .text,
+        "b"
+    );
+    s.hub.shutdown().await;
+}

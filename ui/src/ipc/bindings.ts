@@ -680,7 +680,12 @@ export type SearchHit = { conversation_id: ConversationId, conversation_title: s
 /**
  * Higher is better; comparable within one search only.
  */
-score: number, matched: Matched, };
+score: number, matched: Matched, 
+/**
+ * The match is in the result of a tool the reply called (the snippet is the result's):
+ * untrusted text, shown as tool output.
+ */
+tool_output: boolean, };
 
 /**
  * A chat whose title matched.

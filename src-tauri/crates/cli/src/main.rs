@@ -174,7 +174,8 @@ enum Command {
         /// How many hits to show (1 to 100).
         #[arg(short = 'n', long, default_value_t = 20)]
         limit: u32,
-        /// Print JSON: an array of {conversation_id, message_id, role, created_at, snippet, score}.
+        /// Print JSON: an array of {conversation_id, message_id, role, created_at, snippet, score,
+        /// tool_output}.
         #[arg(long)]
         json: bool,
         /// Also find messages close in meaning, with recall's embedding model (asks the server).

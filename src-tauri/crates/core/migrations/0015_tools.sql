@@ -86,3 +86,43 @@ CREATE TABLE tool_calls (
     finished_at   INTEGER,
     UNIQUE (message_id, position)
 );
+
+-- Search finds text in tool results too (shown as tool output), through indexes like the
+-- messages' own: words (unicode61, BM25, prefixes) and trigrams. A call has a result only once it
+-- ran, so only rows with one are indexed.
+CREATE VIRTUAL TABLE tool_results_words USING fts5 (
+    result,
+    content = 'tool_calls',
+    content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '2 3'
+);
+
+CREATE VIRTUAL TABLE tool_results_fts USING fts5 (
+    result,
+    content = 'tool_calls',
+    content_rowid = 'id',
+    tokenize = 'trigram'
+);
+
+CREATE TRIGGER tool_results_insert AFTER INSERT ON tool_calls WHEN new.result IS NOT NULL BEGIN
+    INSERT INTO tool_results_words (rowid, result) VALUES (new.id, new.result);
+    INSERT INTO tool_results_fts (rowid, result) VALUES (new.id, new.result);
+END;
+
+CREATE TRIGGER tool_results_delete AFTER DELETE ON tool_calls WHEN old.result IS NOT NULL BEGIN
+    INSERT INTO tool_results_words (tool_results_words, rowid, result) VALUES ('delete', old.id, old.result);
+    INSERT INTO tool_results_fts (tool_results_fts, rowid, result) VALUES ('delete', old.id, old.result);
+END;
+
+CREATE TRIGGER tool_results_update_old AFTER UPDATE OF result ON tool_calls
+WHEN old.result IS NOT NULL AND old.result IS NOT new.result BEGIN
+    INSERT INTO tool_results_words (tool_results_words, rowid, result) VALUES ('delete', old.id, old.result);
+    INSERT INTO tool_results_fts (tool_results_fts, rowid, result) VALUES ('delete', old.id, old.result);
+END;
+
+CREATE TRIGGER tool_results_update_new AFTER UPDATE OF result ON tool_calls
+WHEN new.result IS NOT NULL AND old.result IS NOT new.result BEGIN
+    INSERT INTO tool_results_words (rowid, result) VALUES (new.id, new.result);
+    INSERT INTO tool_results_fts (rowid, result) VALUES (new.id, new.result);
+END;

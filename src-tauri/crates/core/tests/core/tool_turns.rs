@@ -652,3 +652,57 @@ async fn a_summary_fold_reads_the_calls_of_the_turns_it_folds() {
     );
     s.service.tools().unwrap().shutdown().await;
 }
+
+#[tokio::test]
+async fn search_finds_text_in_tool_results_as_tool_output() {
+    use confab_core::store::SearchQuery;
+    let s = setup().await;
+    s.server.chat([
+        calls(vec![tool_call(
+            Some(0),
+            Some("c"),
+            Some("test__echo"),
+            r#"{"text": "the zanzibar ledger (京都の台帳) is balanced"}"#,
+        )]),
+        answer("Done."),
+    ]);
+    let sink = Consenting::new(&s.service, vec![Some(Consent::AllowOnce)]);
+    s.service
+        .send(s.chat.id, "check the books", &sink)
+        .await
+        .unwrap();
+    for (text, mode) in [
+        ("zanzibar", "words"),
+        ("zan", "a prefix"),
+        ("都の台帳", "substring"),
+    ] {
+        let results = s.t.store.search(&SearchQuery::text(text)).await.unwrap();
+        assert_eq!(results.hits.len(), 1, "{text} ({mode}): {results:?}");
+        let hit = &results.hits[0];
+        assert!(hit.tool_output, "{text}");
+        assert!(hit.snippet.text.contains("zanzibar ledger"), "{text}");
+        let messages = s.t.store.tail_messages(s.chat.id, 10).await.unwrap();
+        assert_eq!(
+            hit.message_id, messages[1].id,
+            "the reply that called the tool"
+        );
+    }
+    // Short text is scanned, tool results included.
+    let results = s.t.store.search(&SearchQuery::text("z")).await.unwrap();
+    assert!(results.hits.iter().any(|h| h.tool_output));
+    // A message's own text is not tool output.
+    let results = s.t.store.search(&SearchQuery::text("books")).await.unwrap();
+    assert_eq!(results.hits.len(), 1);
+    assert!(!results.hits[0].tool_output);
+    // Gone with its chat.
+    s.t.store.delete_conversation(s.chat.id).await.unwrap();
+    assert!(s
+        .t
+        .store
+        .search(&SearchQuery::text("zanzibar"))
+        .await
+        .unwrap()
+        .hits
+        .is_empty());
+    s.service.tools().unwrap().shutdown().await;
+}

@@ -65,6 +65,15 @@ fn chunk(delta: serde_json::Value, finish: Option<&str>) -> String {
 
 async fn model(clock: Arc<Mutex<Clock>>, body: String) -> axum::response::Response {
     let request: serde_json::Value = serde_json::from_str(&body).unwrap();
+    if request["stream"] != true {
+        // The chat's title, asked in the background: not part of a round.
+        return axum::response::Response::builder()
+            .header("content-type", "application/json")
+            .body(Body::from(
+                r#"{"choices":[{"index":0,"message":{"role":"assistant","content":"Echoes"},"finish_reason":"stop"}]}"#,
+            ))
+            .unwrap();
+    }
     let last_role = request["messages"]
         .as_array()
         .and_then(|m| m.last())

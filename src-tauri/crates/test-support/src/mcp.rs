@@ -230,16 +230,19 @@ pub fn stdio_server_exe() -> PathBuf {
             let path = profile_dir.join("confab-test-mcp");
             if !path.exists() {
                 let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-                let status = std::process::Command::new(cargo)
-                    .args([
-                        "build",
-                        "-p",
-                        "confab-test-support",
-                        "--bin",
-                        "confab-test-mcp",
-                    ])
-                    .status()
-                    .expect("run cargo build for confab-test-mcp");
+                let mut build = std::process::Command::new(cargo);
+                build.args([
+                    "build",
+                    "-p",
+                    "confab-test-support",
+                    "--bin",
+                    "confab-test-mcp",
+                ]);
+                // A benchmark runs from target/release: the server goes beside it.
+                if profile_dir.ends_with("release") {
+                    build.arg("--release");
+                }
+                let status = build.status().expect("run cargo build for confab-test-mcp");
                 assert!(status.success(), "building confab-test-mcp failed");
             }
             path

@@ -228,7 +228,7 @@ impl ChatService {
                 for rest in calls {
                     let rest = self
                         .store
-                        .decide_tool_call(rest.id, ToolDecision::Cancelled, None)
+                        .decide_tool_call(&rest, ToolDecision::Cancelled, None)
                         .await?;
                     sink.send(ChatEvent::ToolCall { call: rest });
                 }
@@ -257,7 +257,7 @@ impl ChatService {
                 known.join(", ")
             );
             let call = store
-                .decide_tool_call(call.id, ToolDecision::Invalid, Some(&reason))
+                .decide_tool_call(&call, ToolDecision::Invalid, Some(&reason))
                 .await?;
             sink.send(ChatEvent::ToolCall { call });
             return Ok(false);
@@ -334,7 +334,7 @@ impl ChatService {
                     .remove(&call.id);
                 let Some(consent) = consent else {
                     let call = store
-                        .decide_tool_call(call.id, ToolDecision::Cancelled, None)
+                        .decide_tool_call(&call, ToolDecision::Cancelled, None)
                         .await?;
                     sink.send(ChatEvent::ToolCall { call });
                     return Ok(true);
@@ -343,7 +343,7 @@ impl ChatService {
             }
         };
         let call = store
-            .decide_tool_call(call.id, decision, reason.as_deref())
+            .decide_tool_call(&call, decision, reason.as_deref())
             .await?;
         sink.send(ChatEvent::ToolCall { call: call.clone() });
         if !decision.allows() {
@@ -352,7 +352,7 @@ impl ChatService {
         let Some(hub) = self.tools() else {
             return Ok(false);
         };
-        store.start_tool_call(call.id).await?;
+        let call = store.start_tool_call(&call).await?;
         let result = match hub
             .call(target.server_id, &target.tool, Some(arguments), cancel)
             .await
@@ -360,7 +360,7 @@ impl ChatService {
             Ok(result) => result,
             Err(ToolsError::Cancelled) => {
                 let call = store
-                    .decide_tool_call(call.id, ToolDecision::Cancelled, None)
+                    .decide_tool_call(&call, ToolDecision::Cancelled, None)
                     .await?;
                 sink.send(ChatEvent::ToolCall { call });
                 return Ok(true);
@@ -372,7 +372,7 @@ impl ChatService {
                 bytes: err.to_string().len() as u64,
             },
         };
-        let call = store.finish_tool_call(call.id, &result).await?;
+        let call = store.finish_tool_call(&call, &result).await?;
         sink.send(ChatEvent::ToolCall { call });
         Ok(cancel.is_cancelled())
     }
@@ -386,7 +386,7 @@ impl ChatService {
         let call = self
             .store
             .decide_tool_call(
-                call.id,
+                call,
                 ToolDecision::Invalid,
                 Some(&format!(
                     "{reason}: send a JSON object that fits the tool's parameters"

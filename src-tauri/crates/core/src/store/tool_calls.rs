@@ -253,10 +253,13 @@ impl Store {
     ) -> Result<Vec<ToolCallRecord>> {
         let mut tx = self.write_tx().await?;
         let now = self.now_ms();
+        let mut records = Vec::with_capacity(calls.len());
         for (position, call) in calls.iter().enumerate() {
-            sqlx::query(
+            let arguments = capped(&call.arguments, super::MAX_CONTENT_BYTES);
+            let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO tool_calls (message_id, position, call_id, function_name, server, \
-                 tool, arguments, decision, requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                 tool, arguments, decision, requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) \
+                 RETURNING id",
             )
             .bind(message_id.0)
             .bind(position as i64)
@@ -264,60 +267,99 @@ impl Store {
             .bind(&call.function_name)
             .bind(&call.server)
             .bind(&call.tool)
-            .bind(capped(&call.arguments, super::MAX_CONTENT_BYTES))
+            .bind(arguments)
             .bind(now)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
+            records.push(ToolCallRecord {
+                id,
+                message_id,
+                position: position as u32,
+                call_id: call.call_id.clone(),
+                function_name: call.function_name.clone(),
+                server: call.server.clone(),
+                tool: call.tool.clone(),
+                arguments: arguments.to_owned(),
+                decision: ToolDecision::Pending,
+                reason: None,
+                result: None,
+                result_bytes: None,
+                is_error: false,
+                requested_at: from_ms(now),
+                decided_at: None,
+                started_at: None,
+                finished_at: None,
+            });
         }
         tx.commit().await?;
-        Ok(self
-            .tool_calls_of(&[message_id])
-            .await?
-            .remove(&message_id)
-            .unwrap_or_default())
+        Ok(records)
     }
 
-    /// Records the decision on call `id`.
+    /// Records the decision on `call`; returns it as saved (without reading it back: a round's
+    /// every write counts, see `benches/tool_round.rs`).
     pub async fn decide_tool_call(
         &self,
-        id: i64,
+        call: &ToolCallRecord,
         decision: ToolDecision,
         reason: Option<&str>,
     ) -> Result<ToolCallRecord> {
+        let now = self.now_ms();
+        let reason = reason.map(|r| capped(r, 4096).to_owned());
         sqlx::query("UPDATE tool_calls SET decision = ?, reason = ?, decided_at = ? WHERE id = ?")
             .bind(decision.as_str())
-            .bind(reason.map(|r| capped(r, 4096)))
-            .bind(self.now_ms())
-            .bind(id)
+            .bind(&reason)
+            .bind(now)
+            .bind(call.id)
             .execute(&self.pool)
             .await?;
-        self.tool_call(id).await
+        Ok(ToolCallRecord {
+            decision,
+            reason,
+            decided_at: Some(from_ms(now)),
+            ..call.clone()
+        })
     }
 
-    /// Marks call `id` as started.
-    pub async fn start_tool_call(&self, id: i64) -> Result<()> {
+    /// Marks `call` as started.
+    pub async fn start_tool_call(&self, call: &ToolCallRecord) -> Result<ToolCallRecord> {
+        let now = self.now_ms();
         sqlx::query("UPDATE tool_calls SET started_at = ? WHERE id = ?")
-            .bind(self.now_ms())
-            .bind(id)
+            .bind(now)
+            .bind(call.id)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        Ok(ToolCallRecord {
+            started_at: Some(from_ms(now)),
+            ..call.clone()
+        })
     }
 
-    /// Saves call `id`'s result (text capped at 1 MiB, with its whole size).
-    pub async fn finish_tool_call(&self, id: i64, result: &ToolResult) -> Result<ToolCallRecord> {
+    /// Saves `call`'s result (text capped at 1 MiB, with its whole size).
+    pub async fn finish_tool_call(
+        &self,
+        call: &ToolCallRecord,
+        result: &ToolResult,
+    ) -> Result<ToolCallRecord> {
+        let now = self.now_ms();
+        let text = capped(&result.text, MAX_STORED_RESULT_BYTES);
         sqlx::query(
             "UPDATE tool_calls SET result = ?, result_bytes = ?, is_error = ?, finished_at = ? \
              WHERE id = ?",
         )
-        .bind(capped(&result.text, MAX_STORED_RESULT_BYTES))
+        .bind(text)
         .bind(result.bytes as i64)
         .bind(result.is_error)
-        .bind(self.now_ms())
-        .bind(id)
+        .bind(now)
+        .bind(call.id)
         .execute(&self.pool)
         .await?;
-        self.tool_call(id).await
+        Ok(ToolCallRecord {
+            result: Some(text.to_owned()),
+            result_bytes: Some(result.bytes),
+            is_error: result.is_error,
+            finished_at: Some(from_ms(now)),
+            ..call.clone()
+        })
     }
 
     /// Call `id`.

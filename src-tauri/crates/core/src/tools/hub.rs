@@ -214,6 +214,11 @@ impl ToolHub {
     /// The live connection to `server`, started if needed: refused unless the server may run.
     /// A server that said its tools changed is listed again first.
     pub async fn connection(&self, server: &ToolServer) -> Result<Arc<ServerConnection>> {
+        Ok(self.connect(server).await?.0)
+    }
+
+    /// [`ToolHub::connection`], and whether its tools were listed (and recorded) on the way.
+    async fn connect(&self, server: &ToolServer) -> Result<(Arc<ServerConnection>, bool)> {
         let name = &server.definition.name;
         match server.state {
             ServerState::Off => return Err(ToolsError::Off(name.clone())),
@@ -231,11 +236,12 @@ impl ToolHub {
                 current.used = std::time::Instant::now();
                 let connection = current.connection.clone();
                 drop(live);
-                if connection.take_tools_changed() {
+                let listed = connection.take_tools_changed();
+                if listed {
                     let tools = connection.list_tools().await?;
                     self.store.record_tool_listing(server.id, &tools).await?;
                 }
-                return Ok(connection);
+                return Ok((connection, listed));
             }
         }
         if let Some(old) = live.take() {
@@ -257,7 +263,7 @@ impl ToolHub {
         // Every start lists the tools again: a server may come back with different ones.
         let tools = connection.list_tools().await?;
         self.store.record_tool_listing(server.id, &tools).await?;
-        Ok(connection)
+        Ok((connection, true))
     }
 
     /// Calls `tool` of server `id` with `arguments`, if the server may run and the tool is one the
@@ -270,9 +276,13 @@ impl ToolHub {
         cancel: &CancellationToken,
     ) -> Result<ToolResult> {
         let server = self.store.tool_server(id).await?;
-        let connection = self.connection(&server).await?;
+        let (connection, listed) = self.connect(&server).await?;
         // The listing a start (or a change notice) recorded decides.
-        let server = self.store.tool_server(id).await?;
+        let server = if listed {
+            self.store.tool_server(id).await?
+        } else {
+            server
+        };
         let name = &server.definition.name;
         let Some(definition) = server.tool(tool) else {
             return Err(ToolsError::UnknownTool {

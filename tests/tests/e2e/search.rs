@@ -39,6 +39,7 @@ fn chat(title: &str, day: u32, texts: impl IntoIterator<Item = String>) -> Impor
             finish_reason: None,
             stats: Default::default(),
             attachments: Vec::new(),
+            tool_calls: Vec::new(),
         })
         .collect();
     ImportConversation {

@@ -382,7 +382,9 @@ pub fn man_page() -> String {
     roff_args(&mut page, &root.args);
     page.control("SH", ["COMMANDS"]);
     for sub in descendants(&root) {
-        page.control("SS", [sub.path.as_str()]);
+        // Control lines are not escaped for us: `\-` is a minus sign, which a reader can search
+        // for and copy; a bare `-` may be set as a typographic hyphen.
+        page.control("SS", [sub.path.replace('-', "\\-").as_str()]);
         page.text([bold(sub.usage.clone())]);
         page.control("PP", []);
         roff_paragraphs(&mut page, &sub.long_about);
@@ -535,7 +537,7 @@ mod tests {
         }
         for command in ["chat", "search", "db check", "completions"] {
             assert!(
-                page.contains(&format!(".SS \"confab-cli {command}\"")),
+                page.contains(&format!(".SS \"confab\\-cli {command}\"")),
                 "{command}"
             );
         }

@@ -19,14 +19,21 @@ fn help() -> String {
          Environment:\n",
         env!("CARGO_PKG_VERSION")
     );
-    for variable in confab_core::environment::VARIABLES
-        .iter()
-        .filter(|v| v.for_app())
-    {
-        text.push_str(&format!(
-            "  {}\n      {}\n",
-            variable.name, variable.meaning
-        ));
+    for variable in confab_core::environment::VARIABLES {
+        text.push_str(&format!("  {}\n", variable.name));
+        // The meaning on lines of at most 80 columns, indented under the name.
+        let mut line = String::new();
+        for word in variable.meaning.split_whitespace() {
+            if !line.is_empty() && 6 + line.len() + 1 + word.len() > 80 {
+                text.push_str(&format!("      {line}\n"));
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        text.push_str(&format!("      {line}\n"));
     }
     text.push_str("\nFrom a terminal, use confab-cli (man confab-cli).\n");
     text

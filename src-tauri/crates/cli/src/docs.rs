@@ -9,7 +9,7 @@
 use std::io::Write;
 
 use clap::{Arg, CommandFactory};
-use confab_core::environment::{Variable, VARIABLES};
+use confab_core::environment::VARIABLES;
 use roff::{bold, italic, roman, Roff};
 
 use crate::args::{Cli, Document};
@@ -245,7 +245,7 @@ pub fn markdown() -> String {
         }
     }
     md.push_str("\n## Environment\n\n| variable | what it does |\n|---|---|\n");
-    for variable in VARIABLES.iter().filter(|v| v.for_cli()) {
+    for variable in VARIABLES {
         md.push_str(&format!("| `{}` | {} |\n", variable.name, variable.meaning));
     }
     md.push_str("\n## Exit status\n\n| status | meaning |\n|---|---|\n");
@@ -345,9 +345,9 @@ fn roff_args(page: &mut Roff, args: &[ArgDoc]) {
     }
 }
 
-fn roff_environment(page: &mut Roff, variables: impl Iterator<Item = &'static Variable>) {
+fn roff_environment(page: &mut Roff) {
     page.control("SH", ["ENVIRONMENT"]);
-    for variable in variables {
+    for variable in VARIABLES {
         page.control("TP", []);
         page.text([bold(variable.name)]);
         page.text([roman(variable.meaning)]);
@@ -390,7 +390,7 @@ pub fn man_page() -> String {
         roff_paragraphs(&mut page, &sub.long_about);
         roff_args(&mut page, &sub.args);
     }
-    roff_environment(&mut page, VARIABLES.iter().filter(|v| v.for_cli()));
+    roff_environment(&mut page);
     page.control("SH", ["EXIT STATUS"]);
     for (status, meaning) in EXIT_STATUS {
         page.control("TP", []);
@@ -453,7 +453,7 @@ pub fn app_man_page() -> String {
         .expect("to memory");
     man.render_options_section(&mut head).expect("to memory");
     let mut page = Roff::new();
-    roff_environment(&mut page, VARIABLES.iter().filter(|v| v.for_app()));
+    roff_environment(&mut page);
     roff_files(&mut page);
     page.control("SH", ["SEE ALSO"]);
     page.text([bold("confab-cli"), roman("(1)")]);

@@ -1,4 +1,4 @@
-//! The environment variables a person may set, with what each does and which front end reads it.
+//! The environment variables a person may set, with what each does.
 //!
 //! One list, printed by the app's `--help`, by both man pages and by `docs/cli.md`, so what they
 //! say cannot drift from what the code reads: a unit test below finds every `CONFAB_` name the
@@ -12,34 +12,13 @@ use crate::server::ENDPOINT_ENV;
 /// Read by the app and `confab-cli` to choose what their log shows (an `EnvFilter`, e.g. `debug`).
 pub const LOG_ENV: &str = "CONFAB_LOG";
 
-/// Which front end reads a variable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadBy {
-    /// The desktop app and `confab-cli`.
-    Both,
-    /// The desktop app only.
-    App,
-}
-
-/// An environment variable and what setting it does.
+/// An environment variable and what setting it does. The desktop app and `confab-cli` read
+/// every one alike.
 #[derive(Debug, Clone, Copy)]
 pub struct Variable {
     pub name: &'static str,
     /// What it does, as one or two sentences.
     pub meaning: &'static str,
-    pub read_by: ReadBy,
-}
-
-impl Variable {
-    /// Whether the desktop app reads it.
-    pub fn for_app(&self) -> bool {
-        matches!(self.read_by, ReadBy::Both | ReadBy::App)
-    }
-
-    /// Whether `confab-cli` reads it.
-    pub fn for_cli(&self) -> bool {
-        matches!(self.read_by, ReadBy::Both)
-    }
 }
 
 /// Every variable a person may set, in the order the help texts list them.
@@ -48,32 +27,27 @@ pub const VARIABLES: [Variable; 5] = [
         name: DATA_DIR_ENV,
         meaning: "The data directory, where confab.db and its backups/ live, instead of the \
                   platform's (~/.local/share/app.confab.desktop on Linux).",
-        read_by: ReadBy::Both,
     },
     Variable {
         name: ENDPOINT_ENV,
         meaning:
             "The OpenAI-compatible server to talk to (e.g. http://localhost:8080), instead of \
                   the saved one; confab-cli's --endpoint still wins.",
-        read_by: ReadBy::Both,
     },
     Variable {
         name: API_KEY_ENV,
         meaning: "The API key to send, instead of the one kept in the system keyring for the \
                   server.",
-        read_by: ReadBy::Both,
     },
     Variable {
         name: LOG_ENV,
         meaning: "What the log on standard error shows: error, warn, info, debug or trace, or a \
                   filter such as confab_core=debug. confab-cli logs nothing unless it is set.",
-        read_by: ReadBy::Both,
     },
     Variable {
         name: PROBE_PORTS_ENV,
         meaning: "The local ports to look for model servers on, comma-separated (default \
                   1234,8080,11434,8000,1337: LM Studio, llama.cpp, Ollama, vLLM, Jan).",
-        read_by: ReadBy::App,
     },
 ];
 

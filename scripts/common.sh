@@ -15,8 +15,9 @@ APP_PACKAGES=(
 # native dialogs, xclip reads the clipboard).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick python3-venv xdotool xclip dbus)
 
-# What the package test adds: the validators software centres use, and rpm to read the .rpm back.
-PACKAGE_TEST_PACKAGES=(desktop-file-utils appstream rpm)
+# What the package test adds: the validators software centres use, rpm to read the .rpm back, and
+# man and the three shells whose completions the packages install.
+PACKAGE_TEST_PACKAGES=(desktop-file-utils appstream rpm man-db bash-completion zsh fish)
 
 # Where the project lives; the AppStream metainfo's links and screenshots point there.
 CONFAB_HOMEPAGE="${CONFAB_HOMEPAGE:-https://github.com/confab-app/confab}"

@@ -211,7 +211,8 @@ async fn open_store(path: PathBuf) -> Result<Store, confab_core::store::StoreErr
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("CONFAB_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env(confab_core::environment::LOG_ENV)
+        .unwrap_or_else(|_| EnvFilter::new("info"));
     // A second call (e.g. in tests) is harmless: keep the first subscriber.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

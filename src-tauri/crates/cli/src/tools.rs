@@ -15,59 +15,7 @@ use confab_core::tools::{
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-#[derive(clap::Subcommand)]
-pub enum ToolsCommand {
-    /// Add a server you trust: approved by this act, then started once to pin its tools. A stdio
-    /// server is a command after `--` (run without a shell, found on PATH); an HTTP server is
-    /// `--url`.
-    Add {
-        /// The server's name (what `server__tool` names start with).
-        name: String,
-        /// A streamable-HTTP server's URL.
-        #[arg(long, value_name = "URL", conflicts_with_all = ["command", "env", "cwd"])]
-        url: Option<String>,
-        /// A header sent to an HTTP server, e.g. 'Authorization: Bearer …' (repeat for several);
-        /// its value is kept in the OS keyring.
-        #[arg(long = "header", value_name = "'NAME: VALUE'", requires = "url")]
-        headers: Vec<String>,
-        /// An environment variable for a stdio server (repeat for several). It gets these, PATH,
-        /// HOME and the locale, nothing else of yours.
-        #[arg(long = "env", value_name = "KEY=VALUE")]
-        env: Vec<String>,
-        /// The stdio server's working folder (default: your home folder).
-        #[arg(long, value_name = "DIR")]
-        cwd: Option<PathBuf>,
-        /// The command and its arguments, after `--`.
-        #[arg(last = true, value_name = "COMMAND")]
-        command: Vec<String>,
-    },
-    /// Import servers from an mcpServers JSON file (Claude Desktop, Cursor, LM Studio): each new
-    /// or changed server waits for approval and is not started.
-    Import { file: PathBuf },
-    /// Show a server's exact command line (or URL), its environment's names and its changed
-    /// tools, and ask whether to approve them.
-    Approve {
-        name: String,
-        /// Approve without asking (for scripts).
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Turn a server off: it is stopped and never started until turned on.
-    Off { name: String },
-    /// Turn a server on again (it needs approval again if its definition changed).
-    On { name: String },
-    /// Remove a server, its pinned tools, its allowances and its header values.
-    Rm { name: String },
-    /// Run one tool by hand and print its result (no model involved).
-    Call {
-        /// The server.
-        name: String,
-        /// The tool.
-        tool: String,
-        /// The arguments as a JSON object (default: {}).
-        json: Option<String>,
-    },
-}
+use crate::args::ToolsCommand;
 
 /// A hub on the CLI's database, with stdio servers' logs under the data directory.
 fn hub(store: &Store, data_dir: &Path) -> ToolHub {

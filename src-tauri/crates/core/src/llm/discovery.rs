@@ -16,10 +16,13 @@ use super::types::{RetryPolicy, Timeouts};
 /// The ports local model servers listen on by default: LM Studio, llama.cpp, Ollama, vLLM, Jan.
 pub const USUAL_LOCAL_PORTS: [u16; 5] = [1234, 8080, 11434, 8000, 1337];
 
+/// Ports to look for local servers on, comma-separated, instead of [`USUAL_LOCAL_PORTS`].
+pub const PROBE_PORTS_ENV: &str = "CONFAB_PROBE_PORTS";
+
 /// The ports to look for local servers on: `CONFAB_PROBE_PORTS` (comma-separated, for servers
 /// on other ports) when it is set and valid, else [`USUAL_LOCAL_PORTS`].
 pub fn local_ports() -> Vec<u16> {
-    std::env::var("CONFAB_PROBE_PORTS")
+    std::env::var(PROBE_PORTS_ENV)
         .ok()
         .and_then(|list| parse_ports(&list))
         .unwrap_or_else(|| USUAL_LOCAL_PORTS.to_vec())

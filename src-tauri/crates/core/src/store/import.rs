@@ -173,7 +173,7 @@ impl Store {
                 super::tool_calls::import_calls(&mut tx, mid, &m.tool_calls).await?;
                 message_ids.push(mid);
                 done.messages_done += 1;
-                if done.messages_done % PROGRESS_EVERY == 0 {
+                if done.messages_done.is_multiple_of(PROGRESS_EVERY) {
                     progress(done);
                 }
             }

@@ -8,10 +8,14 @@ use confab_core::chat::ChatService;
 use confab_core::export::ImportPlan;
 use confab_core::secrets::ApiKeys;
 use confab_core::store::Store;
+use confab_core::tools::ToolHub;
 
 pub struct AppState {
     pub store: Store,
     pub chat: Arc<ChatService>,
+    /// The tool servers' running connections (the chat service holds the same hub); ended when
+    /// Confab quits.
+    pub tools: Arc<ToolHub>,
     /// API keys: the OS keyring, or this session when there is none.
     pub keys: ApiKeys,
     /// Import files read and previewed, waiting for the user's yes: keyed by a random token, so

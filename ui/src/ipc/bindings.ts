@@ -830,6 +830,146 @@ export type ResolvedOptions = { project: ProjectRef | null, system_prompt: Resol
  */
 export type ProjectScope = "outside" | { "in": number };
 
+/**
+ * How Confab talks to a server.
+ */
+export type Transport = "stdio" | "http";
+
+/**
+ * Whether a server may run.
+ */
+export type ServerState = "approved" | "needs_approval" | "off";
+
+/**
+ * What kind of invisible text a description carries.
+ */
+export type HiddenText = "unicode_tags" | "zero_width" | "bidi_controls" | "control_characters";
+
+/**
+ * Where a tool stands.
+ */
+export type ToolStatus = "usable" | "changed" | "new" | "not_offered";
+
+/**
+ * One version of a tool's definition, escaped.
+ */
+export type SpecView = { description: string, 
+/**
+ * The input schema, pretty-printed.
+ */
+parameters: string, warnings: Array<HiddenText>, };
+
+/**
+ * A tool of a server.
+ */
+export type ToolView = { name: string, status: ToolStatus, 
+/**
+ * The server's hints about the newest definition.
+ */
+read_only: boolean, destructive: boolean, open_world: boolean, 
+/**
+ * As approved (none for a new tool).
+ */
+approved: SpecView | null, 
+/**
+ * As the server offers it now, when that differs from what was approved.
+ */
+pending: SpecView | null, };
+
+/**
+ * A server as Settings shows it.
+ */
+export type ServerView = { id: ToolServerId, name: string, transport: Transport, 
+/**
+ * `approved` only while the definition is still the one approved.
+ */
+state: ServerState, 
+/**
+ * The definition changed since it was approved (it waits for approval again).
+ */
+changed_since_approved: boolean, 
+/**
+ * The exact command line (each argument quoted as a shell would need it) or the URL,
+ * untruncated, hidden characters escaped.
+ */
+command_line: string, 
+/**
+ * The working folder of a stdio server (none: the home folder).
+ */
+cwd: string | null, 
+/**
+ * The names of the environment variables it is given (never their values).
+ */
+env_names: Array<string>, 
+/**
+ * The names of the headers an HTTP server is sent (the values are in the keyring).
+ */
+header_names: Array<string>, 
+/**
+ * The hash of the definition as shown: what an approval is recorded against.
+ */
+hash: string, timeout_secs: number, tools: Array<ToolView>, };
+
+/**
+ * Who may run a tool without being asked.
+ */
+export type ToolAllowance = { id: number, server_id: ToolServerId, server: string, tool: string, 
+/**
+ * `None`: everywhere ("Always allow").
+ */
+conversation_id: ConversationId | null, created_at: string, };
+
+/**
+ * Which servers' tools a chat offers: its own choice, else its project's default; `None` where
+ * either is unset.
+ */
+export type ToolServerChoice = { own: Array<ToolServerId> | null, project: Array<ToolServerId> | null, };
+
+/**
+ * The user's answer to a call.
+ */
+export type Consent = { "kind": "allow_once" } | { "kind": "allow_in_chat" } | { "kind": "always_allow" } | { "kind": "deny", reason: string | null, };
+
+/**
+ * Settings → Tools: every server with its tools, and what runs without asking.
+ */
+export type ToolsOverview = { servers: Array<ServerView>, allowances: Array<ToolAllowance>, };
+
+/**
+ * A server the person defined in Settings → Add. Nothing runs until they confirm it natively.
+ */
+export type NewToolServer = { name: string, transport: Transport, 
+/**
+ * stdio: the program (found on `PATH`, or a path) and its arguments, each exactly as given.
+ */
+command: string | null, args: Array<string>, 
+/**
+ * stdio: the environment variables it gets beyond `PATH`, `HOME` and the locale.
+ */
+env: { [key in string]: string }, cwd: string | null, 
+/**
+ * http: the URL and the headers sent (their values go to the keyring).
+ */
+url: string | null, headers: { [key in string]: string }, };
+
+/**
+ * What adding a server did.
+ */
+export type AddedServer = { server: ServerView, 
+/**
+ * Why it did not start, if it did not (it is added all the same).
+ */
+start_error: string | null, 
+/**
+ * Headers whose value could not be kept in a keyring (kept for this session only).
+ */
+unkept_headers: Array<string>, };
+
+/**
+ * What became of an answer to a consent card.
+ */
+export type ConsentOutcome = "decided" | "not_waiting" | "cancelled";
+
 /** Every code an error can have, in the order the core lists them. */
 export const ERROR_CODES: readonly ErrorCode[] = [
   "not_found",

@@ -372,3 +372,18 @@ export {
   attachmentImage,
   setModelVision,
 } from "./attachments";
+
+export {
+  listToolServers,
+  addToolServer,
+  approveToolServer,
+  setToolServerOn,
+  removeToolServer,
+  revokeToolAllowance,
+  openToolLog,
+  decideToolCall,
+  getChatToolServers,
+  setChatToolServers,
+  getProjectToolServers,
+  setProjectToolServers,
+} from "./tools";

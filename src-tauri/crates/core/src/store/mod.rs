@@ -68,7 +68,7 @@ pub use search::{
 };
 pub use snapshot::{backups_dir, SnapshotKind, SNAPSHOTS_KEPT};
 pub use summaries::{NewSummary, Summary};
-pub use tool_calls::{NewToolCall, ToolCallRecord, ToolDecision};
+pub use tool_calls::{NewToolCall, ToolCallRecord, ToolDecision, ToolServerChoice};
 pub use tools::{ListingChanges, ToolAllowance, ToolDefinition, ToolServer, ToolSpec};
 pub use upgrade::{lock_path, UPGRADE_LOCK_WAIT};
 pub use vectors::{IndexCount, StoredVector, Unindexed};

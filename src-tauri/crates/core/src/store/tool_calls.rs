@@ -130,6 +130,20 @@ impl ToolCallRecord {
     }
 }
 
+/// Which servers' tools a chat offers: its own choice, else its project's default; `None` where
+/// either is unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ToolServerChoice {
+    pub own: Option<Vec<ToolServerId>>,
+    pub project: Option<Vec<ToolServerId>>,
+}
+
+/// A stored list of server ids (a JSON array); `None` when unset (or unreadable).
+fn server_ids(json: Option<String>) -> Option<Vec<ToolServerId>> {
+    let ids: Vec<i64> = serde_json::from_str(&json?).ok()?;
+    Some(ids.into_iter().map(ToolServerId).collect())
+}
+
 /// A call to record.
 #[derive(Debug, Clone)]
 pub struct NewToolCall {
@@ -403,6 +417,13 @@ impl Store {
     /// The servers whose tools conversation `id` offers: its own choice, else its project's, else
     /// none.
     pub async fn offered_tool_servers(&self, id: ConversationId) -> Result<Vec<ToolServerId>> {
+        let choice = self.tool_server_choice(id).await?;
+        Ok(choice.own.or(choice.project).unwrap_or_default())
+    }
+
+    /// Conversation `id`'s own choice of servers and its project's default, each `None` when
+    /// unset.
+    pub async fn tool_server_choice(&self, id: ConversationId) -> Result<ToolServerChoice> {
         let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT c.tool_servers, p.tool_servers FROM conversations c \
              LEFT JOIN projects p ON p.id = c.project_id WHERE c.id = ?",
@@ -416,11 +437,26 @@ impl Store {
                 id: id.0,
             });
         };
-        let ids: Vec<i64> = own
-            .or(project)
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default();
-        Ok(ids.into_iter().map(ToolServerId).collect())
+        Ok(ToolServerChoice {
+            own: server_ids(own),
+            project: server_ids(project),
+        })
+    }
+
+    /// The servers a project's chats offer by default (`None`: unset, so none).
+    pub async fn project_tool_servers(&self, id: ProjectId) -> Result<Option<Vec<ToolServerId>>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT tool_servers FROM projects WHERE id = ?")
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            Some((json,)) => Ok(server_ids(json)),
+            None => Err(StoreError::NotFound {
+                entity: "project",
+                id: id.0,
+            }),
+        }
     }
 
     /// Sets which servers' tools conversation `id` offers; `None`: its project's.

@@ -22,6 +22,7 @@ pub mod names;
 pub(crate) mod process;
 mod result;
 mod secrets;
+pub mod view;
 
 pub use client::{logs_dir, OfferedTool, ServerConnection};
 pub use definition::{
@@ -34,6 +35,7 @@ pub use import::{parse_mcp_servers, ImportedServer};
 pub use process::log_path;
 pub use result::{ResultImage, ToolResult, MAX_MODEL_RESULT_BYTES, MAX_STORED_RESULT_BYTES};
 pub use secrets::HeaderSecrets;
+pub use view::{ServerView, SpecView, ToolStatus, ToolView};
 
 use std::time::Duration;
 

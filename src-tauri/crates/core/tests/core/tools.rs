@@ -708,3 +708,81 @@ async fn a_server_no_chat_has_used_lately_is_stopped_when_another_is_used() {
     );
     s.hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_chat_offers_its_own_servers_else_its_projects() {
+    let s = setup().await;
+    let store = &s.t.store;
+    let a = store
+        .insert_tool_server(&ServerDefinition::stdio("a", "x", &[]), true)
+        .await
+        .unwrap();
+    let b = store
+        .insert_tool_server(&ServerDefinition::stdio("b", "x", &[]), true)
+        .await
+        .unwrap();
+    let project = store
+        .create_project("Work", Default::default())
+        .await
+        .unwrap();
+    let chat = store
+        .create_conversation(confab_core::store::NewConversation::default())
+        .await
+        .unwrap();
+    store
+        .move_to_project(chat.id, Some(project.id))
+        .await
+        .unwrap();
+
+    let none = store.tool_server_choice(chat.id).await.unwrap();
+    assert_eq!((none.own, none.project), (None, None));
+    assert!(store
+        .offered_tool_servers(chat.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.project_tool_servers(project.id).await.unwrap(), None);
+
+    store
+        .set_project_tool_servers(project.id, Some(&[a.id, b.id]))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.project_tool_servers(project.id).await.unwrap(),
+        Some(vec![a.id, b.id])
+    );
+    let inherited = store.tool_server_choice(chat.id).await.unwrap();
+    assert_eq!(inherited.own, None);
+    assert_eq!(inherited.project, Some(vec![a.id, b.id]));
+    assert_eq!(
+        store.offered_tool_servers(chat.id).await.unwrap(),
+        vec![a.id, b.id]
+    );
+
+    // The chat's own choice wins, even an empty one.
+    store
+        .set_conversation_tool_servers(chat.id, Some(&[]))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.tool_server_choice(chat.id).await.unwrap().own,
+        Some(vec![])
+    );
+    assert!(store
+        .offered_tool_servers(chat.id)
+        .await
+        .unwrap()
+        .is_empty());
+    store
+        .set_conversation_tool_servers(chat.id, None)
+        .await
+        .unwrap();
+    assert_eq!(store.offered_tool_servers(chat.id).await.unwrap().len(), 2);
+
+    let missing = confab_core::store::ConversationId(9999);
+    assert!(store.tool_server_choice(missing).await.is_err());
+    assert!(store
+        .project_tool_servers(confab_core::store::ProjectId(9999))
+        .await
+        .is_err());
+}

@@ -29,5 +29,6 @@ mod search;
 mod settings;
 mod sidebar;
 mod smoke;
+mod tools;
 mod transfer;
 mod versions;

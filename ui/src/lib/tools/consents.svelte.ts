@@ -1,7 +1,7 @@
 // The questions a turn waits on — "may this tool call run?" — by chat, kept outside the views so
 // a card still waits (and can be answered) after its chat was left and opened again. A pending
 // question blocks only its own chat's turn.
-import type { ConsentRequest, ToolCallRecord } from "../../ipc";
+import type { ConsentRequest, Message, ToolCallRecord } from "../../ipc";
 
 export const consents: Record<number, ConsentRequest[]> = $state({});
 
@@ -36,4 +36,15 @@ export function withCall(calls: ToolCallRecord[], call: ToolCallRecord): ToolCal
   const at = calls.findIndex((c) => c.id === call.id);
   if (at >= 0) return calls.map((c, i) => (i === at ? call : c));
   return [...calls, call].sort((a, b) => a.position - b.position);
+}
+
+/** A finished reply that only called tools: its cards show it, not an empty bubble. */
+export function onlyToolCalls(message: Message): boolean {
+  return (
+    message.role === "assistant" &&
+    message.status === "complete" &&
+    message.content === "" &&
+    message.tool_calls.length > 0 &&
+    !message.reasoning
+  );
 }

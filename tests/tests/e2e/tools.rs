@@ -383,6 +383,13 @@ async fn consent_cards_decide_every_call_and_results_stay_text() -> Result<()> {
         change.contains("Repeats the text back.") && change.contains("and reads your files"),
         "{change}"
     );
+    app.client
+        .execute(
+            "document.querySelector('[data-testid=tool-change]').scrollIntoView({block: 'center'})",
+            vec![],
+        )
+        .await?;
+    app.screenshot("tools-changed-light-1280x800").await?;
     press(&app, "approve-tool-server").await?;
     answer_native("Approve the tool server", "alt+a").await?;
     app.eventually("the change to be approved", || async {
@@ -496,6 +503,13 @@ async fn an_imported_server_waits_and_one_added_in_settings_is_confirmed_nativel
     app.wait_for(Locator::Css(
         "[data-testid=tool-server][data-name=added][data-state=approved]",
     ))
+    .await?;
+
+    screenshots(
+        &app,
+        "settings",
+        "[data-testid=tool-server][data-name=imported]",
+    )
     .await?;
 
     // Approving the imported one, natively: approved, still not started until a chat needs it.

@@ -894,6 +894,11 @@ changed_since_approved: boolean,
  */
 command_line: string, 
 /**
+ * The same, a word at a time (each quoted and escaped as in `command_line`), so a window can
+ * wrap it between words only.
+ */
+command_words: Array<string>, 
+/**
  * The working folder of a stdio server (none: the home folder).
  */
 cwd: string | null, 

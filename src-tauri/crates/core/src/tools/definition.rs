@@ -146,13 +146,18 @@ impl ServerDefinition {
     /// What the user approves, untruncated: the command line with each argument quoted as a
     /// shell would need it (though none is used), or the URL; hidden characters escaped.
     pub fn command_line(&self) -> String {
+        self.command_words().join(" ")
+    }
+
+    /// [`ServerDefinition::command_line`], a word at a time: the program and each argument, each
+    /// quoted as a shell would need it and escaped; or the URL alone.
+    pub fn command_words(&self) -> Vec<String> {
         match self.transport {
-            Transport::Http => escape_hidden(self.url.as_deref().unwrap_or_default()),
+            Transport::Http => vec![escape_hidden(self.url.as_deref().unwrap_or_default())],
             Transport::Stdio => std::iter::once(self.command.as_deref().unwrap_or_default())
                 .chain(self.args.iter().map(String::as_str))
                 .map(|word| escape_hidden(&quote(word)))
-                .collect::<Vec<_>>()
-                .join(" "),
+                .collect(),
         }
     }
 

@@ -23,6 +23,9 @@ pub struct ServerView {
     /// The exact command line (each argument quoted as a shell would need it) or the URL,
     /// untruncated, hidden characters escaped.
     pub command_line: String,
+    /// The same, a word at a time (each quoted and escaped as in `command_line`), so a window can
+    /// wrap it between words only.
+    pub command_words: Vec<String>,
     /// The working folder of a stdio server (none: the home folder).
     pub cwd: Option<String>,
     /// The names of the environment variables it is given (never their values).
@@ -140,6 +143,7 @@ impl ServerView {
                 .as_ref()
                 .is_some_and(|approved| *approved != server.hash),
             command_line: def.command_line(),
+            command_words: def.command_words(),
             cwd: def.cwd.as_deref().map(escape_hidden),
             env_names: def.env.keys().map(|k| escape_hidden(k)).collect(),
             header_names: def.headers.iter().map(|h| escape_hidden(h)).collect(),

@@ -15,6 +15,7 @@ mod llama_cli;
 mod llama_client;
 mod llama_memory;
 mod llama_recall;
+mod llama_tools;
 mod llama_versions;
 mod long_chat;
 mod math;

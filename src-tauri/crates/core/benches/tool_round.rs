@@ -64,6 +64,8 @@ fn chunk(delta: serde_json::Value, finish: Option<&str>) -> String {
 }
 
 async fn model(clock: Arc<Mutex<Clock>>, body: String) -> axum::response::Response {
+    // Noted before this server reads the request: parsing it is the model server's work.
+    let now = Instant::now();
     let request: serde_json::Value = serde_json::from_str(&body).unwrap();
     if request["stream"] != true {
         // The chat's title, asked in the background: not part of a round.
@@ -79,7 +81,6 @@ async fn model(clock: Arc<Mutex<Clock>>, body: String) -> axum::response::Respon
         .and_then(|m| m.last())
         .map(|m| m["role"].as_str().unwrap_or_default().to_owned())
         .unwrap_or_default();
-    let now = Instant::now();
     let events = if last_role == "tool" {
         clock.lock().unwrap().arrived.push(now);
         vec![

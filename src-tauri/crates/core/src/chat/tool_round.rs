@@ -342,17 +342,17 @@ impl ChatService {
                 self.remember(conversation_id, target, consent).await
             }
         };
-        let call = store
-            .decide_tool_call(&call, decision, reason.as_deref())
-            .await?;
-        sink.send(ChatEvent::ToolCall { call: call.clone() });
-        if !decision.allows() {
-            return Ok(false);
-        }
-        let Some(hub) = self.tools() else {
+        let hub = self.tools().filter(|_| decision.allows());
+        let Some(hub) = hub else {
+            let call = store
+                .decide_tool_call(&call, decision, reason.as_deref())
+                .await?;
+            sink.send(ChatEvent::ToolCall { call });
             return Ok(false);
         };
-        let call = store.start_tool_call(&call).await?;
+        // Allowed: decided and started in one write.
+        let call = store.decide_and_start_tool_call(&call, decision).await?;
+        sink.send(ChatEvent::ToolCall { call: call.clone() });
         let result = match hub
             .call(target.server_id, &target.tool, Some(arguments), cancel)
             .await

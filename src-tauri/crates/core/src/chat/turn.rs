@@ -24,7 +24,7 @@ use crate::memory::{self, BuiltContext, ContextReport, MemoryError};
 use crate::settings::AppSettings;
 use crate::store::{
     Conversation, ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage,
-    ReplyStats, StoreError,
+    NewToolCall, ReplyStats, StoreError, ToolCallRecord,
 };
 
 /// How often a growing reply is written to the database.
@@ -109,6 +109,8 @@ struct Opened {
     hidden: Vec<MessageId>,
     /// The request to send, or why none could be built.
     built: Result<BuiltContext, MemoryError>,
+    /// The settings it was built with (a tool round's next request is built with them too).
+    defaults: AppSettings,
 }
 
 impl ChatService {
@@ -131,6 +133,7 @@ impl ChatService {
             user_message,
             hidden,
             mut built,
+            defaults,
         } = self
             .open_reply(&conversation, &client, pending, user_message)
             .await?;
@@ -172,11 +175,13 @@ impl ChatService {
             // The reply asked for tools: it is saved with its calls, then they are decided and
             // run, and the next round answers with their results.
             state.finish_reason = Some(FinishReason::ToolCalls);
-            let records = self
-                .store
-                .insert_tool_calls(reply.id, &tools.resolve(&calls))
+            let (finished, records) = self
+                .finish_reply_with_calls(&reply, state, Ok(()), &tools.resolve(&calls), sink)
                 .await?;
-            let finished = self.finish_reply(&reply, state, Ok(()), sink).await?;
+            if records.is_empty() {
+                // The reply could not be saved (said as its error): the turn ends there.
+                return Ok((finished, fold));
+            }
             self.run_calls(conversation_id, &tools, records, &cancel, sink)
                 .await?;
             if cancel.is_cancelled() {
@@ -200,7 +205,6 @@ impl ChatService {
                     .await?;
                 return Ok((finished, fold));
             }
-            let defaults = AppSettings::load(&self.store).await;
             built = memory::build(
                 &self.store,
                 Some(&client),
@@ -242,7 +246,7 @@ impl ChatService {
         // prompt. The others are built once the earlier version is set aside; a new version is
         // still empty and so not sent, and a continued reply is sent last, as the text to go on
         // from.
-        Ok(match pending {
+        let (reply, user_message, hidden, built) = match pending {
             Pending::Reply => {
                 let built = build().await;
                 if let Err(MemoryError::Store(err)) = built {
@@ -252,42 +256,29 @@ impl ChatService {
                     .store
                     .append_message(conversation_id, NewMessage::streaming_reply(model))
                     .await?;
-                Opened {
-                    reply,
-                    user_message,
-                    hidden: Vec::new(),
-                    built,
-                }
+                (reply, user_message, Vec::new(), built)
             }
             Pending::Regenerate => {
                 let done = self.store.regenerate_reply(conversation_id, model).await?;
-                Opened {
-                    reply: done.reply,
-                    user_message,
-                    hidden: vec![done.hidden],
-                    built: build().await,
-                }
+                (done.reply, user_message, vec![done.hidden], build().await)
             }
             Pending::Edit { message_id, text } => {
                 let done = self.store.edit_and_resend(message_id, &text, model).await?;
                 // The edit keeps the question's files: show them with its new text.
                 let edited = self.store.with_attachments(vec![done.message]).await?;
-                Opened {
-                    reply: done.reply,
-                    user_message: edited.into_iter().next(),
-                    hidden: done.hidden,
-                    built: build().await,
-                }
+                (done.reply, edited.into_iter().next(), done.hidden, build().await)
             }
             Pending::Continue => {
                 let reply = self.store.resume_reply(conversation_id).await?;
-                Opened {
-                    reply,
-                    user_message,
-                    hidden: Vec::new(),
-                    built: build().await,
-                }
+                (reply, user_message, Vec::new(), build().await)
             }
+        };
+        Ok(Opened {
+            reply,
+            user_message,
+            hidden,
+            built,
+            defaults,
         })
     }
 
@@ -300,6 +291,22 @@ impl ChatService {
         outcome: Result<(), Failure>,
         sink: &dyn EventSink,
     ) -> Result<Message, ChatError> {
+        Ok(self
+            .finish_reply_with_calls(reply, state, outcome, &[], sink)
+            .await?
+            .0)
+    }
+
+    /// [`ChatService::finish_reply`] for a reply that called tools: its calls are recorded in the
+    /// same transaction, and returned as saved (none when the reply could not be saved).
+    async fn finish_reply_with_calls(
+        &self,
+        reply: &Message,
+        state: ReplyState,
+        outcome: Result<(), Failure>,
+        calls: &[NewToolCall],
+        sink: &dyn EventSink,
+    ) -> Result<(Message, Vec<ToolCallRecord>), ChatError> {
         let (status, error) = ended_as(&outcome);
         if state.reasoning != reply.reasoning {
             // Reasoning is kept as far as it is storable; the reply itself is what must land.
@@ -324,11 +331,15 @@ impl ChatService {
                 .map(|r| r.as_str().to_owned()),
             stats: stats.clone(),
         };
-        let (finished, outcome) = match self.store.finish_message(reply.id, finish).await {
-            Ok(finished) => (finished, outcome),
+        let (finished, records, outcome) = match self
+            .store
+            .finish_message_with_calls(reply.id, finish, calls)
+            .await
+        {
+            Ok((finished, records)) => (finished, records, outcome),
             Err(err) if err.is_disk_failure() => {
                 match self.keep_what_was_saved(reply, &err, stats).await {
-                    Ok(finished) => (finished, Err(Failure::Save(err))),
+                    Ok(finished) => (finished, Vec::new(), Err(Failure::Save(err))),
                     Err(again) => {
                         tracing::warn!(%again, "could not mark the reply as failed");
                         // The front end still hears how the reply ended; the database keeps it
@@ -361,7 +372,7 @@ impl ChatService {
                 error: err.to_string(),
             },
         });
-        Ok(finished)
+        Ok((finished, records))
     }
 
     /// Ends a reply whose text the disk would not take: as an `error` with the text saved before,

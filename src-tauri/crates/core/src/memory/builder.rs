@@ -15,8 +15,11 @@ use crate::recall::Recall;
 use crate::settings::{AppSettings, Strategy};
 use crate::store::{Conversation, Message, MessageId, ModelProfile, Store};
 
-/// How many messages the builder reads per step backwards through the history.
+/// How many messages the builder reads in its first step back through the history (each step
+/// after reads twice as many).
 const READ_BATCH: u32 = 64;
+/// The largest batch the window reads at once.
+const MAX_READ_BATCH: u32 = 1024;
 
 /// The request for the next reply in `conversation` (whose newest message is the prompt), and the
 /// report of what it carries. With `client`, counts are exact where the server can tokenize and
@@ -101,9 +104,12 @@ pub async fn build(
     let mut counts: Vec<(u64, bool)> = Vec::new();
     let mut cost = 0u64;
     let mut before: Option<MessageId> = None;
+    // Each batch twice the one before: a short chat is read in one query, a long one in a few,
+    // and no more than about twice what fits is read.
+    let mut batch_size = READ_BATCH;
     let complete = loop {
         let batch = store
-            .messages_newest_first(conversation.id, floor, before, READ_BATCH)
+            .messages_newest_first(conversation.id, floor, before, batch_size)
             .await?;
         let batch_len = batch.len();
         let batch_counts = counter.count_messages(&batch).await?;
@@ -115,9 +121,10 @@ pub async fn build(
         before = batch.last().map(|m| m.id);
         candidates.extend(batch);
         counts.extend(batch_counts);
-        if batch_len < READ_BATCH as usize {
+        if batch_len < batch_size as usize {
             break true;
         }
+        batch_size = (batch_size * 2).min(MAX_READ_BATCH);
         if cost > budget {
             break false;
         }

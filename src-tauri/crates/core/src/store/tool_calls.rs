@@ -258,6 +258,55 @@ pub(super) async fn import_calls(
     Ok(())
 }
 
+/// Inserts the calls of reply `message_id` in `tx`, as waiting for a decision; returns them as
+/// saved.
+pub(super) async fn insert_calls(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    message_id: MessageId,
+    calls: &[NewToolCall],
+    now: i64,
+) -> Result<Vec<ToolCallRecord>> {
+    let mut records = Vec::with_capacity(calls.len());
+    for (position, call) in calls.iter().enumerate() {
+        let arguments = capped(&call.arguments, super::MAX_CONTENT_BYTES);
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO tool_calls (message_id, position, call_id, function_name, server, \
+             tool, arguments, decision, requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) \
+             RETURNING id",
+        )
+        .bind(message_id.0)
+        .bind(position as i64)
+        .bind(&call.call_id)
+        .bind(&call.function_name)
+        .bind(&call.server)
+        .bind(&call.tool)
+        .bind(arguments)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?;
+        records.push(ToolCallRecord {
+            id,
+            message_id,
+            position: position as u32,
+            call_id: call.call_id.clone(),
+            function_name: call.function_name.clone(),
+            server: call.server.clone(),
+            tool: call.tool.clone(),
+            arguments: arguments.to_owned(),
+            decision: ToolDecision::Pending,
+            reason: None,
+            result: None,
+            result_bytes: None,
+            is_error: false,
+            requested_at: from_ms(now),
+            decided_at: None,
+            started_at: None,
+            finished_at: None,
+        });
+    }
+    Ok(records)
+}
+
 impl Store {
     /// Records the calls of reply `message_id`, in order, as waiting for a decision.
     pub async fn insert_tool_calls(
@@ -266,45 +315,7 @@ impl Store {
         calls: &[NewToolCall],
     ) -> Result<Vec<ToolCallRecord>> {
         let mut tx = self.write_tx().await?;
-        let now = self.now_ms();
-        let mut records = Vec::with_capacity(calls.len());
-        for (position, call) in calls.iter().enumerate() {
-            let arguments = capped(&call.arguments, super::MAX_CONTENT_BYTES);
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO tool_calls (message_id, position, call_id, function_name, server, \
-                 tool, arguments, decision, requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) \
-                 RETURNING id",
-            )
-            .bind(message_id.0)
-            .bind(position as i64)
-            .bind(&call.call_id)
-            .bind(&call.function_name)
-            .bind(&call.server)
-            .bind(&call.tool)
-            .bind(arguments)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            records.push(ToolCallRecord {
-                id,
-                message_id,
-                position: position as u32,
-                call_id: call.call_id.clone(),
-                function_name: call.function_name.clone(),
-                server: call.server.clone(),
-                tool: call.tool.clone(),
-                arguments: arguments.to_owned(),
-                decision: ToolDecision::Pending,
-                reason: None,
-                result: None,
-                result_bytes: None,
-                is_error: false,
-                requested_at: from_ms(now),
-                decided_at: None,
-                started_at: None,
-                finished_at: None,
-            });
-        }
+        let records = insert_calls(&mut tx, message_id, calls, self.now_ms()).await?;
         tx.commit().await?;
         Ok(records)
     }
@@ -330,6 +341,33 @@ impl Store {
             decision,
             reason,
             decided_at: Some(from_ms(now)),
+            ..call.clone()
+        })
+    }
+
+    /// Records an allowing decision on `call` and marks it started, in one write (a round's every
+    /// write counts).
+    pub async fn decide_and_start_tool_call(
+        &self,
+        call: &ToolCallRecord,
+        decision: ToolDecision,
+    ) -> Result<ToolCallRecord> {
+        let now = self.now_ms();
+        sqlx::query(
+            "UPDATE tool_calls SET decision = ?, reason = NULL, decided_at = ?, started_at = ? \
+             WHERE id = ?",
+        )
+        .bind(decision.as_str())
+        .bind(now)
+        .bind(now)
+        .bind(call.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(ToolCallRecord {
+            decision,
+            reason: None,
+            decided_at: Some(from_ms(now)),
+            started_at: Some(from_ms(now)),
             ..call.clone()
         })
     }

@@ -253,7 +253,7 @@ pub async fn send_with_attachments(
             .collect::<Result<Vec<_>, _>>()?
     };
     let turn = state
-        .chat
+        .chat()
         .start_with_prepared(ConversationId(conversation_id), &text, files)
         .await?;
     {
@@ -271,7 +271,7 @@ pub async fn send_with_attachments(
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn attachment_image(state: State<'_, AppState>, id: i64) -> Result<String, IpcError> {
-    let (attachment, bytes) = state.store.attachment_bytes(id).await?;
+    let (attachment, bytes) = state.store().attachment_bytes(id).await?;
     if attachment.kind != AttachmentKind::Image {
         return Err(IpcError::new(
             ErrorCode::NotAnImage,
@@ -290,7 +290,7 @@ pub async fn set_model_vision(
     takes_images: Option<bool>,
 ) -> Result<(), IpcError> {
     Ok(state
-        .chat
+        .chat()
         .set_model_vision(ConversationId(conversation_id), takes_images)
         .await?)
 }

@@ -3,13 +3,13 @@
 // sizes and image previews, never a path.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type { Attached, ChatEvent, DropEvent, Message, PendingAttachment } from "./types";
-import { AppError } from "./index";
+import { AppError, chatChannel, noticeDamage } from "./index";
 
 async function call<T>(command: string, args?: Record<string, unknown> | Uint8Array, headers?: Record<string, string>): Promise<T> {
   try {
     return await invoke<T>(command, args, headers ? { headers } : undefined);
   } catch (raw) {
-    throw AppError.from(raw);
+    throw noticeDamage(AppError.from(raw));
   }
 }
 
@@ -44,9 +44,7 @@ export function sendWithAttachments(
   tokens: string[],
   onEvent: (event: ChatEvent) => void,
 ): Promise<Message | null> {
-  const ch = new Channel<ChatEvent>();
-  ch.onmessage = onEvent;
-  return call("send_with_attachments", { conversationId, text, tokens, onEvent: ch });
+  return call("send_with_attachments", { conversationId, text, tokens, onEvent: chatChannel(onEvent) });
 }
 
 /** A stored image of a message, as a `data:` URL. */

@@ -202,7 +202,7 @@ message: Message, code: ErrorCode, error: string, } | { "type": "cancelled", mes
  * A change the service made on its own, outside any turn a front end is following: the front
  * ends listen through [`ChatService::updates`](super::ChatService::updates).
  */
-export type ServiceUpdate = { "type": "retitled", conversation: Conversation, } | { "type": "summary_folded", conversation_id: ConversationId, } | { "type": "recall", status: RecallStatus, };
+export type ServiceUpdate = { "type": "retitled", conversation: Conversation, } | { "type": "summary_folded", conversation_id: ConversationId, } | { "type": "recall", status: RecallStatus, } | { "type": "database_damaged", code: ErrorCode, message: string, };
 
 /**
  * What recall can use right now, for the app and the CLI to show.

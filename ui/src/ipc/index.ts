@@ -66,11 +66,30 @@ export class AppError extends Error {
   }
 }
 
+/** Who hears that the database was found damaged mid-session (the root shows the recovery screen). */
+const damageListeners = new Set<(problem: AppError) => void>();
+
+/**
+ * Calls `listener` when the database is found damaged while the app runs, whichever way the news
+ * comes: a command's error, a reply's error, or the service's own update (a background task met
+ * it). Returns the unsubscribe.
+ */
+export function onDatabaseDamaged(listener: (problem: AppError) => void): () => void {
+  damageListeners.add(listener);
+  return () => damageListeners.delete(listener);
+}
+
+/** Passes `error` on to the damage listeners when it is damage; returns it. */
+export function noticeDamage(error: AppError): AppError {
+  if (error.code === "database_damaged") for (const listener of damageListeners) listener(error);
+  return error;
+}
+
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (raw) {
-    throw AppError.from(raw);
+    throw noticeDamage(AppError.from(raw));
   }
 }
 
@@ -156,9 +175,13 @@ export function listMessages(
   return call("list_messages", { conversationId, limit, before, after });
 }
 
-function channel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {
+/** The channel a reply streams to; a reply that failed on damage is noticed as such. */
+export function chatChannel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {
   const ch = new Channel<ChatEvent>();
-  ch.onmessage = onEvent;
+  ch.onmessage = (event) => {
+    if (event.type === "error") noticeDamage(new AppError(event.code, event.error));
+    onEvent(event);
+  };
   return ch;
 }
 
@@ -171,17 +194,17 @@ export function sendMessage(
   text: string,
   onEvent: (event: ChatEvent) => void,
 ): Promise<Message | null> {
-  return call("send_message", { conversationId, text, onEvent: channel(onEvent) });
+  return call("send_message", { conversationId, text, onEvent: chatChannel(onEvent) });
 }
 
 /** Streams a new reply to the conversation as it stands (retry, an unanswered question). */
 export function respond(conversationId: number, onEvent: (event: ChatEvent) => void): Promise<void> {
-  return call("respond", { conversationId, onEvent: channel(onEvent) });
+  return call("respond", { conversationId, onEvent: chatChannel(onEvent) });
 }
 
 /** Sets the last reply aside as a hidden version and streams a new version of it. */
 export function regenerate(conversationId: number, onEvent: (event: ChatEvent) => void): Promise<void> {
-  return call("regenerate", { conversationId, onEvent: channel(onEvent) });
+  return call("regenerate", { conversationId, onEvent: chatChannel(onEvent) });
 }
 
 /** Streams more text into the last reply (cut short or failed part-way): the same message grows. */
@@ -189,7 +212,7 @@ export function continueReply(
   conversationId: number,
   onEvent: (event: ChatEvent) => void,
 ): Promise<void> {
-  return call("continue_reply", { conversationId, onEvent: channel(onEvent) });
+  return call("continue_reply", { conversationId, onEvent: chatChannel(onEvent) });
 }
 
 /** Replaces the last user message's text and streams a new reply; the old replies stay as versions. */
@@ -198,7 +221,7 @@ export function editAndResend(
   text: string,
   onEvent: (event: ChatEvent) => void,
 ): Promise<void> {
-  return call("edit_and_resend", { messageId, text, onEvent: channel(onEvent) });
+  return call("edit_and_resend", { messageId, text, onEvent: chatChannel(onEvent) });
 }
 
 /** Shows another version of the last reply; resolves with it. */
@@ -301,7 +324,10 @@ export function confirmImport(
  */
 export function watchUpdates(onUpdate: (update: ServiceUpdate) => void): Promise<void> {
   const ch = new Channel<ServiceUpdate>();
-  ch.onmessage = onUpdate;
+  ch.onmessage = (update) => {
+    if (update.type === "database_damaged") noticeDamage(new AppError(update.code, update.message));
+    onUpdate(update);
+  };
   return call("watch_updates", { onUpdate: ch });
 }
 

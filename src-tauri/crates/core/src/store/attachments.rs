@@ -60,7 +60,7 @@ impl Store {
         let bumped = sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(conversation_id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         if bumped.rows_affected() == 0 {
             return Err(conversation_not_found(conversation_id));
@@ -73,7 +73,7 @@ impl Store {
         .bind(content)
         .bind(now)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         let mut message: Message = row.into();
         message.attachments = link_files(&mut tx, message.id.0, files).await?;
@@ -209,7 +209,7 @@ impl Store {
 /// Stores `files` (each blob once, by its hash) and links them to message `message_id` in their
 /// order, inside the caller's transaction.
 pub(super) async fn link_files(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut super::damage::Tx,
     message_id: i64,
     files: &[Prepared],
 ) -> Result<Vec<Attachment>> {

@@ -125,7 +125,7 @@ impl Store {
             .bind(c.updated_at.timestamp_millis())
             .bind(c.pinned)
             .bind(c.archived)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut tx)
             .await?;
             let mut message_ids = Vec::with_capacity(c.messages.len());
             for m in &c.messages {
@@ -165,7 +165,7 @@ impl Store {
                 .bind(m.stats.prompt_per_second)
                 .bind(m.stats.cached_tokens)
                 .bind(m.stats.server_figures_column())
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?;
                 super::attachments::link_files(&mut tx, mid, &m.attachments).await?;
                 message_ids.push(mid);
@@ -180,7 +180,7 @@ impl Store {
                     sqlx::query("UPDATE messages SET version_of = ? WHERE id = ?")
                         .bind(message_ids[root])
                         .bind(mid)
-                        .execute(&mut *tx)
+                        .execute(&mut tx)
                         .await?;
                 }
             }
@@ -197,7 +197,7 @@ impl Store {
                 .bind(&s.model)
                 .bind(s.created_at.timestamp_millis())
                 .bind(s.edited_by_user)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
             }
             ids.push(ConversationId(id));

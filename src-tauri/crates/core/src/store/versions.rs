@@ -8,12 +8,12 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
 use ts_rs::TS;
 
 use crate::error::{Coded, ErrorCode};
 
 use super::messages::{check_new_message, Message, MessageRow, NewMessage, COLUMNS};
+use super::damage::Tx;
 use super::{from_ms, ConversationId, MessageId, MessageStatus, Result, Role, Store, StoreError};
 
 /// Why a version operation was refused; each says what to do instead.
@@ -123,7 +123,7 @@ fn check_editable(
 }
 
 async fn last_visible(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     conversation_id: ConversationId,
 ) -> Result<Option<Message>> {
     let row: Option<MessageRow> = sqlx::query_as(&format!(
@@ -136,7 +136,7 @@ async fn last_visible(
     Ok(row.map(Into::into))
 }
 
-async fn message_in(conn: &mut SqliteConnection, id: MessageId) -> Result<Message> {
+async fn message_in(conn: &mut Tx, id: MessageId) -> Result<Message> {
     let row: Option<MessageRow> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM messages WHERE id = ?"))
             .bind(id.0)
@@ -150,7 +150,7 @@ async fn message_in(conn: &mut SqliteConnection, id: MessageId) -> Result<Messag
 
 /// The last visible user message of the conversation, and whether a reply after it is streaming.
 async fn last_user_turn(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     conversation_id: ConversationId,
 ) -> Result<(Option<MessageId>, bool)> {
     let (last_user, streaming): (Option<i64>, bool) = sqlx::query_as(
@@ -168,7 +168,7 @@ async fn last_user_turn(
 /// Inserts an empty streaming reply, a version of `group` when given, and marks the conversation
 /// active.
 async fn insert_reply(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     conversation_id: ConversationId,
     model: Option<String>,
     group: Option<MessageId>,
@@ -217,7 +217,7 @@ impl Store {
         sqlx::query("UPDATE messages SET hidden = 1, version_of = ? WHERE id = ?")
             .bind(group.0)
             .bind(last.id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         let reply = insert_reply(&mut tx, conversation_id, model, Some(group), now).await?;
         tx.commit().await?;
@@ -243,7 +243,7 @@ impl Store {
              WHERE id = ? RETURNING {COLUMNS}"
         ))
         .bind(last.id.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(row.into())
@@ -271,7 +271,7 @@ impl Store {
         )
         .bind(conversation_id.0)
         .bind(message_id.0)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
         let group = after.first().map(|&(id, _)| MessageId(id));
         let hidden: Vec<MessageId> = after
@@ -287,7 +287,7 @@ impl Store {
             .bind(group.0)
             .bind(conversation_id.0)
             .bind(message_id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         let row: MessageRow = sqlx::query_as(&format!(
@@ -295,7 +295,7 @@ impl Store {
         ))
         .bind(text)
         .bind(message_id.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         let reply = insert_reply(&mut tx, conversation_id, model, group, now).await?;
         tx.commit().await?;
@@ -316,7 +316,7 @@ impl Store {
             "SELECT max(id) FROM messages WHERE (version_of = ?1 OR id = ?1) AND hidden = 0",
         )
         .bind(group.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         let last = last_visible(&mut tx, message.conversation_id).await?;
         let Some(last) = last.filter(|l| Some(l.id.0) == shown) else {
@@ -330,13 +330,13 @@ impl Store {
         }
         sqlx::query("UPDATE messages SET hidden = 1 WHERE id = ?")
             .bind(last.id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         let row: MessageRow = sqlx::query_as(&format!(
             "UPDATE messages SET hidden = 0 WHERE id = ? RETURNING {COLUMNS}"
         ))
         .bind(id.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(row.into())
@@ -386,7 +386,8 @@ impl Store {
     /// Checks, without writing, that `message_id` could be edited to `text` and resent now.
     pub async fn check_editable(&self, message_id: MessageId, text: &str) -> Result<Message> {
         check_new_message(&NewMessage::user(text))?;
-        let mut conn = self.pool.acquire().await?;
+        // One read transaction: both reads see the same state.
+        let mut conn = self.pool.begin().await?;
         let message = message_in(&mut conn, message_id).await?;
         let (last_user, streaming) = last_user_turn(&mut conn, message.conversation_id).await?;
         check_editable(&message, last_user, streaming)?;

@@ -6,6 +6,7 @@
 
 mod attachments;
 mod chat_service;
+mod damage;
 mod disk_full;
 mod export;
 mod fuzz;

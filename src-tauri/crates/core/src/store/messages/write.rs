@@ -21,7 +21,7 @@ impl Store {
         let bumped = sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(conversation_id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         if bumped.rows_affected() == 0 {
             return Err(conversation_not_found(conversation_id));
@@ -37,7 +37,7 @@ impl Store {
         .bind(new.model)
         .bind(now)
         .bind(completed_at)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(row.into())
@@ -110,7 +110,7 @@ impl Store {
         .bind(finish.stats.cached_tokens)
         .bind(finish.stats.server_figures_column())
         .bind(id.0)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await?;
         let Some(row) = row else {
             drop(tx);
@@ -123,7 +123,7 @@ impl Store {
         sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(row.conversation_id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(row.into())

@@ -80,6 +80,7 @@ pub fn render() -> String {
         store::Page<store::Conversation>,
         store::Role,
         store::MessageStatus,
+        store::Ending,
         store::StatFigure,
         store::ReplyStats,
         attachments::AttachmentKind,

@@ -63,6 +63,12 @@ export type Role = "system" | "user" | "assistant";
 export type MessageStatus = "complete" | "streaming" | "interrupted" | "error";
 
 /**
+ * How a reply ended, as Confab knew it then: stored with the reply (migration 0014), read by
+ * its statistics and badges, never told from the text of its error.
+ */
+export type Ending = "stop" | "length" | "content_filter" | "tool_calls" | "complete" | "stopped" | "interrupted" | "exited" | "failed";
+
+/**
  * A timing figure of a reply that either the server reported or Confab measured.
  */
 export type StatFigure = "first_token" | "generation" | "speed";
@@ -145,6 +151,10 @@ reasoning: string,
  * when it did not say or the reply did not finish.
  */
 finish_reason: string | null, 
+/**
+ * How a reply ended; `None` for the user's messages and a reply still streaming.
+ */
+ended: Ending | null, 
 /**
  * How the reply was produced (timings, speed); empty for the user's messages.
  */

@@ -210,6 +210,7 @@ mod tests {
             hidden: false,
             reasoning: String::new(),
             finish_reason: None,
+            ended: None,
             stats: Default::default(),
             attachments: Vec::new(),
         }

@@ -77,6 +77,7 @@ impl Store {
         .await?;
         let mut message: Message = row.into();
         message.attachments = link_files(&mut tx, message.id.0, files).await?;
+        super::drafts::sent(&mut tx, conversation_id).await?;
         tx.commit().await?;
         Ok(message)
     }

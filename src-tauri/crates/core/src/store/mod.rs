@@ -18,6 +18,7 @@ mod attachments;
 mod conversations;
 mod damage;
 mod disk;
+mod drafts;
 mod import;
 mod messages;
 mod profiles;
@@ -50,9 +51,11 @@ pub use conversations::{
     Conversation, ConversationCursor, ConversationSettings, InProject, ListConversations,
     NewConversation, Page, TitleSource, DEFAULT_TITLE,
 };
+pub use drafts::Draft;
 pub use import::{ImportConversation, ImportMessage, ImportProgress, ImportSummary};
 pub use messages::{
-    Finish, Message, MessageStatus, NewMessage, ReplyStats, Role, StatFigure, RANGE_COUNT_LIMIT,
+    Ending, Finish, Message, MessageStatus, NewMessage, ReplyStats, Role, StatFigure,
+    RANGE_COUNT_LIMIT,
 };
 pub use profiles::{
     content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,

@@ -12,8 +12,8 @@ use ts_rs::TS;
 
 use crate::error::{Coded, ErrorCode};
 
-use super::messages::{check_new_message, Message, MessageRow, NewMessage, COLUMNS};
 use super::damage::Tx;
+use super::messages::{check_new_message, Message, MessageRow, NewMessage, COLUMNS};
 use super::{from_ms, ConversationId, MessageId, MessageStatus, Result, Role, Store, StoreError};
 
 /// Why a version operation was refused; each says what to do instead.
@@ -122,10 +122,7 @@ fn check_editable(
     Ok(())
 }
 
-async fn last_visible(
-    conn: &mut Tx,
-    conversation_id: ConversationId,
-) -> Result<Option<Message>> {
+async fn last_visible(conn: &mut Tx, conversation_id: ConversationId) -> Result<Option<Message>> {
     let row: Option<MessageRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM messages WHERE conversation_id = ? AND hidden = 0
          ORDER BY id DESC LIMIT 1"
@@ -239,7 +236,7 @@ impl Store {
         check_continuable(Some(&last))?;
         let row: MessageRow = sqlx::query_as(&format!(
             "UPDATE messages SET status = 'streaming', error = NULL, completed_at = NULL,
-                 finish_reason = NULL
+                 finish_reason = NULL, ended = NULL
              WHERE id = ? RETURNING {COLUMNS}"
         ))
         .bind(last.id.0)

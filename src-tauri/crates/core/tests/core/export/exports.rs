@@ -3,7 +3,7 @@
 //! names.
 
 use confab_core::export::{self, export_backup, parse_import, Format, ImportSource};
-use confab_core::store::{Finish, ListConversations, MessageStatus};
+use confab_core::store::{Ending, Finish, ListConversations, MessageStatus};
 use confab_test_support::store::TestStore;
 use serde_json::Value;
 
@@ -236,7 +236,7 @@ async fn reasoning_survives_the_json_round_trip() {
             Finish {
                 finish_reason: None,
                 stats: Default::default(),
-                status: MessageStatus::Complete,
+                ended: Ending::Stop,
                 content: "Because blue light scatters most.".into(),
                 error: None,
                 prompt_tokens: None,

@@ -128,6 +128,7 @@ pub fn render() -> String {
         crate::commands::attachments::PendingAttachment,
         crate::commands::attachments::Attached,
         crate::commands::attachments::DropEvent,
+        crate::commands::drafts::SavedDraft,
         // Search.
         store::SearchQuery,
         store::SearchMode,

@@ -162,7 +162,14 @@ stats: ReplyStats,
 /**
  * The files attached to a user message, in the order they were attached (empty for most).
  */
-attachments: Array<Attachment>, };
+attachments: Array<Attachment>, 
+/**
+ * What the user wrote, when `content` also carries text files fenced after it
+ * ([`crate::attachments::compose`]): the bubble shows it beside the files' chips and Edit
+ * starts from it, while the model, search and exports get `content`. `None` for every other
+ * message.
+ */
+written?: string | null, };
 
 /**
  * One version of a reply, for a version switcher.
@@ -548,6 +555,12 @@ export type Attached = { attached: Array<PendingAttachment>, refused: Array<IpcE
  * Files dragged over the window and dropped: the composer shows its drop state from these.
  */
 export type DropEvent = { "type": "over" } | { "type": "left" } | { "type": "dropped", result: Attached, };
+
+/**
+ * A chat's draft as the page gets it back at start: its text, and its files held again under
+ * new tokens, ready to send.
+ */
+export type SavedDraft = { conversation_id: number, text: string, files: Array<PendingAttachment>, };
 
 /**
  * What to search for, and where.

@@ -396,5 +396,8 @@ export {
   watchDrops,
   sendWithAttachments,
   attachmentImage,
+  attachmentText,
+  listDrafts,
+  saveDraft,
   setModelVision,
 } from "./attachments";

@@ -128,6 +128,10 @@ async fn with_file_data(
     let keys: Vec<&str> = m.attachments.iter().map(|a| a.sha256.as_str()).collect();
     let blobs = store.blobs(&keys).await?;
     let mut doc = serde_json::to_value(m).map_err(std::io::Error::from)?;
+    // The content says it all: what the user wrote is told from it again on reading.
+    if let Some(fields) = doc.as_object_mut() {
+        fields.remove("written");
+    }
     doc["attachments"] = m
         .attachments
         .iter()

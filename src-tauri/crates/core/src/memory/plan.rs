@@ -213,6 +213,7 @@ mod tests {
             ended: None,
             stats: Default::default(),
             attachments: Vec::new(),
+            written: None,
         }
     }
 

@@ -14,7 +14,10 @@ use crate::error::{Coded, ErrorCode};
 
 use super::damage::Tx;
 use super::messages::{check_new_message, Message, MessageRow, NewMessage, COLUMNS};
-use super::{from_ms, ConversationId, MessageId, MessageStatus, Result, Role, Store, StoreError};
+use super::{
+    check_content, from_ms, ConversationId, MessageId, MessageStatus, Result, Role, Store,
+    StoreError,
+};
 
 /// Why a version operation was refused; each says what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -145,6 +148,31 @@ async fn message_in(conn: &mut Tx, id: MessageId) -> Result<Message> {
     })
 }
 
+/// What an edit of message `message_id` to `text` stores: the new text, with the message's text
+/// files fenced after it as when it was sent (its images go with it unchanged). A message with
+/// files may have no text of its own; one without is refused empty.
+async fn edited_content(conn: &mut Tx, message_id: MessageId, text: &str) -> Result<String> {
+    let files: Vec<(String, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT a.name, CASE WHEN a.kind = 'text' THEN b.bytes END
+         FROM message_attachments a JOIN attachment_blobs b ON b.sha256 = a.sha256
+         WHERE a.message_id = ? ORDER BY a.position",
+    )
+    .bind(message_id.0)
+    .fetch_all(conn)
+    .await?;
+    if files.is_empty() {
+        check_new_message(&NewMessage::user(text))?;
+    }
+    let content = crate::attachments::compose_texts(
+        text,
+        files
+            .iter()
+            .filter_map(|(name, bytes)| Some((name.as_str(), bytes.as_deref()?))),
+    );
+    check_content("message", &content)?;
+    Ok(content)
+}
+
 /// The last visible user message of the conversation, and whether a reply after it is streaming.
 async fn last_user_turn(
     conn: &mut Tx,
@@ -256,10 +284,10 @@ impl Store {
         text: &str,
         model: Option<String>,
     ) -> Result<Edited> {
-        check_new_message(&NewMessage::user(text))?;
         let now = self.now_ms();
         let mut tx = self.write_tx().await?;
         let message = message_in(&mut tx, message_id).await?;
+        let content = edited_content(&mut tx, message_id, text).await?;
         let conversation_id = message.conversation_id;
         let (last_user, streaming) = last_user_turn(&mut tx, conversation_id).await?;
         check_editable(&message, last_user, streaming)?;
@@ -290,7 +318,7 @@ impl Store {
         let row: MessageRow = sqlx::query_as(&format!(
             "UPDATE messages SET content = ? WHERE id = ? RETURNING {COLUMNS}"
         ))
-        .bind(text)
+        .bind(content)
         .bind(message_id.0)
         .fetch_one(&mut tx)
         .await?;
@@ -382,10 +410,10 @@ impl Store {
 
     /// Checks, without writing, that `message_id` could be edited to `text` and resent now.
     pub async fn check_editable(&self, message_id: MessageId, text: &str) -> Result<Message> {
-        check_new_message(&NewMessage::user(text))?;
-        // One read transaction: both reads see the same state.
+        // One read transaction: the reads see the same state.
         let mut conn = self.pool.begin().await?;
         let message = message_in(&mut conn, message_id).await?;
+        edited_content(&mut conn, message_id, text).await?;
         let (last_user, streaming) = last_user_turn(&mut conn, message.conversation_id).await?;
         check_editable(&message, last_user, streaming)?;
         Ok(message)

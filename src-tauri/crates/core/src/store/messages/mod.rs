@@ -198,6 +198,12 @@ pub struct Message {
     /// The files attached to a user message, in the order they were attached (empty for most).
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// What the user wrote, when `content` also carries text files fenced after it
+    /// ([`crate::attachments::compose`]): the bubble shows it beside the files' chips and Edit
+    /// starts from it, while the model, search and exports get `content`. `None` for every other
+    /// message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written: Option<String>,
 }
 
 impl Message {
@@ -318,6 +324,7 @@ impl From<MessageRow> for Message {
             },
             // Read apart, for the messages that have any ([`Store::with_attachments`]).
             attachments: Vec::new(),
+            written: None,
         }
     }
 }

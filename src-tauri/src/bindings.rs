@@ -80,6 +80,7 @@ pub fn render() -> String {
         store::Page<store::Conversation>,
         store::Role,
         store::MessageStatus,
+        store::Ending,
         store::StatFigure,
         store::ReplyStats,
         attachments::AttachmentKind,
@@ -131,6 +132,7 @@ pub fn render() -> String {
         crate::commands::attachments::PendingAttachment,
         crate::commands::attachments::Attached,
         crate::commands::attachments::DropEvent,
+        crate::commands::drafts::SavedDraft,
         // Search.
         store::SearchQuery,
         store::SearchMode,

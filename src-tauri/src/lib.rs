@@ -21,7 +21,7 @@ use confab_core::tools::{logs_dir, HeaderSecrets, ToolHub};
 use tauri::Manager;
 
 use crate::error::IpcError;
-use crate::state::{AppState, DataPaths};
+use crate::state::{AppState, DataPaths, Open};
 
 /// Builds and runs the app until its last window closes.
 pub fn run() {
@@ -101,6 +101,9 @@ pub fn run() {
             commands::attachments::discard_attachment,
             commands::attachments::send_with_attachments,
             commands::attachments::attachment_image,
+            commands::attachments::attachment_text,
+            commands::drafts::list_drafts,
+            commands::drafts::save_draft,
             commands::attachments::set_model_vision,
             commands::attachments::test_drop_files,
             commands::links::open_link,
@@ -147,7 +150,7 @@ pub fn run() {
             // The tool servers end with Confab: no process outlives it.
             if let tauri::RunEvent::Exit = event {
                 if let Some(state) = app.try_state::<AppState>() {
-                    tauri::async_runtime::block_on(state.tools.shutdown());
+                    tauri::async_runtime::block_on(state.tools().shutdown());
                 }
             }
         });
@@ -178,13 +181,15 @@ fn save_window_state_soon(app: &tauri::AppHandle) {
 }
 
 /// Opens the database (upgraded and checked) and reads what every command needs, then hands it
-/// to the app. A failure keeps its code, so the page knows which recovery to offer.
+/// to the app (in place of the one before, when starting again after the recovery screen). A
+/// failure keeps its code, so the page knows which recovery to offer.
 async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
     let path = app.state::<DataPaths>().database.clone();
     tracing::info!(path = %path.display(), "opening the database");
     let store = open_store(path.clone()).await?;
     let url = confab_core::server::endpoint_url(&store, None).await?;
     tracing::info!(%url, "model server");
+    let started = app.try_state::<AppState>().is_some();
     // The keyring answers over D-Bus, synchronously.
     let (keys, client) = tokio::task::spawn_blocking(move || {
         let keys = ApiKeys::default();
@@ -197,6 +202,7 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
     .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))??;
     let chat = Arc::new(ChatService::new(store.clone(), client));
     chat.start_indexing();
+    chat.stop_when_damaged();
     let data_dir = path.parent().map(PathBuf::from).unwrap_or_default();
     let tools = Arc::new(ToolHub::new(
         store.clone(),
@@ -204,14 +210,27 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
         logs_dir(&data_dir),
     ));
     chat.set_tools(tools.clone());
-    app.manage(AppState {
-        store,
+    let open = Open {
+        store: store.clone(),
         chat,
         tools,
-        keys,
-        pending_imports: Default::default(),
-        update_watch: Default::default(),
-        files: Default::default(),
+    };
+    if started {
+        // The servers of the database before ended when it closed (see below).
+        app.state::<AppState>().reopened(open);
+    } else {
+        app.manage(AppState::new(open, keys));
+    }
+    // Damage met by any query from now on: the commands are refused with it (so the page shows
+    // the recovery screen) and the database is closed, so nothing more is written to it and a
+    // snapshot can be restored in its place. Its tool servers end with it.
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let damage = store.damaged().await;
+        startup::failed(&app, IpcError::from(damage));
+        app.state::<AppState>().tools().shutdown().await;
+        store.close().await;
+        tracing::warn!("closed the damaged database");
     });
     Ok(())
 }

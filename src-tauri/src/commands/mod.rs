@@ -7,6 +7,7 @@
 pub mod attachments;
 pub mod chat;
 pub mod conversations;
+pub mod drafts;
 pub mod links;
 pub mod memory;
 pub mod messages;

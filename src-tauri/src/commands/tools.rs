@@ -99,10 +99,10 @@ fn ids(servers: Option<Vec<i64>>) -> Option<Vec<ToolServerId>> {
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn list_tool_servers(state: State<'_, AppState>) -> Result<ToolsOverview, IpcError> {
-    let servers = state.store.tool_servers().await?;
+    let servers = state.store().tool_servers().await?;
     Ok(ToolsOverview {
         servers: servers.iter().map(ServerView::of).collect(),
-        allowances: state.store.tool_allowances().await?,
+        allowances: state.store().tool_allowances().await?,
     })
 }
 
@@ -133,7 +133,7 @@ pub async fn add_tool_server(
     };
     definition.validate()?;
     if state
-        .store
+        .store()
         .tool_server_named(&definition.name)
         .await
         .is_ok()
@@ -154,7 +154,7 @@ pub async fn add_tool_server(
     } else {
         server.headers
     };
-    let added = state.tools.add(&definition, &headers).await?;
+    let added = state.tools().add(&definition, &headers).await?;
     Ok(Some(AddedServer {
         server: ServerView::of(&added.server),
         start_error: added.started.err().map(|e| e.to_string()),
@@ -177,7 +177,7 @@ pub async fn approve_tool_server(
     id: i64,
     hash: String,
 ) -> Result<Option<ServerView>, IpcError> {
-    let server = state.store.tool_server(ToolServerId(id)).await?;
+    let server = state.store().tool_server(ToolServerId(id)).await?;
     let view = ServerView::of(&server);
     if server.hash != hash {
         return Err(ToolsError::Changed(view.name).into());
@@ -186,7 +186,7 @@ pub async fn approve_tool_server(
     if !confirm(&app, &title, view.confirmation_text(), "Approve").await {
         return Ok(None);
     }
-    let approved = state.tools.approve(server.id, &hash).await?;
+    let approved = state.tools().approve(server.id, &hash).await?;
     Ok(Some(ServerView::of(&approved)))
 }
 
@@ -199,7 +199,7 @@ pub async fn set_tool_server_on(
     id: i64,
     on: bool,
 ) -> Result<ServerView, IpcError> {
-    let server = state.tools.set_on(ToolServerId(id), on).await?;
+    let server = state.tools().set_on(ToolServerId(id), on).await?;
     Ok(ServerView::of(&server))
 }
 
@@ -207,14 +207,14 @@ pub async fn set_tool_server_on(
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn remove_tool_server(state: State<'_, AppState>, id: i64) -> Result<(), IpcError> {
-    Ok(state.tools.remove(ToolServerId(id)).await?)
+    Ok(state.tools().remove(ToolServerId(id)).await?)
 }
 
 /// Takes back an "Always allow" (or an "Allow in this chat").
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn revoke_tool_allowance(state: State<'_, AppState>, id: i64) -> Result<(), IpcError> {
-    Ok(state.store.revoke_tool_allowance(id).await?)
+    Ok(state.store().revoke_tool_allowance(id).await?)
 }
 
 /// Opens server `id`'s log (what it wrote to its error output) with the system's opener. The
@@ -227,8 +227,8 @@ pub async fn open_tool_log(
     id: i64,
 ) -> Result<(), IpcError> {
     use tauri_plugin_opener::OpenerExt;
-    let server = state.store.tool_server(ToolServerId(id)).await?;
-    let path = confab_core::tools::log_path(state.tools.log_dir(), &server.definition.name);
+    let server = state.store().tool_server(ToolServerId(id)).await?;
+    let path = confab_core::tools::log_path(state.tools().log_dir(), &server.definition.name);
     if !path.exists() {
         return Err(IpcError::new(
             ErrorCode::NotFound,
@@ -258,15 +258,15 @@ pub async fn decide_tool_call(
     call_id: i64,
     consent: Consent,
 ) -> Result<ConsentOutcome, IpcError> {
-    if !state.chat.pending_consents().contains(&call_id) {
+    if !state.chat().pending_consents().contains(&call_id) {
         return Ok(ConsentOutcome::NotWaiting);
     }
     if consent == Consent::AlwaysAllow {
-        let call = state.store.tool_call(call_id).await?;
+        let call = state.store().tool_call(call_id).await?;
         let (Some(server), Some(tool)) = (call.server, call.tool) else {
             return Err(not_always("that tool").into());
         };
-        let found = state.store.tool_server_named(&server).await?;
+        let found = state.store().tool_server_named(&server).await?;
         let spec = found.tool(&tool).and_then(|t| t.usable());
         let Some(spec) = spec.filter(|s| s.read_only()) else {
             return Err(not_always(&tool).into());
@@ -282,7 +282,7 @@ pub async fn decide_tool_call(
             return Ok(ConsentOutcome::Cancelled);
         }
     }
-    Ok(if state.chat.decide_tool_call(call_id, consent) {
+    Ok(if state.chat().decide_tool_call(call_id, consent) {
         ConsentOutcome::Decided
     } else {
         ConsentOutcome::NotWaiting
@@ -303,7 +303,7 @@ pub async fn get_chat_tool_servers(
     state: State<'_, AppState>,
     id: i64,
 ) -> Result<ToolServerChoice, IpcError> {
-    Ok(state.store.tool_server_choice(ConversationId(id)).await?)
+    Ok(state.store().tool_server_choice(ConversationId(id)).await?)
 }
 
 /// Sets which servers' tools a chat offers; `None`: its project's.
@@ -315,7 +315,7 @@ pub async fn set_chat_tool_servers(
     servers: Option<Vec<i64>>,
 ) -> Result<(), IpcError> {
     Ok(state
-        .store
+        .store()
         .set_conversation_tool_servers(ConversationId(id), ids(servers).as_deref())
         .await?)
 }
@@ -327,7 +327,7 @@ pub async fn get_project_tool_servers(
     state: State<'_, AppState>,
     id: i64,
 ) -> Result<Option<Vec<ToolServerId>>, IpcError> {
-    Ok(state.store.project_tool_servers(ProjectId(id)).await?)
+    Ok(state.store().project_tool_servers(ProjectId(id)).await?)
 }
 
 #[tauri::command]
@@ -338,7 +338,7 @@ pub async fn set_project_tool_servers(
     servers: Option<Vec<i64>>,
 ) -> Result<(), IpcError> {
     Ok(state
-        .store
+        .store()
         .set_project_tool_servers(ProjectId(id), ids(servers).as_deref())
         .await?)
 }

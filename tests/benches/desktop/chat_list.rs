@@ -44,6 +44,7 @@ pub async fn seed() -> Result<DataDir> {
         hidden: false,
         reasoning: String::new(),
         finish_reason: None,
+        ended: None,
         stats: Default::default(),
         attachments: Vec::new(),
         tool_calls: Vec::new(),

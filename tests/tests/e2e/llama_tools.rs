@@ -13,7 +13,7 @@ use std::sync::Arc;
 use confab_core::chat::ChatService;
 use confab_core::llm::{FinishReason, StreamEvent, ToolCallAssembler, WireRole};
 use confab_core::store::{
-    Finish, MessageStatus, NewConversation, NewMessage, NewToolCall, Store, ToolDecision,
+    Ending, Finish, NewConversation, NewMessage, NewToolCall, Store, ToolDecision,
 };
 use confab_core::tools::{HeaderSecrets, ServerDefinition, ToolHub};
 use confab_test_support::mcp::stdio_server_exe;
@@ -105,11 +105,11 @@ async fn a_required_call_and_its_result_round_trip_through_the_chat_template() -
     let reply = store
         .append_message(chat.id, NewMessage::streaming_reply(Some(MODEL.into())))
         .await?;
-    let reply = store
-        .finish_message(
+    let (_, mut records) = store
+        .finish_message_with_calls(
             reply.id,
             Finish {
-                status: MessageStatus::Complete,
+                ended: Ending::ToolCalls,
                 content: String::new(),
                 error: None,
                 prompt_tokens: None,
@@ -118,11 +118,6 @@ async fn a_required_call_and_its_result_round_trip_through_the_chat_template() -
                 finish_reason: Some("tool_calls".into()),
                 stats: Default::default(),
             },
-        )
-        .await?;
-    let record = store
-        .insert_tool_calls(
-            reply.id,
             &[NewToolCall {
                 call_id: call.id.clone(),
                 function_name: call.name.clone(),
@@ -131,12 +126,10 @@ async fn a_required_call_and_its_result_round_trip_through_the_chat_template() -
                 arguments: call.arguments.clone(),
             }],
         )
-        .await?
-        .remove(0);
-    let record = store
-        .decide_tool_call(&record, ToolDecision::AllowedOnce, None)
         .await?;
-    let record = store.start_tool_call(&record).await?;
+    let record = store
+        .decide_and_start_tool_call(&records.remove(0), ToolDecision::AllowedOnce)
+        .await?;
     let result = hub
         .call(server.id, "add", arguments.as_object().cloned(), &cancel)
         .await?;

@@ -13,6 +13,7 @@ mod desktop;
 mod hostile;
 mod llama_cli;
 mod llama_client;
+mod llama_gateway;
 mod llama_memory;
 mod llama_recall;
 mod llama_tools;

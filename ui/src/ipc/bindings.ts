@@ -63,6 +63,12 @@ export type Role = "system" | "user" | "assistant";
 export type MessageStatus = "complete" | "streaming" | "interrupted" | "error";
 
 /**
+ * How a reply ended, as Confab knew it then: stored with the reply (migration 0014), read by
+ * its statistics and badges, never told from the text of its error.
+ */
+export type Ending = "stop" | "length" | "content_filter" | "tool_calls" | "complete" | "stopped" | "interrupted" | "exited" | "failed";
+
+/**
  * A timing figure of a reply that either the server reported or Confab measured.
  */
 export type StatFigure = "first_token" | "generation" | "speed";
@@ -184,6 +190,10 @@ reasoning: string,
  */
 finish_reason: string | null, 
 /**
+ * How a reply ended; `None` for the user's messages and a reply still streaming.
+ */
+ended: Ending | null, 
+/**
  * How the reply was produced (timings, speed); empty for the user's messages.
  */
 stats: ReplyStats, 
@@ -194,7 +204,14 @@ attachments: Array<Attachment>,
 /**
  * The tools a reply called, in order, with their results (empty for most).
  */
-tool_calls: Array<ToolCallRecord>, };
+tool_calls: Array<ToolCallRecord>, 
+/**
+ * What the user wrote, when `content` also carries text files fenced after it
+ * ([`crate::attachments::compose`]): the bubble shows it beside the files' chips and Edit
+ * starts from it, while the model, search and exports get `content`. `None` for every other
+ * message.
+ */
+written?: string | null, };
 
 /**
  * One version of a reply, for a version switcher.
@@ -275,7 +292,7 @@ message: Message, code: ErrorCode, error: string, } | { "type": "cancelled", mes
  * A change the service made on its own, outside any turn a front end is following: the front
  * ends listen through [`ChatService::updates`](super::ChatService::updates).
  */
-export type ServiceUpdate = { "type": "retitled", conversation: Conversation, } | { "type": "summary_folded", conversation_id: ConversationId, } | { "type": "recall", status: RecallStatus, };
+export type ServiceUpdate = { "type": "retitled", conversation: Conversation, } | { "type": "summary_folded", conversation_id: ConversationId, } | { "type": "recall", status: RecallStatus, } | { "type": "database_damaged", code: ErrorCode, message: string, };
 
 /**
  * What recall can use right now, for the app and the CLI to show.
@@ -611,6 +628,12 @@ export type Attached = { attached: Array<PendingAttachment>, refused: Array<IpcE
  * Files dragged over the window and dropped: the composer shows its drop state from these.
  */
 export type DropEvent = { "type": "over" } | { "type": "left" } | { "type": "dropped", result: Attached, };
+
+/**
+ * A chat's draft as the page gets it back at start: its text, and its files held again under
+ * new tokens, ready to send.
+ */
+export type SavedDraft = { conversation_id: number, text: string, files: Array<PendingAttachment>, };
 
 /**
  * What to search for, and where.

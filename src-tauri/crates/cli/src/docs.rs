@@ -37,14 +37,15 @@ const EXIT_STATUS: [(&str, &str); 3] = [
     ("0", "The command did what it was asked."),
     (
         "1",
-        "It failed; one sentence on standard error says why. `db check` also exits 1 when \
-         SQLite finds a problem in the database.",
+        "It failed; one sentence on standard error says why (a damaged database among the \
+         causes: the sentence names the file and what to do). Also `db check` when SQLite finds \
+         a problem, and `db salvage` when some chat could not be read.",
     ),
     (
         "2",
-        "The command line was not understood (the usage is printed), or `chat -m` sent its \
-         message but the reply did not complete (stopped, interrupted or failed; the reason is \
-         on standard error).",
+        "The command line was not understood (the usage is printed); `chat -m` sent its message \
+         but the reply did not complete (stopped, interrupted or failed; the reason is on \
+         standard error); or `index` found no embedding model to use.",
     ),
 ];
 

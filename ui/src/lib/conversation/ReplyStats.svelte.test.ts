@@ -24,6 +24,7 @@ function reply(status: Message["status"]): Message {
     hidden: false,
     reasoning: "",
     finish_reason: status === "complete" ? "length" : null,
+    ended: status === "complete" ? "length" : null,
     attachments: [],
     tool_calls: [],
     stats: {

@@ -20,6 +20,7 @@ const msg = (id: number, content: string, status: Message["status"] = "complete"
   hidden: false,
   reasoning: "",
   finish_reason: null,
+  ended: null,
   stats: { first_token_ms: null, generation_ms: null, tokens_per_second: null, prompt_per_second: null, cached_tokens: null, from_server: [] },
   attachments: [],
   tool_calls: [],

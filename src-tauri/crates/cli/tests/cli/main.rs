@@ -4,6 +4,7 @@
 mod attach;
 mod chat;
 mod context;
+mod damage;
 mod db;
 mod ls;
 mod open;

@@ -74,6 +74,10 @@ pub enum ServiceUpdate {
     SummaryFolded { conversation_id: ConversationId },
     /// Recall's embedding model or the indexer's progress changed.
     Recall { status: crate::recall::RecallStatus },
+    /// A query met damage in the database: the service stopped (replies, the indexer, summaries)
+    /// and the store refuses every query from now on. `message` names the file and the way
+    /// forward.
+    DatabaseDamaged { code: ErrorCode, message: String },
 }
 
 /// Where a reply's events go. Called on the streaming task: return quickly, never block.

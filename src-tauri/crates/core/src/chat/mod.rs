@@ -269,6 +269,34 @@ impl ChatService {
         self.tasks.reopen();
     }
 
+    /// Stops everything the moment a query meets damage in the database (see
+    /// [`Store::damaged`]): the replies streaming and the background work end, and front ends
+    /// hear of it ([`ServiceUpdate::DatabaseDamaged`]) even when none of their own requests met
+    /// it.
+    pub fn stop_when_damaged(self: &Arc<Self>) {
+        let service = Arc::downgrade(self);
+        let store = self.store.clone();
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            let damage = tokio::select! {
+                damage = store.damaged() => damage,
+                _ = shutdown.cancelled() => return,
+            };
+            let Some(service) = service.upgrade() else {
+                return;
+            };
+            service.shut_down();
+            for id in service.streaming() {
+                service.stop(id);
+            }
+            // Nobody listening is fine.
+            let _ = service.updates.send(ServiceUpdate::DatabaseDamaged {
+                code: damage.code(),
+                message: damage.to_string(),
+            });
+        });
+    }
+
     /// Cancels background work: for a front end about to exit.
     pub fn shut_down(&self) {
         self.shutdown.cancel();

@@ -23,7 +23,7 @@ use crate::llm::{ChatStream, FinishReason, LlmClient, LlmError, StreamEvent, Too
 use crate::memory::{self, BuiltContext, ContextReport, MemoryError};
 use crate::settings::AppSettings;
 use crate::store::{
-    Conversation, ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage,
+    Conversation, ConversationId, Ending, Finish, Message, MessageId, MessageStatus, NewMessage,
     NewToolCall, ReplyStats, StoreError, ToolCallRecord,
 };
 
@@ -266,7 +266,12 @@ impl ChatService {
                 let done = self.store.edit_and_resend(message_id, &text, model).await?;
                 // The edit keeps the question's files: show them with its new text.
                 let edited = self.store.with_attachments(vec![done.message]).await?;
-                (done.reply, edited.into_iter().next(), done.hidden, build().await)
+                (
+                    done.reply,
+                    edited.into_iter().next(),
+                    done.hidden,
+                    build().await,
+                )
             }
             Pending::Continue => {
                 let reply = self.store.resume_reply(conversation_id).await?;
@@ -307,7 +312,8 @@ impl ChatService {
         calls: &[NewToolCall],
         sink: &dyn EventSink,
     ) -> Result<(Message, Vec<ToolCallRecord>), ChatError> {
-        let (status, error) = ended_as(&outcome);
+        let finish_reason = state.finish_reason.as_ref().map(|r| r.as_str().to_owned());
+        let (ended, error) = ended_as(&outcome, finish_reason.as_deref());
         if state.reasoning != reply.reasoning {
             // Reasoning is kept as far as it is storable; the reply itself is what must land.
             if let Err(err) = self.store.save_reasoning(reply.id, &state.reasoning).await {
@@ -317,18 +323,14 @@ impl ChatService {
         let completion_tokens = state.completion_tokens();
         let stats = state.meter.stats();
         let finish = Finish {
-            status,
+            ended,
             content: state.content,
             error,
             prompt_tokens: state.prompt_tokens,
             completion_tokens,
             model: state.model,
             // Only a finished reply has a reason to keep.
-            finish_reason: state
-                .finish_reason
-                .as_ref()
-                .filter(|_| status == MessageStatus::Complete)
-                .map(|r| r.as_str().to_owned()),
+            finish_reason: finish_reason.filter(|_| ended.status() == MessageStatus::Complete),
             stats: stats.clone(),
         };
         let (finished, records, outcome) = match self
@@ -389,7 +391,7 @@ impl ChatService {
             .finish_message(
                 reply.id,
                 Finish {
-                    status: MessageStatus::Error,
+                    ended: Ending::Failed,
                     content: saved.content,
                     error: Some(cause.to_string()),
                     prompt_tokens: None,
@@ -605,17 +607,20 @@ impl Coded for Failure {
     }
 }
 
-/// The status a reply ends with, and why when it did not complete: stopped or cut off is
-/// `interrupted` (the text so far stands), anything else is an `error`.
-fn ended_as(outcome: &Result<(), Failure>) -> (MessageStatus, Option<String>) {
+/// How a reply ended, and why when it did not complete: stopped by the user or cut off is
+/// interrupted (the text so far stands), anything else failed. `finish_reason` is the server's,
+/// for a complete reply.
+fn ended_as(
+    outcome: &Result<(), Failure>,
+    finish_reason: Option<&str>,
+) -> (Ending, Option<String>) {
     match outcome {
-        Ok(()) => (MessageStatus::Complete, None),
-        Err(Failure::Llm(
-            err @ (LlmError::Cancelled
-            | LlmError::Interrupted { .. }
-            | LlmError::IdleTimeout { .. }),
-        )) => (MessageStatus::Interrupted, Some(err.to_string())),
-        Err(err) => (MessageStatus::Error, Some(err.to_string())),
+        Ok(()) => (Ending::from_finish_reason(finish_reason), None),
+        Err(Failure::Llm(err @ LlmError::Cancelled)) => (Ending::Stopped, Some(err.to_string())),
+        Err(Failure::Llm(err @ (LlmError::Interrupted { .. } | LlmError::IdleTimeout { .. }))) => {
+            (Ending::Interrupted, Some(err.to_string()))
+        }
+        Err(err) => (Ending::Failed, Some(err.to_string())),
     }
 }
 

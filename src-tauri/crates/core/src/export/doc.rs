@@ -6,7 +6,7 @@
 //!                     "pinned", "archived", "id" },
 //!   "messages": [ { "id", "role", "content", "status", "error", "model", "prompt_tokens",
 //!                   "completion_tokens", "created_at", "completed_at", "pinned",
-//!                   "version_of", "hidden", "reasoning", "finish_reason",
+//!                   "version_of", "hidden", "reasoning", "finish_reason", "ended",
 //!                   "stats": { "first_token_ms", "generation_ms", "tokens_per_second",
 //!                              "prompt_per_second", "cached_tokens", "from_server" } } ],
 //!   "summaries": [ { "content", "covers_through_message_id", "token_count", "model",
@@ -22,10 +22,12 @@
 //! them, imports as it always did. So are a reply's `stats` (and each figure in them), added to
 //! version 2 later: a file without them imports with the figures unknown, and a Confab that
 //! predates them ignores them. Version 3 added each message's files (`attachments`, each with
-//! its `name`, `kind`, `mime`, `size`, `sha256` and its bytes as base64 `data`). Version 4 added
-//! a reply's `tool_calls` (each with `call_id`, `function_name`, `server`, `tool`, `arguments`,
-//! `decision`, `reason`, `result`, `result_bytes`, `is_error` and its times). Server definitions
-//! are never exported.
+//! its `name`, `kind`, `mime`, `size`, `sha256` and its bytes as base64 `data`), and later how
+//! each reply ended (`ended`: "stop", "length", "stopped", "interrupted", …), optional: a file
+//! without it, or with a value this Confab does not know, imports with the ending told from the
+//! status and the finish reason. Version 4 added a reply's `tool_calls` (each with `call_id`,
+//! `function_name`, `server`, `tool`, `arguments`, `decision`, `reason`, `result`,
+//! `result_bytes`, `is_error` and its times). Server definitions are never exported.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -35,8 +37,8 @@ use serde::Deserialize;
 
 use super::{ImportError, ImportPlan, ImportSource, MessageBatches};
 use crate::store::{
-    Conversation, ImportConversation, ImportMessage, ImportSummary, MessageStatus, ReplyStats,
-    Role, Summary,
+    Conversation, Ending, ImportConversation, ImportMessage, ImportSummary, MessageStatus,
+    ReplyStats, Role, Summary,
 };
 
 pub const CONVERSATION_FORMAT: &str = "confab.conversation";
@@ -129,6 +131,10 @@ async fn with_file_data(
     let keys: Vec<&str> = m.attachments.iter().map(|a| a.sha256.as_str()).collect();
     let blobs = store.blobs(&keys).await?;
     let mut doc = serde_json::to_value(m).map_err(std::io::Error::from)?;
+    // The content says it all: what the user wrote is told from it again on reading.
+    if let Some(fields) = doc.as_object_mut() {
+        fields.remove("written");
+    }
     doc["attachments"] = m
         .attachments
         .iter()
@@ -226,6 +232,8 @@ struct MessageDoc {
     reasoning: String,
     #[serde(default)]
     finish_reason: Option<String>,
+    #[serde(default)]
+    ended: Option<String>,
     #[serde(default)]
     stats: ReplyStats,
     #[serde(default)]
@@ -375,6 +383,7 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
                 hidden: m.hidden,
                 reasoning: m.reasoning,
                 finish_reason: m.finish_reason,
+                ended: m.ended.as_deref().and_then(Ending::parse),
                 stats: m.stats,
                 attachments,
             })

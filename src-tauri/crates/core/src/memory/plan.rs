@@ -211,9 +211,11 @@ mod tests {
             hidden: false,
             reasoning: String::new(),
             finish_reason: None,
+            ended: None,
             stats: Default::default(),
             attachments: Vec::new(),
             tool_calls: Vec::new(),
+            written: None,
         }
     }
 

@@ -217,7 +217,7 @@ fn capped(text: &str, max: usize) -> &str {
 
 /// Inserts an imported reply's calls as the file has them (decisions, results, times).
 pub(super) async fn import_calls(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut super::damage::Tx,
     message_id: i64,
     calls: &[ToolCallRecord],
 ) -> Result<()> {
@@ -252,7 +252,7 @@ pub(super) async fn import_calls(
         .bind(c.decided_at.map(|t| t.timestamp_millis()))
         .bind(c.started_at.map(|t| t.timestamp_millis()))
         .bind(c.finished_at.map(|t| t.timestamp_millis()))
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())
@@ -261,7 +261,7 @@ pub(super) async fn import_calls(
 /// Inserts the calls of reply `message_id` in `tx`, as waiting for a decision; returns them as
 /// saved.
 pub(super) async fn insert_calls(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut super::damage::Tx,
     message_id: MessageId,
     calls: &[NewToolCall],
     now: i64,
@@ -282,7 +282,7 @@ pub(super) async fn insert_calls(
         .bind(&call.tool)
         .bind(arguments)
         .bind(now)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?;
         records.push(ToolCallRecord {
             id,
@@ -308,18 +308,6 @@ pub(super) async fn insert_calls(
 }
 
 impl Store {
-    /// Records the calls of reply `message_id`, in order, as waiting for a decision.
-    pub async fn insert_tool_calls(
-        &self,
-        message_id: MessageId,
-        calls: &[NewToolCall],
-    ) -> Result<Vec<ToolCallRecord>> {
-        let mut tx = self.write_tx().await?;
-        let records = insert_calls(&mut tx, message_id, calls, self.now_ms()).await?;
-        tx.commit().await?;
-        Ok(records)
-    }
-
     /// Records the decision on `call`; returns it as saved (without reading it back: a round's
     /// every write counts, see `benches/tool_round.rs`).
     pub async fn decide_tool_call(
@@ -367,20 +355,6 @@ impl Store {
             decision,
             reason: None,
             decided_at: Some(from_ms(now)),
-            started_at: Some(from_ms(now)),
-            ..call.clone()
-        })
-    }
-
-    /// Marks `call` as started.
-    pub async fn start_tool_call(&self, call: &ToolCallRecord) -> Result<ToolCallRecord> {
-        let now = self.now_ms();
-        sqlx::query("UPDATE tool_calls SET started_at = ? WHERE id = ?")
-            .bind(now)
-            .bind(call.id)
-            .execute(&self.pool)
-            .await?;
-        Ok(ToolCallRecord {
             started_at: Some(from_ms(now)),
             ..call.clone()
         })

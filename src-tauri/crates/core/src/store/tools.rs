@@ -390,7 +390,7 @@ impl Store {
         .bind(seen_hash)
         .bind(now)
         .bind(id.0)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await
         .map_err(StoreError::from)?;
         sqlx::query(
@@ -402,7 +402,7 @@ impl Store {
         )
         .bind(now)
         .bind(id.0)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await
         .map_err(StoreError::from)?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -471,7 +471,7 @@ impl Store {
         let now = self.now_ms();
         let known: Vec<ToolRow> = sqlx::query_as(&format!("{SELECT_TOOLS} WHERE server_id = ?"))
             .bind(id.0)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut tx)
             .await
             .map_err(StoreError::from)?;
         let first = known.is_empty();
@@ -495,7 +495,7 @@ impl Store {
                 .bind(annotations)
                 .bind(hash)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await
                 .map_err(StoreError::from)?;
             } else if pinned_same {
@@ -507,7 +507,7 @@ impl Store {
                 .bind(now)
                 .bind(id.0)
                 .bind(&tool.name)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await
                 .map_err(StoreError::from)?;
             } else {
@@ -530,7 +530,7 @@ impl Store {
                 .bind(annotations)
                 .bind(hash)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await
                 .map_err(StoreError::from)?;
             }
@@ -544,7 +544,7 @@ impl Store {
                 sqlx::query("DELETE FROM tool_definitions WHERE server_id = ? AND name = ?")
                     .bind(id.0)
                     .bind(&gone.name)
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await
                     .map_err(StoreError::from)?;
             } else {
@@ -556,7 +556,7 @@ impl Store {
                 .bind(now)
                 .bind(id.0)
                 .bind(&gone.name)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await
                 .map_err(StoreError::from)?;
             }

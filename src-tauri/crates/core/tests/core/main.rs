@@ -6,7 +6,9 @@
 
 mod attachments;
 mod chat_service;
+mod damage;
 mod disk_full;
+mod drafts;
 mod export;
 mod fuzz;
 mod harness;

@@ -3,7 +3,7 @@
 
 use super::{
     check_new_message, conversation_not_found, message_not_found, Finish, Message, MessageRow,
-    MessageStatus, NewMessage, COLUMNS, INTERRUPTED_BY_EXIT,
+    MessageStatus, NewMessage, Role, COLUMNS, INTERRUPTED_BY_EXIT,
 };
 use crate::store::{check_content, ConversationId, MessageId, Result, Store, StoreError};
 
@@ -21,24 +21,29 @@ impl Store {
         let bumped = sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(conversation_id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         if bumped.rows_affected() == 0 {
             return Err(conversation_not_found(conversation_id));
         }
+        let role = new.role;
         let row: MessageRow = sqlx::query_as(&format!(
             "INSERT INTO messages (conversation_id, role, content, status, model, created_at, completed_at)
              VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
         ))
         .bind(conversation_id.0)
-        .bind(new.role.as_str())
+        .bind(role.as_str())
         .bind(new.content)
         .bind(new.status.as_str())
         .bind(new.model)
         .bind(now)
         .bind(completed_at)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
+        if role == Role::User {
+            // The message the user was writing is sent: its draft goes with it.
+            crate::store::drafts::sent(&mut tx, conversation_id).await?;
+        }
         tx.commit().await?;
         Ok(row.into())
     }
@@ -90,23 +95,18 @@ impl Store {
         finish: Finish,
         calls: &[crate::store::NewToolCall],
     ) -> Result<(Message, Vec<crate::store::ToolCallRecord>)> {
-        if finish.status == MessageStatus::Streaming {
-            return Err(StoreError::invalid(
-                "a reply must finish as complete, interrupted or error",
-            ));
-        }
         check_content("reply", &finish.content)?;
         let now = self.now_ms();
         let mut tx = self.write_tx().await?;
         let row: Option<MessageRow> = sqlx::query_as(&format!(
             "UPDATE messages SET status = ?, content = ?, error = ?, prompt_tokens = ?,
                  completion_tokens = ?, model = coalesce(?, model), completed_at = ?,
-                 finish_reason = ?, first_token_ms = ?, generation_ms = ?,
+                 finish_reason = ?, ended = ?, first_token_ms = ?, generation_ms = ?,
                  tokens_per_second = ?, prompt_per_second = ?, cached_tokens = ?,
                  stats_from_server = ?
              WHERE id = ? AND status = 'streaming' RETURNING {COLUMNS}"
         ))
-        .bind(finish.status.as_str())
+        .bind(finish.ended.status().as_str())
         .bind(finish.content)
         .bind(finish.error)
         .bind(finish.prompt_tokens)
@@ -114,6 +114,7 @@ impl Store {
         .bind(finish.model)
         .bind(now)
         .bind(finish.finish_reason)
+        .bind(finish.ended.as_str())
         .bind(finish.stats.first_token_ms)
         .bind(finish.stats.generation_ms)
         .bind(finish.stats.tokens_per_second)
@@ -121,7 +122,7 @@ impl Store {
         .bind(finish.stats.cached_tokens)
         .bind(finish.stats.server_figures_column())
         .bind(id.0)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await?;
         let Some(row) = row else {
             drop(tx);
@@ -134,7 +135,7 @@ impl Store {
         sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(row.conversation_id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         let calls = crate::store::tool_calls::insert_calls(&mut tx, id, calls, now).await?;
         tx.commit().await?;
@@ -145,7 +146,8 @@ impl Store {
     /// Run once at start-up, before any new reply starts. Returns how many there were.
     pub async fn mark_streaming_interrupted(&self) -> Result<u64> {
         let done = sqlx::query(
-            "UPDATE messages SET status = 'interrupted', error = ?, completed_at = ?
+            "UPDATE messages SET status = 'interrupted', ended = 'exited', error = ?,
+                 completed_at = ?
              WHERE status = 'streaming'",
         )
         .bind(INTERRUPTED_BY_EXIT)

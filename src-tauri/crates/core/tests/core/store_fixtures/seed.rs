@@ -10,9 +10,11 @@
 //! named each chat; 6 why replies stopped. 7 changed an index only, so it adds no data. 11 a
 //! reply's statistics (llama.cpp's timings on one, measured figures on another). 12 projects:
 //! one with every default, folded, holding chat 1, and an empty one. 13 (attachments, told by its
-//! table) an image twice and a text file, and a model's vision setting. 15 (tools, told by its
-//! table): an approved stdio server with a changed tool held, an imported HTTP one waiting,
-//! allowances (always, and in chat 1), the servers chat 1 and project 1 offer, and chat 1's calls.
+//! table) an image twice and a text file, and a model's vision setting. 14 (told by its `drafts`
+//! table) how each reply ended, and two chats' unsent drafts: one with text and a file, one with
+//! an image alone. 15 (tools, told by its table): an approved stdio server with a changed tool
+//! held, an imported HTTP one waiting, allowances (always, and in chat 1), the servers chat 1 and
+//! project 1 offer, and chat 1's calls.
 
 use std::path::Path;
 
@@ -434,6 +436,56 @@ async fn seed(conn: &mut SqliteConnection, schema: i64) {
         .await;
     }
 
+    // 0014 (endings and drafts): told by its table, like 0013. Every reply that ended says how,
+    // as this version writes it; chat 2 has an unsent question with a log file waiting, the empty
+    // chat an image alone.
+    let (drafts,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'drafts'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .expect("look for the drafts table");
+    if drafts > 0 {
+        for (id, ended) in [
+            (2, "stop"),
+            (4, "stop"),
+            (6, "interrupted"),
+            (8, "length"),
+            (10, "failed"),
+            (11, "stop"),
+        ] {
+            run(
+                conn,
+                "UPDATE messages SET ended = ? WHERE id = ?",
+                &[Text(ended), Int(id)],
+            )
+            .await;
+        }
+        for (chat, text) in [(PASTE, "And what about line 413?"), (NEW_CHAT, "")] {
+            run(
+                conn,
+                "INSERT INTO drafts (conversation_id, text, updated_at) VALUES (?, ?, ?)",
+                &[Int(chat), Text(text), Int(T0 + (300 + chat) * MINUTE)],
+            )
+            .await;
+        }
+        run(
+            conn,
+            "INSERT INTO draft_files (conversation_id, position, name, kind, mime, bytes) \
+             VALUES (?, 0, 'panic.log', 'text', 'text/plain; charset=utf-8', \
+             CAST('thread main panicked at src/main.rs:412\n' AS BLOB))",
+            &[Int(PASTE)],
+        )
+        .await;
+        run(
+            conn,
+            "INSERT INTO draft_files (conversation_id, position, name, kind, mime, bytes) \
+             VALUES (?, 0, 'shrine.png', 'image', 'image/png', \
+             X'89504e470d0a1a0a0000000d4948445200000001000000010806000000')",
+            &[Int(NEW_CHAT)],
+        )
+        .await;
+    }
     // 0015 (tools): told by its table, like 0013.
     let (tools,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tool_servers'",

@@ -1,2 +1,0 @@
--- PLACEHOLDER for the 0014 migration another branch adds in parallel; dropped when merging.
-SELECT 1;

@@ -45,6 +45,7 @@ bench:
 	cargo bench -p confab-core --bench export
 	cargo bench -p confab-core --bench search
 	cargo bench -p confab-core --bench recall
+	cargo bench -p confab-core --bench tool_round
 	$(MAKE) bench-desktop
 
 # The real window against an empty Tauri window, through WebDriver: release builds, under Xvfb.

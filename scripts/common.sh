@@ -83,6 +83,16 @@ ensure_ui_dependencies() {
   fi
 }
 
+# The MCP servers and conformance suite the tool tests run (tests/mcp/package.json pins them):
+# @modelcontextprotocol/server-everything and @modelcontextprotocol/conformance, from npm.
+ensure_mcp_test_servers() {
+  local stamp="$ROOT/tests/mcp/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$ROOT/tests/mcp/package-lock.json" -nt "$stamp" ]; then
+    step "Installing the MCP test servers (npm)"
+    (cd "$ROOT/tests/mcp" && npm ci --no-audit --no-fund)
+  fi
+}
+
 build_ui() {
   step "Building the UI"
   (cd "$ROOT/ui" && npm run --silent build)

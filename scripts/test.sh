@@ -17,6 +17,7 @@ step "Installing what is missing"
 ensure_toolchains
 ensure_apt_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PACKAGE_TEST_PACKAGES[@]}"
 ensure_ui_dependencies
+ensure_mcp_test_servers
 ensure_tauri_driver
 ensure_llama_venv
 ensure_litellm

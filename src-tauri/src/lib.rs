@@ -17,6 +17,7 @@ use confab_core::error::ErrorCode;
 use confab_core::paths::{data_dir_override, DATABASE_FILE};
 use confab_core::secrets::ApiKeys;
 use confab_core::store::Store;
+use confab_core::tools::{logs_dir, HeaderSecrets, ToolHub};
 use tauri::Manager;
 
 use crate::error::IpcError;
@@ -123,6 +124,18 @@ pub fn run() {
             commands::transfer::confirm_import,
             commands::transfer::cancel_import,
             commands::search::search,
+            commands::tools::list_tool_servers,
+            commands::tools::add_tool_server,
+            commands::tools::approve_tool_server,
+            commands::tools::set_tool_server_on,
+            commands::tools::remove_tool_server,
+            commands::tools::revoke_tool_allowance,
+            commands::tools::open_tool_log,
+            commands::tools::decide_tool_call,
+            commands::tools::get_chat_tool_servers,
+            commands::tools::set_chat_tool_servers,
+            commands::tools::get_project_tool_servers,
+            commands::tools::set_project_tool_servers,
             commands::recovery::startup_status,
             commands::recovery::database_info,
             commands::recovery::list_snapshots,
@@ -131,8 +144,16 @@ pub fn run() {
             commands::recovery::retry_start,
             commands::recovery::quit_app,
         ]))
-        .run(tauri::generate_context!())
-        .expect("Confab could not start its window");
+        .build(tauri::generate_context!())
+        .expect("Confab could not start its window")
+        .run(|app, event| {
+            // The tool servers end with Confab: no process outlives it.
+            if let tauri::RunEvent::Exit = event {
+                if let Some(state) = app.try_state::<AppState>() {
+                    tauri::async_runtime::block_on(state.tools().shutdown());
+                }
+            }
+        });
 }
 
 /// Saves the window's size and place shortly after it stops changing (the plugin alone saves only
@@ -165,7 +186,7 @@ fn save_window_state_soon(app: &tauri::AppHandle) {
 async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
     let path = app.state::<DataPaths>().database.clone();
     tracing::info!(path = %path.display(), "opening the database");
-    let store = open_store(path).await?;
+    let store = open_store(path.clone()).await?;
     let url = confab_core::server::endpoint_url(&store, None).await?;
     tracing::info!(%url, "model server");
     let started = app.try_state::<AppState>().is_some();
@@ -182,22 +203,32 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
     let chat = Arc::new(ChatService::new(store.clone(), client));
     chat.start_indexing();
     chat.stop_when_damaged();
+    let data_dir = path.parent().map(PathBuf::from).unwrap_or_default();
+    let tools = Arc::new(ToolHub::new(
+        store.clone(),
+        Arc::new(HeaderSecrets::default()),
+        logs_dir(&data_dir),
+    ));
+    chat.set_tools(tools.clone());
     let open = Open {
         store: store.clone(),
         chat,
+        tools,
     };
     if started {
+        // The servers of the database before ended when it closed (see below).
         app.state::<AppState>().reopened(open);
     } else {
         app.manage(AppState::new(open, keys));
     }
     // Damage met by any query from now on: the commands are refused with it (so the page shows
     // the recovery screen) and the database is closed, so nothing more is written to it and a
-    // snapshot can be restored in its place.
+    // snapshot can be restored in its place. Its tool servers end with it.
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let damage = store.damaged().await;
         startup::failed(&app, IpcError::from(damage));
+        app.state::<AppState>().tools().shutdown().await;
         store.close().await;
         tracing::warn!("closed the damaged database");
     });

@@ -8,6 +8,7 @@ use confab_core::chat::ChatService;
 use confab_core::export::ImportPlan;
 use confab_core::secrets::ApiKeys;
 use confab_core::store::Store;
+use confab_core::tools::ToolHub;
 
 pub struct AppState {
     /// The open database and the chat service on it: replaced when Confab starts again after
@@ -29,6 +30,9 @@ pub struct AppState {
 pub struct Open {
     pub store: Store,
     pub chat: Arc<ChatService>,
+    /// The tool servers' running connections (the chat service holds the same hub); ended when
+    /// Confab quits or the database closes.
+    pub tools: Arc<ToolHub>,
 }
 
 impl AppState {
@@ -57,6 +61,15 @@ impl AppState {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .chat
+            .clone()
+    }
+
+    /// The tool servers' hub.
+    pub fn tools(&self) -> Arc<ToolHub> {
+        self.open
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .tools
             .clone()
     }
 

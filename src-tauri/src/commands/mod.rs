@@ -16,6 +16,7 @@ pub mod recovery;
 pub mod search;
 pub mod server;
 pub mod settings;
+pub mod tools;
 pub mod transfer;
 
 /// The largest page a command hands out, whatever the UI asks for.

@@ -40,6 +40,7 @@ fn chat(title: &str, day: u32, texts: impl IntoIterator<Item = String>) -> Impor
             ended: None,
             stats: Default::default(),
             attachments: Vec::new(),
+            tool_calls: Vec::new(),
         })
         .collect();
     ImportConversation {

@@ -357,3 +357,18 @@ export {
   saveDraft,
   setModelVision,
 } from "./attachments";
+
+export {
+  listToolServers,
+  addToolServer,
+  approveToolServer,
+  setToolServerOn,
+  removeToolServer,
+  revokeToolAllowance,
+  openToolLog,
+  decideToolCall,
+  getChatToolServers,
+  setChatToolServers,
+  getProjectToolServers,
+  setProjectToolServers,
+} from "./tools";

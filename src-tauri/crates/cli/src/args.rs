@@ -87,6 +87,18 @@ pub enum Command {
         /// others); remembered for that model on that server.
         #[arg(long)]
         vision: bool,
+        /// Offer the model these tool servers' tools (see `confab-cli tools`); remembered for the
+        /// chat. Each call asks at the terminal: y (once), a (in this chat), n (no).
+        #[arg(long = "tools", value_name = "NAME[,NAME]", value_delimiter = ',')]
+        tools: Option<Vec<String>>,
+        /// Run this tool without asking (repeat for several). With no terminal, every call that
+        /// --allow does not name is denied: a script never runs a tool it did not name.
+        #[arg(long = "allow", value_name = "NAME/TOOL")]
+        allow: Vec<String>,
+        /// Seconds a tool call may go without progress before it is cancelled (default: each
+        /// server's, 60).
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        tool_timeout: Option<u64>,
     },
     /// List the models the server offers.
     Models {
@@ -156,7 +168,8 @@ pub enum Command {
         /// How many hits to show (1 to 100).
         #[arg(short = 'n', long, default_value_t = 20)]
         limit: u32,
-        /// Print JSON: an array of {conversation_id, message_id, role, created_at, snippet, score}.
+        /// Print JSON: an array of {conversation_id, message_id, role, created_at, snippet, score,
+        /// tool_output}.
         #[arg(long)]
         json: bool,
         /// Also find messages close in meaning, with recall's embedding model (asks the server).
@@ -190,6 +203,16 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Tools: MCP servers, their state (approved, needs_approval, off) and their tools. Nothing
+    /// runs that you did not approve.
+    Tools {
+        /// Print JSON: an array of {name, transport, state, command, args, url, tools: [{name,
+        /// description, warnings}]}.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        command: Option<ToolsCommand>,
     },
     /// Print the shell's completion script for confab-cli.
     ///
@@ -263,5 +286,72 @@ pub enum DbCommand {
         /// The file to write.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ToolsCommand {
+    /// Add a server you trust: approved by this act, then started once to pin its tools. A stdio
+    /// server is a command after `--` (run without a shell, found on PATH); an HTTP server is
+    /// `--url`.
+    Add {
+        /// The server's name (what `server__tool` names start with).
+        name: String,
+        /// A streamable-HTTP server's URL.
+        #[arg(long, value_name = "URL", conflicts_with_all = ["command", "env", "cwd"])]
+        url: Option<String>,
+        /// A header sent to an HTTP server, e.g. 'Authorization: Bearer …' (repeat for several);
+        /// its value is kept in the OS keyring.
+        #[arg(long = "header", value_name = "'NAME: VALUE'", requires = "url")]
+        headers: Vec<String>,
+        /// An environment variable for a stdio server (repeat for several). It gets these, PATH,
+        /// HOME and the locale, nothing else of yours.
+        #[arg(long = "env", value_name = "KEY=VALUE")]
+        env: Vec<String>,
+        /// The stdio server's working folder (default: your home folder).
+        #[arg(long, value_name = "DIR")]
+        cwd: Option<PathBuf>,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// Import servers from an mcpServers JSON file (Claude Desktop, Cursor, LM Studio): each new
+    /// or changed server waits for approval and is not started.
+    Import {
+        /// The JSON file: `{"mcpServers": {NAME: {...}}}`.
+        file: PathBuf,
+    },
+    /// Show a server's exact command line (or URL), its environment's names and its changed
+    /// tools, and ask whether to approve them.
+    Approve {
+        /// The server.
+        name: String,
+        /// Approve without asking (for scripts).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Turn a server off: it is stopped and never started until turned on.
+    Off {
+        /// The server.
+        name: String,
+    },
+    /// Turn a server on again (it needs approval again if its definition changed).
+    On {
+        /// The server.
+        name: String,
+    },
+    /// Remove a server, its pinned tools, its allowances and its header values.
+    Rm {
+        /// The server.
+        name: String,
+    },
+    /// Run one tool by hand and print its result (no model involved).
+    Call {
+        /// The server.
+        name: String,
+        /// The tool.
+        tool: String,
+        /// The arguments as a JSON object (default: {}).
+        json: Option<String>,
     },
 }

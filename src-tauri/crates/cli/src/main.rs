@@ -16,6 +16,7 @@ mod db;
 mod docs;
 mod projects;
 mod search;
+mod tools;
 mod transfer;
 
 use std::path::PathBuf;
@@ -62,10 +63,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Command::Db { command } = cli.command {
-        // Not through `open_store`: these work on a database that does not open.
+        // Before opening the store: these work on a database that does not open.
         return db::run(&data_dir(cli.data_dir)?.join(DATABASE_FILE), command).await;
     }
-    let store = open_store(cli.data_dir).await?;
+    let dir = data_dir(cli.data_dir)?;
+    let store = Store::open(&dir.join(DATABASE_FILE)).await?;
     let code = match cli.command {
         Command::Db { .. } | Command::Completions { .. } => unreachable!("handled above"),
         Command::Index { server } => {
@@ -112,6 +114,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             projects::list(&store, json).await?;
             ExitCode::SUCCESS
         }
+        Command::Tools { json, command } => tools::run(&store, &dir, json, command).await?,
         Command::Context {
             id,
             server,
@@ -156,8 +159,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             memory,
             attach,
             vision,
+            tools,
+            allow,
+            tool_timeout,
         } => {
             let client = client(&store, &server).await?;
+            let tools = chat::ToolOptions {
+                servers: tools,
+                allow,
+                timeout: tool_timeout,
+                data_dir: dir.clone(),
+            };
             let new = chat::NewChat {
                 model,
                 system,
@@ -169,7 +181,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 paths: attach,
                 vision,
             };
-            chat::run(store.clone(), client, new, conversation, message, files).await?
+            chat::run(
+                store.clone(),
+                client,
+                new,
+                conversation,
+                message,
+                files,
+                tools,
+            )
+            .await?
         }
     };
     store.close().await;
@@ -219,12 +240,6 @@ fn data_dir(data_dir: Option<PathBuf>) -> Result<PathBuf> {
     data_dir
         .or_else(default_data_dir)
         .context("cannot tell where Confab's data lives: set CONFAB_DATA_DIR or pass --data-dir")
-}
-
-async fn open_store(dir: Option<PathBuf>) -> Result<Store> {
-    let dir = data_dir(dir)?;
-    let store = Store::open(&dir.join(DATABASE_FILE)).await?;
-    Ok(store)
 }
 
 /// The flag (or `CONFAB_ENDPOINT`), else the app's saved endpoint, else LM Studio's default;

@@ -99,6 +99,7 @@ async fn build(dir: &Path) -> (Store, ConversationId) {
                 ended: None,
                 stats: Default::default(),
                 attachments: Vec::new(),
+                tool_calls: Vec::new(),
             }
         })
         .collect();

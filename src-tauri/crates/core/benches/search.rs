@@ -90,6 +90,7 @@ async fn build(dir: &Path, words: &[String]) -> Store {
                         ended: None,
                         stats: Default::default(),
                         attachments: Vec::new(),
+                        tool_calls: Vec::new(),
                     }
                 })
                 .collect();

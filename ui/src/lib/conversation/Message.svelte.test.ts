@@ -28,6 +28,7 @@ function reply(content: string, status: MessageStatus): MessageData {
     ended: null,
     stats: { first_token_ms: null, generation_ms: null, tokens_per_second: null, prompt_per_second: null, cached_tokens: null, from_server: [] },
     attachments: [],
+    tool_calls: [],
   };
 }
 

@@ -26,6 +26,7 @@ function reply(status: Message["status"]): Message {
     finish_reason: status === "complete" ? "length" : null,
     ended: status === "complete" ? "length" : null,
     attachments: [],
+    tool_calls: [],
     stats: {
       first_token_ms: 420,
       generation_ms: 2000,

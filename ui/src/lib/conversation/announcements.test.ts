@@ -26,6 +26,7 @@ const reply = (content: string, status: Message["status"] = "complete"): Message
   ended: null,
   stats: { first_token_ms: null, generation_ms: null, tokens_per_second: null, prompt_per_second: null, cached_tokens: null, from_server: [] },
   attachments: [],
+  tool_calls: [],
 });
 const chat = { id: 1, title: "Capitals" } as Conversation;
 

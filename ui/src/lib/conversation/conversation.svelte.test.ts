@@ -57,6 +57,7 @@ function message(id: number, status: Message["status"] = "complete", content = `
     ended: null,
     stats: { first_token_ms: null, generation_ms: null, tokens_per_second: null, prompt_per_second: null, cached_tokens: null, from_server: [] },
     attachments: [],
+    tool_calls: [],
   };
 }
 

@@ -16,6 +16,7 @@ import {
   type Message,
 } from "../../ipc";
 import { renderer } from "../markdown/renderer.svelte";
+import { onlyToolCalls } from "../tools/consents.svelte";
 import { forgetFinished, live, replyHandler, setChatOnScreen, withLive, type LiveReply } from "./replies.svelte";
 
 export const PAGE_SIZE = 100;
@@ -106,7 +107,8 @@ export class ConversationController {
       const target = this.#target;
       const scroller = this.scroller;
       if (target === null || !scroller || this.loading || renderer.pending) return;
-      const at = this.messages.findIndex((m) => m.id === target);
+      // A reply that only called tools has no message element (its cards show it).
+      const at = this.messages.filter((m) => !onlyToolCalls(m)).findIndex((m) => m.id === target);
       this.#target = null;
       if (at < 0) return;
       const bring = () => scroller.querySelectorAll<HTMLElement>(MESSAGE)[at]?.scrollIntoView({ block: "center" });

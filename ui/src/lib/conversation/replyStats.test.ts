@@ -31,6 +31,7 @@ function reply(over: Partial<Message> = {}, stats: Partial<ReplyStats> = {}): Me
     finish_reason: "stop",
     ended: "stop",
     attachments: [],
+    tool_calls: [],
     ...over,
     stats: { ...NO_STATS, ...stats },
   };

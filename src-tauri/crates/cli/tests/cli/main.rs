@@ -10,6 +10,7 @@ mod ls;
 mod open;
 mod projects;
 mod search;
+mod tools;
 mod transfer;
 
 use std::path::Path;

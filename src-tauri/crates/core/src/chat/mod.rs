@@ -21,6 +21,7 @@ mod prefill;
 mod search;
 mod stats;
 pub mod title;
+mod tool_round;
 mod turn;
 
 use std::collections::HashMap;
@@ -32,6 +33,7 @@ use tokio_util::task::TaskTracker;
 pub use events::{ChatEvent, EventSink, ServiceUpdate};
 use title::TitleAttempts;
 pub use title::{title_from, TitleError, AUTO_TITLE_CHARS, TITLE_INSTRUCTIONS};
+pub use tool_round::{Consent, ConsentRequest, MAX_TOOL_ROUNDS};
 use turn::Pending;
 pub use turn::{Turn, SAVE_INTERVAL};
 
@@ -96,6 +98,10 @@ pub struct ChatService {
     /// most), and whether one is running.
     titling: Mutex<HashMap<ConversationId, TitleAttempts>>,
     updates: tokio::sync::broadcast::Sender<ServiceUpdate>,
+    /// The hub that runs tools (none: no chat offers tools).
+    tools: RwLock<Option<Arc<crate::tools::ToolHub>>>,
+    /// Calls waiting for the user's answer, by their row id.
+    consents: Mutex<HashMap<i64, tokio::sync::oneshot::Sender<Consent>>>,
 }
 
 impl std::fmt::Debug for ChatService {
@@ -119,6 +125,8 @@ impl ChatService {
             indexer: TaskTracker::new(),
             titling: Mutex::new(HashMap::new()),
             updates: tokio::sync::broadcast::channel(64).0,
+            tools: RwLock::new(None),
+            consents: Mutex::new(HashMap::new()),
         }
     }
 

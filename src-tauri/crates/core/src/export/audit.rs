@@ -1,13 +1,14 @@
 //! The audit log: JSON Lines, one line per message (time, conversation, role, model, how a reply
-//! ended, text, token counts, a reply's statistics when any are known, the names of its files),
-//! optionally with personal data redacted from every string a person or a model wrote.
+//! ended, text, token counts, a reply's statistics when any are known, the names of its files) and
+//! one per tool call (`"kind": "tool_call"`: server, tool, arguments, decision, duration, result
+//! size), optionally with personal data redacted from every string a person or a model wrote.
 
 use std::borrow::Cow;
 use std::io::Write;
 
 use super::{redact::redact, ExportError, ExportOptions, MessageBatches};
 use crate::store::{
-    Conversation, ConversationId, Ending, MessageId, MessageStatus, ReplyStats, Role,
+    Conversation, ConversationId, Ending, MessageId, MessageStatus, ReplyStats, Role, ToolDecision,
 };
 
 /// One line of the audit log. With `--redact`, every string in it that a person or a model wrote
@@ -34,6 +35,27 @@ struct Line<'a> {
     /// The names of the files attached to the message (their text, if any, is in `text`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     attachments: Vec<Cow<'a, str>>,
+}
+
+/// One line of the audit log per tool call, after its message's line; redacted as [`Line`] is
+/// (the server's, tool's and function's names, the arguments, the reason).
+#[derive(serde::Serialize)]
+struct CallLine<'a> {
+    time: chrono::DateTime<chrono::Utc>,
+    kind: &'static str,
+    conversation_id: ConversationId,
+    message_id: MessageId,
+    server: Option<Cow<'a, str>>,
+    tool: Option<Cow<'a, str>>,
+    function: Cow<'a, str>,
+    arguments: Cow<'a, str>,
+    decision: ToolDecision,
+    reason: Option<Cow<'a, str>>,
+    /// From the call's start to its result, when it ran.
+    duration_ms: Option<i64>,
+    result_bytes: Option<u64>,
+    is_error: bool,
+    redacted: bool,
 }
 
 pub(super) async fn write(
@@ -70,6 +92,29 @@ pub(super) async fn write(
             serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
             count += 1;
+            for call in &m.tool_calls {
+                let line = CallLine {
+                    time: call.requested_at,
+                    kind: "tool_call",
+                    conversation_id: c.id,
+                    message_id: m.id,
+                    server: call.server.as_deref().map(written),
+                    tool: call.tool.as_deref().map(written),
+                    function: written(&call.function_name),
+                    arguments: written(&call.arguments),
+                    decision: call.decision,
+                    reason: call.reason.as_deref().map(written),
+                    duration_ms: match (call.started_at, call.finished_at) {
+                        (Some(start), Some(end)) => Some((end - start).num_milliseconds()),
+                        _ => None,
+                    },
+                    result_bytes: call.result_bytes,
+                    is_error: call.is_error,
+                    redacted: options.redact,
+                };
+                serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
+                out.write_all(b"\n")?;
+            }
         }
     }
     Ok(count)

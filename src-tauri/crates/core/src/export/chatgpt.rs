@@ -144,6 +144,7 @@ pub(super) fn parse(value: serde_json::Value) -> Result<ImportPlan, ImportError>
                 ended: None,
                 stats: Default::default(),
                 attachments: Vec::new(),
+                tool_calls: Vec::new(),
             });
         }
         if messages.is_empty() {

@@ -25,7 +25,9 @@
 //! its `name`, `kind`, `mime`, `size`, `sha256` and its bytes as base64 `data`), and later how
 //! each reply ended (`ended`: "stop", "length", "stopped", "interrupted", …), optional: a file
 //! without it, or with a value this Confab does not know, imports with the ending told from the
-//! status and the finish reason.
+//! status and the finish reason. Version 4 added a reply's `tool_calls` (each with `call_id`,
+//! `function_name`, `server`, `tool`, `arguments`, `decision`, `reason`, `result`,
+//! `result_bytes`, `is_error` and its times). Server definitions are never exported.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -41,11 +43,12 @@ use crate::store::{
 
 pub const CONVERSATION_FORMAT: &str = "confab.conversation";
 pub const BACKUP_FORMAT: &str = "confab.backup";
-/// The version written. Version 3 added attached files: an older Confab refuses these files
+/// The version written. Version 4 added a reply's tool calls with their decisions and results:
+/// an older Confab refuses these files rather than lose them. Version 3 added attached files: an older Confab refuses these files
 /// rather than import them without their images. Version 2 added reply versions (`version_of`, `hidden`), reasoning and
 /// the finish reason; a Confab that reads only version 1 refuses these files rather than showing
 /// hidden versions as messages.
-pub const VERSION: u64 = 3;
+pub const VERSION: u64 = 4;
 /// The oldest version read: version 1 files import as they always did.
 pub const OLDEST_READ: u64 = 1;
 
@@ -235,6 +238,8 @@ struct MessageDoc {
     stats: ReplyStats,
     #[serde(default)]
     attachments: Vec<AttachmentDoc>,
+    #[serde(default)]
+    tool_calls: Vec<crate::store::ToolCallRecord>,
 }
 
 #[derive(Deserialize)]
@@ -363,6 +368,7 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
             .zip(version_of)
             .zip(files)
             .map(|((m, version_of), attachments)| ImportMessage {
+                tool_calls: m.tool_calls,
                 role: m.role,
                 content: m.content,
                 status: m.status,

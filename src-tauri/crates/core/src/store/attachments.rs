@@ -117,7 +117,8 @@ impl Store {
         Ok(out)
     }
 
-    /// `messages` with their files filled in: every read of messages goes through this.
+    /// `messages` with their files (and a reply's tool calls) filled in: every read of messages
+    /// goes through this.
     pub(crate) async fn with_attachments(
         &self,
         mut messages: Vec<Message>,
@@ -129,21 +130,34 @@ impl Store {
             .map(|m| m.id)
             .collect();
         let mut found = self.attachments_of(&ids).await?;
-        if found.is_empty() {
-            return Ok(messages);
+        if !found.is_empty() {
+            // The text files' bytes, to tell what the user wrote from the files fenced after it.
+            let texts: Vec<&str> = found
+                .values()
+                .flatten()
+                .filter(|a| a.kind == AttachmentKind::Text)
+                .map(|a| a.sha256.as_str())
+                .collect();
+            let blobs = self.blobs(&texts).await?;
+            for m in &mut messages {
+                if let Some(files) = found.remove(&m.id) {
+                    m.attachments = files;
+                    m.written = written_of(&m.content, &m.attachments, &blobs);
+                }
+            }
         }
-        // The text files' bytes, to tell what the user wrote from the files fenced after it.
-        let texts: Vec<&str> = found
-            .values()
-            .flatten()
-            .filter(|a| a.kind == AttachmentKind::Text)
-            .map(|a| a.sha256.as_str())
+        // Replies that called tools carry their calls and results.
+        let replies: Vec<MessageId> = messages
+            .iter()
+            .filter(|m| m.role == super::Role::Assistant)
+            .map(|m| m.id)
             .collect();
-        let blobs = self.blobs(&texts).await?;
-        for m in &mut messages {
-            if let Some(files) = found.remove(&m.id) {
-                m.attachments = files;
-                m.written = written_of(&m.content, &m.attachments, &blobs);
+        let mut calls = self.tool_calls_of(&replies).await?;
+        if !calls.is_empty() {
+            for m in &mut messages {
+                if let Some(made) = calls.remove(&m.id) {
+                    m.tool_calls = made;
+                }
             }
         }
         Ok(messages)

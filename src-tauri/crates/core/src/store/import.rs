@@ -53,6 +53,8 @@ pub struct ImportMessage {
     pub stats: ReplyStats,
     /// The message's files, checked ([`crate::attachments::prepare`]).
     pub attachments: Vec<crate::attachments::Prepared>,
+    /// A reply's tool calls, with their decisions and results (their ids are the file's).
+    pub tool_calls: Vec<super::ToolCallRecord>,
 }
 
 #[derive(Debug, Clone)]
@@ -184,9 +186,10 @@ impl Store {
                 .fetch_one(&mut tx)
                 .await?;
                 super::attachments::link_files(&mut tx, mid, &m.attachments).await?;
+                super::tool_calls::import_calls(&mut tx, mid, &m.tool_calls).await?;
                 message_ids.push(mid);
                 done.messages_done += 1;
-                if done.messages_done % PROGRESS_EVERY == 0 {
+                if done.messages_done.is_multiple_of(PROGRESS_EVERY) {
                     progress(done);
                 }
             }

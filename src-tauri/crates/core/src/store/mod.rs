@@ -28,6 +28,8 @@ mod search;
 mod settings;
 mod snapshot;
 mod summaries;
+mod tool_calls;
+mod tools;
 mod upgrade;
 mod vectors;
 mod versions;
@@ -69,6 +71,8 @@ pub use search::{
 };
 pub use snapshot::{backups_dir, SnapshotKind, SNAPSHOTS_KEPT};
 pub use summaries::{NewSummary, Summary};
+pub use tool_calls::{NewToolCall, ToolCallRecord, ToolDecision, ToolServerChoice};
+pub use tools::{ListingChanges, ToolAllowance, ToolDefinition, ToolServer, ToolSpec};
 pub use upgrade::{lock_path, UPGRADE_LOCK_WAIT};
 pub use vectors::{IndexCount, StoredVector, Unindexed};
 pub use versions::{Edited, Regenerated, ReplyVersion, VersionError};
@@ -281,6 +285,10 @@ id_type!(
 id_type!(
     /// A project's id.
     ProjectId
+);
+id_type!(
+    /// An MCP server's id.
+    ToolServerId
 );
 
 /// A handle on the database; cheap to clone and share between tasks.

@@ -26,4 +26,6 @@ mod store_fixtures;
 mod store_messages;
 mod store_recovery;
 mod store_upgrade;
+mod tool_turns;
+mod tools;
 mod versions;

@@ -198,6 +198,9 @@ pub struct Message {
     /// The files attached to a user message, in the order they were attached (empty for most).
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// The tools a reply called, in order, with their results (empty for most).
+    #[serde(default)]
+    pub tool_calls: Vec<crate::store::ToolCallRecord>,
     /// What the user wrote, when `content` also carries text files fenced after it
     /// ([`crate::attachments::compose`]): the bubble shows it beside the files' chips and Edit
     /// starts from it, while the model, search and exports get `content`. `None` for every other
@@ -324,6 +327,7 @@ impl From<MessageRow> for Message {
             },
             // Read apart, for the messages that have any ([`Store::with_attachments`]).
             attachments: Vec::new(),
+            tool_calls: Vec::new(),
             written: None,
         }
     }

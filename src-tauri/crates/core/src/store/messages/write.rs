@@ -84,6 +84,17 @@ impl Store {
 
     /// Ends a streaming reply and marks its conversation active, in one transaction.
     pub async fn finish_message(&self, id: MessageId, finish: Finish) -> Result<Message> {
+        Ok(self.finish_message_with_calls(id, finish, &[]).await?.0)
+    }
+
+    /// Ends a streaming reply that called tools and records its calls (waiting for a decision),
+    /// in one transaction: one write instead of two in every tool round.
+    pub async fn finish_message_with_calls(
+        &self,
+        id: MessageId,
+        finish: Finish,
+        calls: &[crate::store::NewToolCall],
+    ) -> Result<(Message, Vec<crate::store::ToolCallRecord>)> {
         check_content("reply", &finish.content)?;
         let now = self.now_ms();
         let mut tx = self.write_tx().await?;
@@ -126,8 +137,9 @@ impl Store {
             .bind(row.conversation_id)
             .execute(&mut tx)
             .await?;
+        let calls = crate::store::tool_calls::insert_calls(&mut tx, id, calls, now).await?;
         tx.commit().await?;
-        Ok(row.into())
+        Ok((row.into(), calls))
     }
 
     /// Marks replies left `streaming` by a crash or a kill as `interrupted`, keeping their text.

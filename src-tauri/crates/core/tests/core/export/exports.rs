@@ -28,7 +28,7 @@ async fn json_round_trips_to_an_identical_conversation() {
     let first = export_string(&t.store, &chat, Format::Json, false).await;
     let doc: Value = serde_json::from_str(&first).unwrap();
     assert_eq!(doc["format"], "confab.conversation");
-    assert_eq!(doc["version"], 3);
+    assert_eq!(doc["version"], 4);
     assert_eq!(doc["messages"].as_array().unwrap().len(), 6);
     assert_eq!(doc["summaries"].as_array().unwrap().len(), 2);
     assert_eq!(doc["messages"][1]["finish_reason"], "length");

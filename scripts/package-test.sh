@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The package test, run by scripts/test.sh after the end-to-end tests, on the same debug build:
 # bundle the .deb and .rpm, validate the desktop entry and the AppStream metainfo as software
-# centres do, install the .deb with apt (and so its declared dependencies), run the end-to-end
+# centres do, install the .deb with apt (and so its declared dependencies), read the man pages
+# and complete a command in bash, zsh and fish, run the end-to-end
 # smoke test against the installed /usr/bin/confab and confab-cli from the PATH, check that the
 # window's WM class is the desktop entry's StartupWMClass, remove the package and check that the
 # user's data stays, and read the .rpm back to compare it with the .deb.
@@ -27,7 +28,9 @@ for size in 16 24 32 48 64 128 256 512; do
 done
 
 step "Package: the .rpm holds what the .deb holds"
-(cd "$work/deb" && find . -type f | sed 's|^\.||' | sort) >"$work/deb-files"
+# zsh's completions are the one path meant to differ (Debian's zsh reads vendor-completions).
+(cd "$work/deb" && find . -type f | sed -e 's|^\.||' -e 's|/zsh/vendor-completions/|/zsh/site-functions/|' |
+  sort) >"$work/deb-files"
 rpm -qpl "$RPM" | sort >"$work/rpm-files"
 diff -u "$work/deb-files" "$work/rpm-files" || fail "the .rpm's files differ from the .deb's"
 # The same dependencies under each distribution's names.
@@ -46,6 +49,23 @@ as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall "$D
 [ "$(command -v confab)" = /usr/bin/confab ] || fail "confab is not /usr/bin/confab"
 [ "$(confab --version)" = "confab $version" ] || fail "confab --version: $(confab --version)"
 [ "$(confab-cli --version)" = "confab-cli $version" ] || fail "confab-cli --version: $(confab-cli --version)"
+
+step "Package: the man pages and shell completions"
+man -w confab confab-cli >/dev/null || fail "man cannot find confab(1) and confab-cli(1)"
+man confab-cli 2>/dev/null | grep -q "confab-cli db check" || fail "man confab-cli does not describe db check"
+man confab 2>/dev/null | grep -q CONFAB_DATA_DIR || fail "man confab does not name CONFAB_DATA_DIR"
+# bash: the completion bash-completion loads on demand offers `export` for `confab-cli ex<Tab>`.
+bash_offers="$(bash -c '
+  source /usr/share/bash-completion/bash_completion
+  if declare -F _comp_load >/dev/null; then _comp_load confab-cli; else _completion_loader confab-cli; fi
+  fn="$(complete -p confab-cli | sed -n "s/.*-F \([^ ]*\).*/\1/p")"
+  COMP_WORDS=(confab-cli ex); COMP_CWORD=1; COMP_LINE="confab-cli ex"; COMP_POINT=${#COMP_LINE}
+  "$fn" confab-cli ex confab-cli
+  printf "%s\n" "${COMPREPLY[@]}"')"
+grep -qx export <<<"$bash_offers" || fail "bash completes 'confab-cli ex' to: $bash_offers"
+fish -c 'complete -C "confab-cli ex"' | grep -q '^export' || fail "fish does not complete confab-cli's commands"
+zsh -fc 'autoload -Uz compinit && compinit -u -d /dev/null && [[ $_comps[confab-cli] == _confab-cli ]]' ||
+  fail "zsh's compinit does not find confab-cli's completion"
 
 step "Package: the installed app, end to end"
 CONFAB_APP=/usr/bin/confab CONFAB_CLI=/usr/bin/confab-cli xvfb-run -a --server-args="-screen 0 1920x1080x24" \
@@ -71,5 +91,6 @@ printf '%s\n' "$removal"
 grep -q "chats are kept in ~/.local/share/app.confab.desktop" <<<"$removal" ||
   fail "removing the package did not say where the chats are"
 [ ! -e /usr/bin/confab ] && [ ! -e /usr/bin/confab-cli ] || fail "the binaries are still installed"
+[ ! -e /usr/share/man/man1/confab-cli.1.gz ] || fail "the man page is still installed"
 [ -f "$data/confab.db" ] || fail "removing the package removed the user's data"
 echo "Package test passed: $DEB"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds Confab's Linux packages with Tauri's own bundler: a .deb and an .rpm, each with the app,
-# confab-cli in /usr/bin, a desktop entry, the icon at every hicolor size and the AppStream
-# metainfo. `make package` builds release packages; `--debug` packages the debug build the
+# confab-cli in /usr/bin, a desktop entry, the icon at every hicolor size, the AppStream metainfo
+# (its release notes from CHANGELOG.md), the man pages confab(1) and confab-cli(1), and
+# confab-cli's completions for bash, zsh and fish. `make package` builds release packages; `--debug` packages the debug build the
 # end-to-end tests use (the CI package test), without compiling anything again.
 #
 # The bundler is the Tauri CLI from npm (@tauri-apps/cli, a dev-dependency of ui/): `npm ci`
@@ -34,13 +35,38 @@ step "Bundling the .deb and the .rpm ($profile)"
 version="$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "confab"))')"
 generated="$out/packaging"
+rm -rf "$generated"
 mkdir -p "$generated"
-# The metainfo's release is this version, dated by the last commit (or today outside git).
-date="$(git log -1 --format=%cs 2>/dev/null || date -u +%F)"
-sed -e "s|@VERSION@|$version|g" -e "s|@DATE@|$date|g" -e "s|@HOMEPAGE@|$CONFAB_HOMEPAGE|g" \
-  src-tauri/packaging/linux/app.confab.desktop.metainfo.xml.in >"$generated/app.confab.desktop.metainfo.xml"
-files="{\"/usr/bin/confab-cli\": \"$out/confab-cli\", \"/usr/share/metainfo/app.confab.desktop.metainfo.xml\": \"$generated/app.confab.desktop.metainfo.xml\"}"
-echo "{\"bundle\": {\"linux\": {\"deb\": {\"files\": $files}, \"rpm\": {\"files\": $files}}}}" >"$generated/bundle.json"
+# The metainfo's releases come from CHANGELOG.md, which must have this version's section.
+python3 scripts/metainfo.py src-tauri/packaging/linux/app.confab.desktop.metainfo.xml.in \
+  "$version" "$CONFAB_HOMEPAGE" >"$generated/app.confab.desktop.metainfo.xml"
+# The man pages and shell completions, from the definitions in the confab-cli just built.
+"$out/confab-cli" generate man | gzip -9n >"$generated/confab-cli.1.gz"
+"$out/confab-cli" generate app-man | gzip -9n >"$generated/confab.1.gz"
+for shell in bash zsh fish; do
+  "$out/confab-cli" completions "$shell" >"$generated/confab-cli.$shell"
+done
+# The same files in both packages, but for zsh's folder: Debian's zsh reads vendor-completions,
+# Fedora's site-functions.
+files() {
+  cat <<JSON
+{
+  "/usr/bin/confab-cli": "$out/confab-cli",
+  "/usr/share/metainfo/app.confab.desktop.metainfo.xml": "$generated/app.confab.desktop.metainfo.xml",
+  "/usr/share/man/man1/confab.1.gz": "$generated/confab.1.gz",
+  "/usr/share/man/man1/confab-cli.1.gz": "$generated/confab-cli.1.gz",
+  "/usr/share/bash-completion/completions/confab-cli": "$generated/confab-cli.bash",
+  "$1/_confab-cli": "$generated/confab-cli.zsh",
+  "/usr/share/fish/vendor_completions.d/confab-cli.fish": "$generated/confab-cli.fish"
+}
+JSON
+}
+cat >"$generated/bundle.json" <<JSON
+{"bundle": {"linux": {
+  "deb": {"files": $(files /usr/share/zsh/vendor-completions)},
+  "rpm": {"files": $(files /usr/share/zsh/site-functions)}
+}}}
+JSON
 
 debug_flag=()
 [ "$profile" = debug ] && debug_flag=(--debug)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what is missing, then runs every check and test: formatting, lints, the UI's type checks
+# Installs what is missing, then runs every check and test: formatting, the docs' links, lints, the UI's type checks
 # and unit tests, the core and CLI tests, the end-to-end tests of the real window under Xvfb, and
 # the .deb/.rpm packages of the same build (installed, run and removed).
 #
@@ -17,12 +17,17 @@ step "Installing what is missing"
 ensure_toolchains
 ensure_apt_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PACKAGE_TEST_PACKAGES[@]}"
 ensure_ui_dependencies
+ensure_mcp_test_servers
 ensure_tauri_driver
 ensure_llama_venv
+ensure_litellm
 cd "$ROOT"
 
 step "cargo fmt --check"
 cargo fmt --all --check
+
+step "Docs: every relative link and image exists, the README is short, the changelog has this version"
+python3 scripts/check-docs.py
 
 step "UI: type check and unit tests"
 (cd ui && npm run --silent check && npm run --silent test)

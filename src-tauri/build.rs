@@ -50,6 +50,9 @@ fn main() {
         "discard_attachment",
         "send_with_attachments",
         "attachment_image",
+        "attachment_text",
+        "list_drafts",
+        "save_draft",
         "set_model_vision",
         "test_drop_files",
         "list_projects",
@@ -61,6 +64,18 @@ fn main() {
         "move_to_project",
         "export_project",
         "get_option_sources",
+        "list_tool_servers",
+        "add_tool_server",
+        "approve_tool_server",
+        "set_tool_server_on",
+        "remove_tool_server",
+        "revoke_tool_allowance",
+        "open_tool_log",
+        "decide_tool_call",
+        "get_chat_tool_servers",
+        "set_chat_tool_servers",
+        "get_project_tool_servers",
+        "set_project_tool_servers",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -80,14 +80,19 @@ pub fn render() -> String {
         store::Page<store::Conversation>,
         store::Role,
         store::MessageStatus,
+        store::Ending,
         store::StatFigure,
         store::ReplyStats,
         attachments::AttachmentKind,
         attachments::Attachment,
+        store::ToolDecision,
+        store::ToolCallRecord,
         store::Message,
         store::ReplyVersion,
         store::Summary,
         // Replies as they stream, and the app's own changes.
+        store::ToolServerId,
+        chat::ConsentRequest,
         chat::ChatEvent,
         chat::ServiceUpdate,
         recall::RecallStatus,
@@ -127,6 +132,7 @@ pub fn render() -> String {
         crate::commands::attachments::PendingAttachment,
         crate::commands::attachments::Attached,
         crate::commands::attachments::DropEvent,
+        crate::commands::drafts::SavedDraft,
         // Search.
         store::SearchQuery,
         store::SearchMode,
@@ -153,6 +159,22 @@ pub fn render() -> String {
         inherit::ProjectRef,
         inherit::ResolvedOptions,
         crate::commands::conversations::ProjectScope,
+        // Tools: servers in Settings, consent in the conversation, a chat's and a project's
+        // servers.
+        confab_core::tools::Transport,
+        confab_core::tools::ServerState,
+        confab_core::tools::HiddenText,
+        confab_core::tools::ToolStatus,
+        confab_core::tools::SpecView,
+        confab_core::tools::ToolView,
+        confab_core::tools::ServerView,
+        store::ToolAllowance,
+        store::ToolServerChoice,
+        chat::Consent,
+        crate::commands::tools::ToolsOverview,
+        crate::commands::tools::NewToolServer,
+        crate::commands::tools::AddedServer,
+        crate::commands::tools::ConsentOutcome,
     );
     let missing: Vec<_> = b.needed.difference(&b.declared).collect();
     assert!(missing.is_empty(), "declare these too: {missing:?}");

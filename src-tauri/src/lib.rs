@@ -17,10 +17,11 @@ use confab_core::error::ErrorCode;
 use confab_core::paths::{data_dir_override, DATABASE_FILE};
 use confab_core::secrets::ApiKeys;
 use confab_core::store::Store;
+use confab_core::tools::{logs_dir, HeaderSecrets, ToolHub};
 use tauri::Manager;
 
 use crate::error::IpcError;
-use crate::state::{AppState, DataPaths};
+use crate::state::{AppState, DataPaths, Open};
 
 /// Builds and runs the app until its last window closes.
 pub fn run() {
@@ -108,6 +109,9 @@ pub fn run() {
             commands::attachments::discard_attachment,
             commands::attachments::send_with_attachments,
             commands::attachments::attachment_image,
+            commands::attachments::attachment_text,
+            commands::drafts::list_drafts,
+            commands::drafts::save_draft,
             commands::attachments::set_model_vision,
             commands::attachments::test_drop_files,
             commands::links::open_link,
@@ -128,6 +132,18 @@ pub fn run() {
             commands::transfer::confirm_import,
             commands::transfer::cancel_import,
             commands::search::search,
+            commands::tools::list_tool_servers,
+            commands::tools::add_tool_server,
+            commands::tools::approve_tool_server,
+            commands::tools::set_tool_server_on,
+            commands::tools::remove_tool_server,
+            commands::tools::revoke_tool_allowance,
+            commands::tools::open_tool_log,
+            commands::tools::decide_tool_call,
+            commands::tools::get_chat_tool_servers,
+            commands::tools::set_chat_tool_servers,
+            commands::tools::get_project_tool_servers,
+            commands::tools::set_project_tool_servers,
             commands::recovery::startup_status,
             commands::recovery::database_info,
             commands::recovery::list_snapshots,
@@ -136,8 +152,16 @@ pub fn run() {
             commands::recovery::retry_start,
             commands::recovery::quit_app,
         ]))
-        .run(tauri::generate_context!())
-        .expect("Confab could not start its window");
+        .build(tauri::generate_context!())
+        .expect("Confab could not start its window")
+        .run(|app, event| {
+            // The tool servers end with Confab: no process outlives it.
+            if let tauri::RunEvent::Exit = event {
+                if let Some(state) = app.try_state::<AppState>() {
+                    tauri::async_runtime::block_on(state.tools().shutdown());
+                }
+            }
+        });
 }
 
 /// Saves the window's size and place shortly after it stops changing (the plugin alone saves only
@@ -165,13 +189,15 @@ fn save_window_state_soon(app: &tauri::AppHandle) {
 }
 
 /// Opens the database (upgraded and checked) and reads what every command needs, then hands it
-/// to the app. A failure keeps its code, so the page knows which recovery to offer.
+/// to the app (in place of the one before, when starting again after the recovery screen). A
+/// failure keeps its code, so the page knows which recovery to offer.
 async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
     let path = app.state::<DataPaths>().database.clone();
     tracing::info!(path = %path.display(), "opening the database");
-    let store = open_store(path).await?;
+    let store = open_store(path.clone()).await?;
     let url = confab_core::server::endpoint_url(&store, None).await?;
     tracing::info!(%url, "model server");
+    let started = app.try_state::<AppState>().is_some();
     // The keyring answers over D-Bus, synchronously.
     let (keys, client) = tokio::task::spawn_blocking(move || {
         let keys = ApiKeys::default();
@@ -183,13 +209,40 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
     .await
     .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))??;
     let chat = Arc::new(ChatService::new(store.clone(), client));
-    app.manage(AppState {
-        store,
+    if started {
+        // Starting again after the recovery screen: the page has long loaded, so the recall
+        // indexer starts at once (the first start waits for the page: `start_background_work`).
+        chat.start_indexing();
+    }
+    chat.stop_when_damaged();
+    let data_dir = path.parent().map(PathBuf::from).unwrap_or_default();
+    let tools = Arc::new(ToolHub::new(
+        store.clone(),
+        Arc::new(HeaderSecrets::default()),
+        logs_dir(&data_dir),
+    ));
+    chat.set_tools(tools.clone());
+    let open = Open {
+        store: store.clone(),
         chat,
-        keys,
-        pending_imports: Default::default(),
-        update_watch: Default::default(),
-        files: Default::default(),
+        tools,
+    };
+    if started {
+        // The servers of the database before ended when it closed (see below).
+        app.state::<AppState>().reopened(open);
+    } else {
+        app.manage(AppState::new(open, keys));
+    }
+    // Damage met by any query from now on: the commands are refused with it (so the page shows
+    // the recovery screen) and the database is closed, so nothing more is written to it and a
+    // snapshot can be restored in its place. Its tool servers end with it.
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let damage = store.damaged().await;
+        startup::failed(&app, IpcError::from(damage));
+        app.state::<AppState>().tools().shutdown().await;
+        store.close().await;
+        tracing::warn!("closed the damaged database");
     });
     Ok(())
 }
@@ -201,7 +254,7 @@ fn start_background_work(app: &tauri::AppHandle) {
     static STARTED: AtomicBool = AtomicBool::new(false);
     startup::when_ready(app, |app| {
         if !STARTED.swap(true, Ordering::SeqCst) {
-            app.state::<AppState>().chat.start_indexing();
+            app.state::<AppState>().chat().start_indexing();
         }
     });
 }
@@ -230,7 +283,8 @@ async fn open_store(path: PathBuf) -> Result<Store, confab_core::store::StoreErr
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("CONFAB_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env(confab_core::environment::LOG_ENV)
+        .unwrap_or_else(|_| EnvFilter::new("info"));
     // A second call (e.g. in tests) is harmless: keep the first subscriber.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -1,9 +1,10 @@
 //! Start-up off the main thread: the window begins loading its page while the database opens (and
 //! migrates and is checked), the settings and the keyring are read. Until then no command runs:
 //! each call that arrives early waits for the outcome, then runs exactly as it would have (a
-//! synchronous command on the main thread), or — when start-up failed — is refused with the
-//! reason. The page then shows the recovery screen, whose commands (`commands::recovery`) need no
-//! open database and always run; one of them starts again ([`retry`]).
+//! synchronous command on the main thread), or — when start-up failed, or damage met later made
+//! Confab stop using the database ([`failed`]) — is refused with the reason. The page then shows
+//! the recovery screen, whose commands (`commands::recovery`) need no open database and always
+//! run; one of them starts again ([`retry`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -80,6 +81,14 @@ pub fn when_ready<R: Runtime>(
             then(&app);
         }
     });
+}
+
+/// Confab can no longer go on with the database it opened (damage met mid-session): every
+/// command but the recovery screen's is refused with `err` from now on, as after a failed start,
+/// until a start again succeeds ([`retry`]).
+pub fn failed<R: Runtime>(app: &AppHandle<R>, err: IpcError) {
+    tracing::error!(code = %err.code, message = %err.message, "Confab stopped using the database");
+    app.state::<Ready<R>>().outcome.send_replace(Some(Err(err)));
 }
 
 /// Starts again after a failed start (a restored snapshot, a freed lock): the new outcome. After

@@ -19,6 +19,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 pub use fantoccini;
 
+pub mod gateway;
 pub mod llama;
 pub mod serial;
 

@@ -32,6 +32,19 @@ impl LlamaServer {
         Self::start_with(n_ctx, slots, &["--embeddings"])
     }
 
+    /// The same server with a chat template that takes tools (`scripts/chatml-tools.jinja`:
+    /// SmolLM2's ChatML with Hermes-style `<tool_call>` and `<tool_response>`), so that
+    /// llama.cpp offers the model its tools and constrains a `tool_choice: "required"` reply to a
+    /// well-formed call. SmolLM2's own template has no tools, and llama.cpp leaves them out.
+    pub fn start_with_tools(n_ctx: u32, slots: u32) -> Result<Self> {
+        let template = workspace_root().join("scripts").join("chatml-tools.jinja");
+        Self::start_with(
+            n_ctx,
+            slots,
+            &["--chat-template-file", &template.to_string_lossy()],
+        )
+    }
+
     fn start_with(n_ctx: u32, slots: u32, extra: &[&str]) -> Result<Self> {
         let turn = Turn::take();
         let python = python()?;

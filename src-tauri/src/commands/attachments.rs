@@ -67,7 +67,8 @@ pub enum DropEvent {
 }
 
 impl PendingFiles {
-    fn hold(&self, prepared: Prepared) -> PendingAttachment {
+    /// Holds a checked file under a new token: what the page shows of it.
+    pub(crate) fn hold(&self, prepared: Prepared) -> PendingAttachment {
         let token = format!("{:032x}", rand::random::<u128>());
         let pending = PendingAttachment {
             token: token.clone(),
@@ -82,6 +83,27 @@ impl PendingFiles {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Prepared>> {
         self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The files held under `tokens`, in their order.
+    pub(crate) fn held(&self, tokens: &[String]) -> Result<Vec<Prepared>, IpcError> {
+        let held = self.lock();
+        tokens
+            .iter()
+            .map(|t| {
+                held.get(t).cloned().ok_or_else(|| {
+                    IpcError::new(
+                        ErrorCode::NotFound,
+                        "an attached file is no longer held — attach it again",
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Lets go of every file held: the page that held their tokens is gone (see `list_drafts`).
+    pub(crate) fn release_all(&self) {
+        self.lock().clear();
     }
 
     /// Reads and checks the files at `paths` (off the async threads) and holds the good ones.
@@ -238,22 +260,9 @@ pub async fn send_with_attachments(
     tokens: Vec<String>,
     on_event: Channel<ChatEvent>,
 ) -> Result<Option<Message>, IpcError> {
-    let files = {
-        let held = state.files.lock();
-        tokens
-            .iter()
-            .map(|t| {
-                held.get(t).cloned().ok_or_else(|| {
-                    IpcError::new(
-                        ErrorCode::NotFound,
-                        "an attached file is no longer held — attach it again",
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?
-    };
+    let files = state.files.held(&tokens)?;
     let turn = state
-        .chat
+        .chat()
         .start_with_prepared(ConversationId(conversation_id), &text, files)
         .await?;
     {
@@ -271,7 +280,7 @@ pub async fn send_with_attachments(
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn attachment_image(state: State<'_, AppState>, id: i64) -> Result<String, IpcError> {
-    let (attachment, bytes) = state.store.attachment_bytes(id).await?;
+    let (attachment, bytes) = state.store().attachment_bytes(id).await?;
     if attachment.kind != AttachmentKind::Image {
         return Err(IpcError::new(
             ErrorCode::NotAnImage,
@@ -279,6 +288,20 @@ pub async fn attachment_image(state: State<'_, AppState>, id: i64) -> Result<Str
         ));
     }
     Ok(attachments::data_url(&attachment.mime, &bytes))
+}
+
+/// A stored text file's text, for its chip in the chat (the message carries it too, fenced).
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn attachment_text(state: State<'_, AppState>, id: i64) -> Result<String, IpcError> {
+    let (attachment, bytes) = state.store().attachment_bytes(id).await?;
+    if attachment.kind != AttachmentKind::Text {
+        return Err(IpcError::new(
+            ErrorCode::InvalidInput,
+            format!("{} is not a text file", attachment.name),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Records that the chat's model does (or does not) take images, for servers that do not say.
@@ -290,7 +313,7 @@ pub async fn set_model_vision(
     takes_images: Option<bool>,
 ) -> Result<(), IpcError> {
     Ok(state
-        .chat
+        .chat()
         .set_model_vision(ConversationId(conversation_id), takes_images)
         .await?)
 }

@@ -21,7 +21,7 @@ pub async fn send_message(
     on_event: Channel<ChatEvent>,
 ) -> Result<Option<Message>, IpcError> {
     let turn = state
-        .chat
+        .chat()
         .start(ConversationId(conversation_id), Some(&text))
         .await?;
     let user_message = turn.user_message().cloned();
@@ -39,7 +39,7 @@ pub async fn respond(
     on_event: Channel<ChatEvent>,
 ) -> Result<(), IpcError> {
     let turn = state
-        .chat
+        .chat()
         .start(ConversationId(conversation_id), None)
         .await?;
     stream_in_background(turn, on_event);
@@ -55,7 +55,7 @@ pub async fn regenerate(
     on_event: Channel<ChatEvent>,
 ) -> Result<(), IpcError> {
     let turn = state
-        .chat
+        .chat()
         .start_regenerate(ConversationId(conversation_id))
         .await?;
     stream_in_background(turn, on_event);
@@ -72,7 +72,7 @@ pub async fn continue_reply(
     on_event: Channel<ChatEvent>,
 ) -> Result<(), IpcError> {
     let turn = state
-        .chat
+        .chat()
         .start_continue(ConversationId(conversation_id))
         .await?;
     stream_in_background(turn, on_event);
@@ -89,7 +89,10 @@ pub async fn edit_and_resend(
     text: String,
     on_event: Channel<ChatEvent>,
 ) -> Result<(), IpcError> {
-    let turn = state.chat.start_edit(MessageId(message_id), &text).await?;
+    let turn = state
+        .chat()
+        .start_edit(MessageId(message_id), &text)
+        .await?;
     stream_in_background(turn, on_event);
     Ok(())
 }
@@ -107,13 +110,18 @@ pub(crate) fn stream_in_background(turn: Turn, on_event: Channel<ChatEvent>) {
 #[tauri::command]
 #[tracing::instrument(skip(state))]
 pub fn stop_reply(state: State<'_, AppState>, conversation_id: i64) -> bool {
-    state.chat.stop(ConversationId(conversation_id))
+    state.chat().stop(ConversationId(conversation_id))
 }
 
 /// The conversations with a reply streaming right now.
 #[tauri::command]
 pub fn streaming_conversations(state: State<'_, AppState>) -> Vec<i64> {
-    state.chat.streaming().into_iter().map(|id| id.0).collect()
+    state
+        .chat()
+        .streaming()
+        .into_iter()
+        .map(|id| id.0)
+        .collect()
 }
 
 /// Sends the changes the app makes on its own (a chat the model has just named) to `on_update`,
@@ -121,7 +129,7 @@ pub fn streaming_conversations(state: State<'_, AppState>) -> Vec<i64> {
 #[tauri::command]
 pub fn watch_updates(state: State<'_, AppState>, on_update: Channel<ServiceUpdate>) {
     use tokio::sync::broadcast::error::RecvError;
-    let mut updates = state.chat.updates();
+    let mut updates = state.chat().updates();
     let task = tauri::async_runtime::spawn(async move {
         loop {
             match updates.recv().await {

@@ -32,7 +32,7 @@ pub async fn list_conversations(
         },
         ..ListConversations::default()
     };
-    Ok(state.store.list_conversations(query).await?)
+    Ok(state.store().list_conversations(query).await?)
 }
 
 /// Which chats a page of the list holds: those outside every project, or one project's.
@@ -56,7 +56,7 @@ pub async fn create_conversation(
         project_id: project.map(ProjectId),
         ..NewConversation::default()
     };
-    Ok(state.store.create_conversation(new).await?)
+    Ok(state.store().create_conversation(new).await?)
 }
 
 #[tauri::command]
@@ -65,7 +65,7 @@ pub async fn get_conversation(
     state: State<'_, AppState>,
     id: i64,
 ) -> Result<Conversation, IpcError> {
-    Ok(state.store.get_conversation(ConversationId(id)).await?)
+    Ok(state.store().get_conversation(ConversationId(id)).await?)
 }
 
 #[tauri::command]
@@ -76,7 +76,7 @@ pub async fn rename_conversation(
     title: String,
 ) -> Result<Conversation, IpcError> {
     Ok(state
-        .store
+        .store()
         .rename_conversation(ConversationId(id), &title)
         .await?)
 }
@@ -88,13 +88,16 @@ pub async fn set_pinned(
     id: i64,
     pinned: bool,
 ) -> Result<Conversation, IpcError> {
-    Ok(state.store.set_pinned(ConversationId(id), pinned).await?)
+    Ok(state.store().set_pinned(ConversationId(id), pinned).await?)
 }
 
 /// Deletes a conversation with everything in it; a reply streaming there is stopped first.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn delete_conversation(state: State<'_, AppState>, id: i64) -> Result<(), IpcError> {
-    state.chat.stop(ConversationId(id));
-    Ok(state.store.delete_conversation(ConversationId(id)).await?)
+    state.chat().stop(ConversationId(id));
+    Ok(state
+        .store()
+        .delete_conversation(ConversationId(id))
+        .await?)
 }

@@ -25,8 +25,8 @@ pub struct ContextView {
 #[tracing::instrument(skip(state), err)]
 pub async fn get_context(state: State<'_, AppState>, id: i64) -> Result<ContextView, IpcError> {
     let id = ConversationId(id);
-    let built = state.chat.context(id).await?;
-    let summary = state.store.latest_summary(id).await?;
+    let built = state.chat().context(id).await?;
+    let summary = state.store().latest_summary(id).await?;
     Ok(ContextView {
         texts: built.item_texts(),
         report: built.report,
@@ -43,5 +43,5 @@ pub async fn edit_summary(
     id: i64,
     content: String,
 ) -> Result<Summary, IpcError> {
-    Ok(summarize::edit_summary(&state.store, ConversationId(id), &content).await?)
+    Ok(summarize::edit_summary(&state.store(), ConversationId(id), &content).await?)
 }

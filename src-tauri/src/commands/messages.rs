@@ -24,13 +24,13 @@ pub async fn list_messages(
     Ok(match (before, after) {
         (before, None) => {
             state
-                .store
+                .store()
                 .messages_before(id, before.map(MessageId), limit)
                 .await?
         }
         (None, Some(after)) => {
             state
-                .store
+                .store()
                 .messages_after(id, MessageId(after), limit)
                 .await?
         }
@@ -52,7 +52,7 @@ pub async fn set_message_pinned(
     pinned: bool,
 ) -> Result<Message, IpcError> {
     Ok(state
-        .store
+        .store()
         .set_message_pinned(MessageId(id), pinned)
         .await?)
 }
@@ -64,7 +64,7 @@ pub async fn select_version(
     state: State<'_, AppState>,
     message_id: i64,
 ) -> Result<Message, IpcError> {
-    Ok(state.chat.select_version(MessageId(message_id)).await?)
+    Ok(state.chat().select_version(MessageId(message_id)).await?)
 }
 
 /// The versions of the reply a message belongs to, oldest first.
@@ -74,5 +74,5 @@ pub async fn list_versions(
     state: State<'_, AppState>,
     message_id: i64,
 ) -> Result<Vec<ReplyVersion>, IpcError> {
-    Ok(state.store.reply_versions(MessageId(message_id)).await?)
+    Ok(state.store().reply_versions(MessageId(message_id)).await?)
 }

@@ -7,6 +7,7 @@
 pub mod attachments;
 pub mod chat;
 pub mod conversations;
+pub mod drafts;
 pub mod links;
 pub mod memory;
 pub mod messages;
@@ -15,6 +16,7 @@ pub mod recovery;
 pub mod search;
 pub mod server;
 pub mod settings;
+pub mod tools;
 pub mod transfer;
 
 /// The largest page a command hands out, whatever the UI asks for.

@@ -15,7 +15,7 @@ use crate::state::AppState;
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn list_projects(state: State<'_, AppState>) -> Result<Vec<Project>, IpcError> {
-    Ok(state.store.projects().await?)
+    Ok(state.store().projects().await?)
 }
 
 #[tauri::command]
@@ -25,7 +25,7 @@ pub async fn create_project(
     name: String,
     defaults: ProjectDefaults,
 ) -> Result<Project, IpcError> {
-    Ok(state.store.create_project(&name, defaults).await?)
+    Ok(state.store().create_project(&name, defaults).await?)
 }
 
 #[tauri::command]
@@ -35,7 +35,7 @@ pub async fn rename_project(
     id: i64,
     name: String,
 ) -> Result<Project, IpcError> {
-    Ok(state.store.rename_project(ProjectId(id), &name).await?)
+    Ok(state.store().rename_project(ProjectId(id), &name).await?)
 }
 
 #[tauri::command]
@@ -46,7 +46,7 @@ pub async fn set_project_defaults(
     defaults: ProjectDefaults,
 ) -> Result<Project, IpcError> {
     Ok(state
-        .store
+        .store()
         .set_project_defaults(ProjectId(id), defaults)
         .await?)
 }
@@ -59,7 +59,7 @@ pub async fn set_project_collapsed(
     collapsed: bool,
 ) -> Result<Project, IpcError> {
     Ok(state
-        .store
+        .store()
         .set_project_collapsed(ProjectId(id), collapsed)
         .await?)
 }
@@ -74,14 +74,14 @@ pub async fn delete_project(
     chats: ProjectChats,
 ) -> Result<DeletedProject, IpcError> {
     if chats == ProjectChats::Delete {
-        for conversation in state.chat.streaming() {
-            let c = state.store.get_conversation(conversation).await?;
+        for conversation in state.chat().streaming() {
+            let c = state.store().get_conversation(conversation).await?;
             if c.project_id == Some(ProjectId(id)) {
-                state.chat.stop(conversation);
+                state.chat().stop(conversation);
             }
         }
     }
-    Ok(state.store.delete_project(ProjectId(id), chats).await?)
+    Ok(state.store().delete_project(ProjectId(id), chats).await?)
 }
 
 /// Moves a chat into a project, or out of every project with `project: null`.
@@ -93,7 +93,7 @@ pub async fn move_to_project(
     project: Option<i64>,
 ) -> Result<Conversation, IpcError> {
     Ok(state
-        .store
+        .store()
         .move_to_project(ConversationId(id), project.map(ProjectId))
         .await?)
 }
@@ -107,7 +107,7 @@ pub async fn export_project(
     state: State<'_, AppState>,
     id: i64,
 ) -> Result<Option<Exported>, IpcError> {
-    let project = state.store.get_project(ProjectId(id)).await?;
+    let project = state.store().get_project(ProjectId(id)).await?;
     let Some(path) = super::ask_where_to_save(
         &app,
         "Export project",
@@ -118,7 +118,7 @@ pub async fn export_project(
     else {
         return Ok(None);
     };
-    let stats = export::export_project_to(&state.store, project.id, &path).await?;
+    let stats = export::export_project_to(&state.store(), project.id, &path).await?;
     Ok(Some(Exported {
         path: path.display().to_string(),
         messages: stats.messages,
@@ -132,5 +132,5 @@ pub async fn get_option_sources(
     state: State<'_, AppState>,
     id: i64,
 ) -> Result<ResolvedOptions, IpcError> {
-    Ok(inherit::options_of(&state.store, ConversationId(id)).await?)
+    Ok(inherit::options_of(&state.store(), ConversationId(id)).await?)
 }

@@ -1,5 +1,6 @@
 //! The recovery screen's commands: what the page shows when the database did not open (damaged,
-//! not a database, newer, locked, or an upgrade that failed) and the ways forward — restore a
+//! not a database, newer, locked, or an upgrade that failed) or was found damaged later, and the
+//! ways forward — restore a
 //! snapshot, export what can still be read, try again, or quit. They need no open store, so they
 //! run whether or not start-up succeeded (see `startup`); nothing is deleted or overwritten
 //! unless the user clicked for it.
@@ -9,12 +10,12 @@ use confab_core::export::{self, ExportFile, Salvaged};
 use confab_core::store::recovery::{self, Restored, SnapshotInfo};
 use confab_core::store::{backups_dir, Store};
 use serde::Serialize;
-use tauri::State;
+use tauri::{Manager, State};
 use ts_rs::TS;
 
 use crate::error::IpcError;
 use crate::startup;
-use crate::state::DataPaths;
+use crate::state::{AppState, DataPaths};
 
 /// The commands that run before (and without) a successful start.
 pub const NAMES: [&str; 6] = [
@@ -55,14 +56,22 @@ pub async fn list_snapshots(paths: State<'_, DataPaths>) -> Result<Vec<SnapshotI
 }
 
 /// Restores the snapshot named `file_name` (one of `list_snapshots`), keeping the current file in
-/// `backups/`; the page then starts again (`retry_start`). Refused once Confab has started: the
-/// open database is in use.
+/// `backups/`; the page then starts again (`retry_start`). Refused while the database is open and
+/// well: a database damaged mid-session is closed first (see `open_state`).
 #[tauri::command]
-#[tracing::instrument(skip(paths), err)]
+#[tracing::instrument(skip(app, paths), err)]
 pub async fn restore_snapshot(
+    app: tauri::AppHandle,
     paths: State<'_, DataPaths>,
     file_name: String,
 ) -> Result<Restored, IpcError> {
+    if let Some(state) = app.try_state::<AppState>() {
+        let store = state.store();
+        if store.damage_seen().is_some() {
+            // Already closing, or closed: this waits for it.
+            store.close().await;
+        }
+    }
     let named = std::path::Path::new(&file_name);
     if named.file_name() != Some(named.as_os_str()) {
         return Err(IpcError::new(

@@ -13,5 +13,5 @@ pub async fn search(
     state: State<'_, AppState>,
     query: SearchQuery,
 ) -> Result<SearchResults, IpcError> {
-    Ok(state.chat.search(&query).await?)
+    Ok(state.chat().search(&query).await?)
 }

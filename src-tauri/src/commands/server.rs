@@ -14,18 +14,18 @@ use crate::state::AppState;
 /// The server replies come from, e.g. `http://localhost:1234/v1`.
 #[tauri::command]
 pub fn get_endpoint(state: State<'_, AppState>) -> String {
-    state.chat.client().endpoint().base_url()
+    state.chat().client().endpoint().base_url()
 }
 
 /// Saves a new server URL; replies from now on go there (with its API key, if one is kept).
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn set_endpoint(state: State<'_, AppState>, url: String) -> Result<String, IpcError> {
-    let endpoint = server::save_endpoint(&state.store, &url).await?;
+    let endpoint = server::save_endpoint(&state.store(), &url).await?;
     let key = state.keys.get(endpoint.root());
     let client = server::client_for(endpoint.root(), key)?;
     let base = client.endpoint().base_url();
-    state.chat.set_client(client);
+    state.chat().set_client(client);
     Ok(base)
 }
 
@@ -55,12 +55,12 @@ pub async fn set_api_key(
     state: State<'_, AppState>,
     key: String,
 ) -> Result<Option<KeyStorage>, IpcError> {
-    let client = state.chat.client();
+    let client = state.chat().client();
     let root = client.endpoint().root().to_owned();
     let storage = state.keys.set(&root, &key)?;
     let kept = state.keys.get(&root);
     state
-        .chat
+        .chat()
         .set_client(server::client_for(&root, kept.clone())?);
     Ok(kept.map(|_| storage))
 }

@@ -26,13 +26,13 @@ pub struct SettingsView {
 #[tauri::command]
 #[tracing::instrument(skip(state))]
 pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, IpcError> {
-    let client = state.chat.client();
+    let client = state.chat().client();
     Ok(SettingsView {
-        settings: AppSettings::load(&state.store).await,
+        settings: AppSettings::load(&state.store()).await,
         endpoint: client.endpoint().base_url(),
         api_key: state.keys.storage(client.endpoint().root()),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        recall: state.chat.recall().status(),
+        recall: state.chat().recall().status(),
     })
 }
 
@@ -43,8 +43,8 @@ pub async fn save_settings(
     state: State<'_, AppState>,
     settings: AppSettings,
 ) -> Result<AppSettings, IpcError> {
-    let saved = settings.save(&state.store).await?;
-    state.chat.recall().settings_changed();
+    let saved = settings.save(&state.store()).await?;
+    state.chat().recall().settings_changed();
     Ok(saved)
 }
 
@@ -54,7 +54,7 @@ pub async fn get_chat_options(
     state: State<'_, AppState>,
     id: i64,
 ) -> Result<ChatOptions, IpcError> {
-    let conversation = state.store.get_conversation(ConversationId(id)).await?;
+    let conversation = state.store().get_conversation(ConversationId(id)).await?;
     Ok(ChatOptions::of(&conversation))
 }
 
@@ -66,5 +66,5 @@ pub async fn save_chat_options(
     id: i64,
     options: ChatOptions,
 ) -> Result<Conversation, IpcError> {
-    Ok(options.save(&state.store, ConversationId(id)).await?)
+    Ok(options.save(&state.store(), ConversationId(id)).await?)
 }

@@ -33,7 +33,7 @@ pub async fn export_conversation(
     format: String,
 ) -> Result<Option<Exported>, IpcError> {
     let format = Format::named(&format)?;
-    let conversation = state.store.get_conversation(ConversationId(id)).await?;
+    let conversation = state.store().get_conversation(ConversationId(id)).await?;
     let Some(path) = super::ask_where_to_save(
         &app,
         "Export conversation",
@@ -46,10 +46,10 @@ pub async fn export_conversation(
     };
     let options = ExportOptions {
         redact: false,
-        endpoint: Some(state.chat.client().endpoint().base_url()),
+        endpoint: Some(state.chat().client().endpoint().base_url()),
     };
     let stats =
-        export::export_conversation_to(&state.store, conversation.id, format, &options, &path)
+        export::export_conversation_to(&state.store(), conversation.id, format, &options, &path)
             .await?;
     Ok(Some(Exported {
         path: path.display().to_string(),
@@ -132,7 +132,7 @@ pub async fn confirm_import(
     let mut report = |progress| {
         let _ = on_progress.send(progress);
     };
-    Ok(export::import_with_progress(&state.store, &plan, &mut report).await?)
+    Ok(export::import_with_progress(&state.store(), &plan, &mut report).await?)
 }
 
 /// Forgets a previewed import the user declined.

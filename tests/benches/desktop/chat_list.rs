@@ -46,8 +46,10 @@ pub async fn seed() -> Result<DataDir> {
         hidden: false,
         reasoning: String::new(),
         finish_reason: None,
+        ended: None,
         stats: Default::default(),
         attachments: Vec::new(),
+        tool_calls: Vec::new(),
     };
     // One every 7 minutes going back: the date groups (today, yesterday, the week, the month,
     // then months) all fill.

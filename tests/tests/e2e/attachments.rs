@@ -122,6 +122,31 @@ async fn a_text_file_and_an_image_by_the_button_and_by_a_drop() -> Result<()> {
             .await?;
         assert!(chips[0].contains("notes.md"), "{chips:?}");
         assert_eq!(count(&app, "[data-testid=pending-attachment]").await?, 0);
+        // The question shows what was written; the file's text is behind its chip.
+        assert_eq!(
+            app.texts("[data-testid=message][data-role=user] [data-testid=message-content]")
+                .await?,
+            ["What do you see?"]
+        );
+        app.click("text-file-chip").await?;
+        let opened = app
+            .eventually("the file's text in its dialog", || async {
+                let text = app.texts("[data-testid=text-file-content]").await?;
+                Ok((!text.is_empty()).then(|| text.join("")))
+            })
+            .await?;
+        assert!(opened.contains("# Trip notes") && opened.contains("bring the camera"));
+        if name == "light" {
+            app.screenshot("attachments-text-file-light-1280x800")
+                .await?;
+        }
+        app.client
+            .find(Locator::XPath(
+                "//*[@data-testid='text-file']//button[normalize-space()='Close']",
+            ))
+            .await?
+            .click()
+            .await?;
 
         for (width, height) in [(1280, 800), (800, 600)] {
             app.resize(width, height).await?;
@@ -149,14 +174,40 @@ async fn a_text_file_and_an_image_by_the_button_and_by_a_drop() -> Result<()> {
         .await?;
         app.screenshot(&format!("attachments-pending-{name}-1280x800"))
             .await?;
-        send(&app, "And this one?").await?;
+        // Only the image, no words: sent, then edited and sent again with words.
+        app.click("send").await?;
         app.eventually("the second request", || async {
             Ok((server.chat_requests().len() == 2).then_some(()))
         })
         .await?;
         let body = &server.chat_requests()[1];
         let last = body["messages"].as_array().unwrap().last().unwrap().clone();
-        assert_eq!(last["content"][0]["text"], "And this one?");
+        let parts = last["content"].as_array().unwrap().clone();
+        assert!(
+            parts.iter().any(|p| p["image_url"]["url"] == png_url),
+            "{parts:?}"
+        );
+        app.eventually("the second reply", || async {
+            Ok(
+                (count(&app, "[data-testid=message][data-role=assistant]").await? == 2)
+                    .then_some(()),
+            )
+        })
+        .await?;
+        server.chat([Reply::sse([delta("Orange and pink."), DONE.to_owned()])]);
+        app.click("edit").await?;
+        let field = app
+            .wait_for(Locator::Css("[data-testid=edit-text]"))
+            .await?;
+        field.send_keys("What colours are in this one?").await?;
+        app.click("save-edit").await?;
+        app.eventually("the edited question's request", || async {
+            Ok((server.chat_requests().len() == 3).then_some(()))
+        })
+        .await?;
+        let body = &server.chat_requests()[2];
+        let last = body["messages"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["content"][0]["text"], "What colours are in this one?");
         assert_eq!(last["content"][1]["image_url"]["url"], png_url);
         app.quit().await?;
     }
@@ -287,20 +338,17 @@ async fn open_chat(app: &App, id: &str) -> Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_chat_keeps_its_own_draft_and_files() -> Result<()> {
+async fn each_chat_keeps_its_own_draft_and_files_across_a_restart() -> Result<()> {
     let server = FaultServer::start().await;
     server.chat([Reply::sse([delta("Noted."), DONE.to_owned()])]);
     let data = DataDir::new()?;
     let files = std::env::join_paths([fixture("notes.md")])?;
     let url = server.url();
-    let app = App::launch_with_env(
-        &data,
-        &[
-            ("CONFAB_ENDPOINT", url.as_str()),
-            ("CONFAB_TEST_OPEN_FILES", files.to_str().unwrap()),
-        ],
-    )
-    .await?;
+    let env = [
+        ("CONFAB_ENDPOINT", url.as_str()),
+        ("CONFAB_TEST_OPEN_FILES", files.to_str().unwrap()),
+    ];
+    let app = App::launch_with_env(&data, &env).await?;
 
     // The first chat: a half-written message and a file, not sent.
     app.click("new-chat").await?;
@@ -326,7 +374,7 @@ async fn each_chat_keeps_its_own_draft_and_files() -> Result<()> {
     let composer = app.wait_for(Locator::Css("[data-testid=composer]")).await?;
     composer.send_keys("Something else entirely").await?;
 
-    // Back in the first chat, its text and file are there; sent from there.
+    // Back in the first chat, its text and file are there.
     open_chat(&app, &first).await?;
     assert_eq!(
         composer_state(&app).await?,
@@ -335,6 +383,24 @@ async fn each_chat_keeps_its_own_draft_and_files() -> Result<()> {
             vec!["notes.md".to_owned()]
         )
     );
+    // The text is kept once typing pauses.
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    app.quit().await?;
+
+    // After a restart both drafts are back, the file ready to send.
+    let app = App::launch_with_env(&data, &env).await?;
+    wait_rows(&app, 2).await?;
+    open_chat(&app, &first).await?;
+    app.eventually("the first chat's draft back", || async {
+        let state = composer_state(&app).await?;
+        Ok((state
+            == (
+                "Summarise my trip notes".to_owned(),
+                vec!["notes.md".to_owned()],
+            ))
+            .then_some(()))
+    })
+    .await?;
     app.click("send").await?;
     app.eventually("the request", || async {
         Ok((server.chat_requests().len() == 1).then_some(()))
@@ -352,7 +418,7 @@ async fn each_chat_keeps_its_own_draft_and_files() -> Result<()> {
                 .to_owned()
         });
     assert!(
-        text.starts_with("Summarise my trip notes\n\nFile: notes.md"),
+        text.starts_with("Summarise my trip notes\n\nFile: notes.md\n```markdown\n# Trip notes"),
         "{text}"
     );
     app.eventually("an empty composer after the send", || async {
@@ -366,6 +432,22 @@ async fn each_chat_keeps_its_own_draft_and_files() -> Result<()> {
         composer_state(&app).await?,
         ("Something else entirely".to_owned(), vec![])
     );
+    app.quit().await?;
+
+    // Sent is gone for good; the other draft stays.
+    let app = App::launch_with_env(&data, &env).await?;
+    wait_rows(&app, 2).await?;
+    open_chat(&app, &first).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(composer_state(&app).await?, (String::new(), vec![]));
+    open_chat(&app, &second).await?;
+    app.eventually("the second chat's draft", || async {
+        Ok(
+            (composer_state(&app).await? == ("Something else entirely".to_owned(), vec![]))
+                .then_some(()),
+        )
+    })
+    .await?;
     app.quit().await?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use confab_core::chat::{ChatEvent, ChatService, EventSink};
 use confab_core::llm::{Endpoint, LlmClient, RetryPolicy, Timeouts};
-use confab_core::store::{Finish, MessageStatus, NewConversation, NewMessage, Store};
+use confab_core::store::{Ending, Finish, MessageStatus, NewConversation, NewMessage, Store};
 use confab_tests::llama::{LlamaServer, MODEL};
 use confab_tests::Result;
 
@@ -64,7 +64,7 @@ async fn continue_goes_on_from_the_partial_reply_in_the_same_message() -> Result
             Finish {
                 finish_reason: None,
                 stats: Default::default(),
-                status: MessageStatus::Interrupted,
+                ended: Ending::Stopped,
                 content: partial.into(),
                 error: Some("stopped".into()),
                 prompt_tokens: None,

@@ -1,12 +1,13 @@
 //! The recovery screen in the real window: a damaged database, a file that is not one at all, and
 //! one from a newer Confab each get the screen (never a blank window), which names the file; a
 //! restore from the listed snapshots brings the chats back, with the damaged file kept aside.
+//! Damage met while the app runs gets the same screen at once.
 
 use std::path::Path;
 
 use confab_core::store::recovery;
 use confab_core::store::{backups_dir, NewConversation, NewMessage, Store};
-use confab_test_support::store::break_pages_holding;
+use confab_test_support::store::{break_pages_holding, break_pages_holding_in_place};
 use confab_tests::fantoccini::Locator;
 use confab_tests::{app_binary, App, DataDir, Result};
 
@@ -177,5 +178,125 @@ async fn a_database_from_a_newer_confab_is_refused_unchanged() -> Result<()> {
     assert!(advice.contains("Update Confab"), "{advice}");
     app.quit().await?;
     assert_eq!(std::fs::read(&db)?, before, "the file was not changed");
+    Ok(())
+}
+
+/// A database damaged while the app runs — in the middle of its pages, where start-up's check
+/// could not see it coming — meets the recovery screen's actions the moment a chat reads a broken
+/// page, without a restart: nothing more is written to the file, and a restore brings the chats
+/// back in the same window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damage_met_mid_session_offers_the_recovery_actions_without_a_restart() -> Result<()> {
+    let data = DataDir::new()?;
+    let db = data.path().join("confab.db");
+    {
+        let store = Store::open(&db).await?;
+        // The long chat first, so it is not the newest (the one the app might open by itself).
+        for (title, text) in [
+            ("Long notes", LOST.repeat(5000)),
+            ("Trip to Lisbon", "Which trams go to Belém?".to_owned()),
+            ("Sourdough", "How long should the levain rest?".to_owned()),
+        ] {
+            let chat = store
+                .create_conversation(NewConversation {
+                    title: title.into(),
+                    ..Default::default()
+                })
+                .await?;
+            store
+                .append_message(chat.id, NewMessage::user(text))
+                .await?;
+        }
+        recovery::backup(&db, None, store.now()).await?;
+        store.close().await;
+    }
+
+    let app = App::launch(&data).await?;
+    app.eventually("the chats in the sidebar", || async {
+        let n = app.texts("[data-testid=conversation-item]").await?.len();
+        Ok((n == 3).then_some(()))
+    })
+    .await?;
+    // The disk fails under the running app.
+    assert!(break_pages_holding_in_place(&db, LOST) > 0);
+    app.client
+        .find(Locator::XPath(
+            "//*[@data-testid='conversation-item'][.//*[normalize-space()='Long notes']]//*[contains(@class,'item')]",
+        ))
+        .await?
+        .click()
+        .await?;
+
+    let screen = app.wait_for(Locator::Css("main.recovery")).await?;
+    assert_eq!(
+        screen.attr("data-code").await?.as_deref(),
+        Some("database_damaged")
+    );
+    assert_eq!(
+        app.texts("#recovery-title").await?,
+        ["Your chats database is damaged"]
+    );
+    let message = app.texts(".recovery .message").await?.join(" ");
+    for words in [
+        db.display().to_string().as_str(),
+        "is damaged",
+        "confab-cli db check",
+    ] {
+        assert!(message.contains(words), "{words:?} in: {message}");
+    }
+    for action in ["Export what can still be read…", "Try again", "Quit"] {
+        app.client
+            .find(Locator::XPath(&format!(
+                "//main[contains(@class,'recovery')]//button[normalize-space()='{action}']"
+            )))
+            .await?;
+    }
+    app.eventually("the backup in the list", || async {
+        let rows = app.texts(".snapshot .detail").await?;
+        Ok(rows.iter().any(|r| r.contains("3 chats")).then_some(()))
+    })
+    .await?;
+    app.screenshot("recovery-mid-session").await?;
+
+    // Confab stopped using the file: trying again finds the damage again and writes nothing.
+    let before = std::fs::read(&db)?;
+    app.client
+        .find(Locator::XPath("//button[normalize-space()='Try again']"))
+        .await?
+        .click()
+        .await?;
+    app.eventually("the damage found again", || async {
+        let busy = app.texts(".recovery [aria-live]").await?.join(" ");
+        let code = app
+            .wait_for(Locator::Css("main.recovery"))
+            .await?
+            .attr("data-code")
+            .await?;
+        Ok(
+            (!busy.contains("Starting") && code.as_deref() == Some("database_damaged"))
+                .then_some(()),
+        )
+    })
+    .await?;
+    assert!(std::fs::read(&db)? == before, "nothing more was written");
+
+    // A restore, in the same window, and the app goes on with the chats of the backup.
+    app.wait_for(Locator::Css(".snapshot button.restore"))
+        .await?
+        .click()
+        .await?;
+    app.wait_for(Locator::Css(".confirm button.primary"))
+        .await?
+        .click()
+        .await?;
+    let mut titles = app
+        .eventually("the restored chats in the sidebar", || async {
+            let titles = app.texts("[data-testid=conversation-item] .title").await?;
+            Ok((titles.len() == 3).then_some(titles))
+        })
+        .await?;
+    titles.sort();
+    assert_eq!(titles, ["Long notes", "Sourdough", "Trip to Lisbon"]);
+    app.quit().await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
-//! The README's screenshots: a typical chat at 1280×800 and 800×600, light and dark. Each run
-//! checks what a person relies on at that size (the chats beside the chat, room to read, the
-//! composer in view, the theme asked for) and leaves the pictures in `tests/artifacts/` (`docs/`
-//! keeps the ones the README shows).
+//! The screenshots of the README and the guide: a typical chat at 1280×800 and 800×600, light and
+//! dark. Each run checks what a person relies on at that size (the chats beside the chat, room to
+//! read, the composer in view, the theme asked for) and leaves the pictures in `tests/artifacts/`
+//! (`docs/images/` keeps the ones the docs show).
 
 use confab_core::paths::DATABASE_FILE;
 use confab_core::settings::{AppSettings, Theme};

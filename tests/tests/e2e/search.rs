@@ -37,8 +37,10 @@ fn chat(title: &str, day: u32, texts: impl IntoIterator<Item = String>) -> Impor
             hidden: false,
             reasoning: String::new(),
             finish_reason: None,
+            ended: None,
             stats: Default::default(),
             attachments: Vec::new(),
+            tool_calls: Vec::new(),
         })
         .collect();
     ImportConversation {

@@ -2,14 +2,14 @@
 // a drop on the window, or a paste whose bytes are sent here); the page holds tokens, names,
 // sizes and image previews, never a path.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { Attached, ChatEvent, DropEvent, Message, PendingAttachment } from "./types";
-import { AppError } from "./index";
+import type { Attached, ChatEvent, DropEvent, Message, PendingAttachment, SavedDraft } from "./types";
+import { AppError, chatChannel, noticeDamage } from "./index";
 
 async function call<T>(command: string, args?: Record<string, unknown> | Uint8Array, headers?: Record<string, string>): Promise<T> {
   try {
     return await invoke<T>(command, args, headers ? { headers } : undefined);
   } catch (raw) {
-    throw AppError.from(raw);
+    throw noticeDamage(AppError.from(raw));
   }
 }
 
@@ -44,14 +44,30 @@ export function sendWithAttachments(
   tokens: string[],
   onEvent: (event: ChatEvent) => void,
 ): Promise<Message | null> {
-  const ch = new Channel<ChatEvent>();
-  ch.onmessage = onEvent;
-  return call("send_with_attachments", { conversationId, text, tokens, onEvent: ch });
+  return call("send_with_attachments", { conversationId, text, tokens, onEvent: chatChannel(onEvent) });
 }
 
 /** A stored image of a message, as a `data:` URL. */
 export function attachmentImage(id: number): Promise<string> {
   return call("attachment_image", { id });
+}
+
+/** A stored text file's text, for its chip in the chat. */
+export function attachmentText(id: number): Promise<string> {
+  return call("attachment_text", { id });
+}
+
+/** Every chat's unsent draft, its files held again under new tokens (the page's old ones go). */
+export function listDrafts(): Promise<SavedDraft[]> {
+  return call("list_drafts");
+}
+
+/**
+ * Keeps chat `conversationId`'s unsent text, and with `tokens`, the files held under them in
+ * place of those kept before; `null` leaves its files as they are.
+ */
+export function saveDraft(conversationId: number, text: string, tokens: string[] | null): Promise<void> {
+  return call("save_draft", { conversationId, text, tokens });
 }
 
 /** Tells Confab that the chat's model takes images (for servers that do not say). */

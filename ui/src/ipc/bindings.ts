@@ -63,6 +63,12 @@ export type Role = "system" | "user" | "assistant";
 export type MessageStatus = "complete" | "streaming" | "interrupted" | "error";
 
 /**
+ * How a reply ended, as Confab knew it then: stored with the reply (migration 0014), read by
+ * its statistics and badges, never told from the text of its error.
+ */
+export type Ending = "stop" | "length" | "content_filter" | "tool_calls" | "complete" | "stopped" | "interrupted" | "exited" | "failed";
+
+/**
  * A timing figure of a reply that either the server reported or Confab measured.
  */
 export type StatFigure = "first_token" | "generation" | "speed";
@@ -122,6 +128,44 @@ size: number,
  */
 sha256: string, };
 
+/**
+ * What became of a call.
+ */
+export type ToolDecision = "pending" | "allowed_once" | "allowed_chat" | "allowed_always" | "denied" | "invalid" | "cancelled";
+
+/**
+ * One call, as stored.
+ */
+export type ToolCallRecord = { id: number, message_id: MessageId, position: number, 
+/**
+ * The id the model gave the call (or Confab's, `confab_N`).
+ */
+call_id: string, 
+/**
+ * The name the model called (`server__tool`).
+ */
+function_name: string, 
+/**
+ * The server and tool it named, when it named one.
+ */
+server: string | null, tool: string | null, 
+/**
+ * The arguments as the model wrote them.
+ */
+arguments: string, decision: ToolDecision, 
+/**
+ * The user's reason for a denial, or why a call was invalid.
+ */
+reason: string | null, 
+/**
+ * The result's text (at most 1 MiB), once there is one.
+ */
+result: string | null, 
+/**
+ * The whole result's size.
+ */
+result_bytes: number | null, is_error: boolean, requested_at: string, decided_at: string | null, started_at: string | null, finished_at: string | null, };
+
 export type Message = { id: MessageId, conversation_id: ConversationId, role: Role, content: string, status: MessageStatus, error: string | null, model: string | null, prompt_tokens: number | null, completion_tokens: number | null, created_at: string, completed_at: string | null, 
 /**
  * Pinned by the user: always sent to the model, even when older than the window.
@@ -146,13 +190,28 @@ reasoning: string,
  */
 finish_reason: string | null, 
 /**
+ * How a reply ended; `None` for the user's messages and a reply still streaming.
+ */
+ended: Ending | null, 
+/**
  * How the reply was produced (timings, speed); empty for the user's messages.
  */
 stats: ReplyStats, 
 /**
  * The files attached to a user message, in the order they were attached (empty for most).
  */
-attachments: Array<Attachment>, };
+attachments: Array<Attachment>, 
+/**
+ * The tools a reply called, in order, with their results (empty for most).
+ */
+tool_calls: Array<ToolCallRecord>, 
+/**
+ * What the user wrote, when `content` also carries text files fenced after it
+ * ([`crate::attachments::compose`]): the bubble shows it beside the files' chips and Edit
+ * starts from it, while the model, search and exports get `content`. `None` for every other
+ * message.
+ */
+written?: string | null, };
 
 /**
  * One version of a reply, for a version switcher.
@@ -170,8 +229,39 @@ export type Summary = { id: SummaryId, conversation_id: ConversationId, content:
 covers_through_message_id: MessageId, token_count: number | null, model: string | null, created_at: string, edited_by_user: boolean, };
 
 /**
+ * An MCP server's id.
+ */
+export type ToolServerId = number;
+
+/**
+ * What the front end shows to ask about one call: everything needed to decide, the arguments
+ * whole.
+ */
+export type ConsentRequest = { 
+/**
+ * The call's row ([`ToolCallRecord::id`]): what the answer names.
+ */
+call_id: number, conversation_id: ConversationId, server_id: ToolServerId, server: string, tool: string, 
+/**
+ * The tool's description as approved, hidden characters escaped.
+ */
+description: string, 
+/**
+ * The server's hints: read-only, destructive, reaching outside (open world).
+ */
+read_only: boolean, destructive: boolean, open_world: boolean, 
+/**
+ * The arguments, pretty-printed.
+ */
+arguments: string, 
+/**
+ * The definition the user is shown (an "always" answer is recorded against it).
+ */
+tool_hash: string, };
+
+/**
  * One step of a reply, in order: `Started`, then deltas, then exactly one of `Done`, `Error`
- * or `Cancelled`. Serialised with a `type` tag for the UI.
+ * or `Cancelled` (a turn with tool calls has several replies, each so, with the calls between). Serialised with a `type` tag for the UI.
  */
 export type ChatEvent = { "type": "started", 
 /**
@@ -196,13 +286,13 @@ hidden: Array<MessageId>, } | { "type": "delta", message_id: MessageId, text: st
 /**
  * The reply as saved: `error` (or `interrupted`, when text had arrived).
  */
-message: Message, code: ErrorCode, error: string, } | { "type": "cancelled", message: Message, };
+message: Message, code: ErrorCode, error: string, } | { "type": "cancelled", message: Message, } | { "type": "tool_call", call: ToolCallRecord, } | { "type": "tool_consent", request: ConsentRequest, };
 
 /**
  * A change the service made on its own, outside any turn a front end is following: the front
  * ends listen through [`ChatService::updates`](super::ChatService::updates).
  */
-export type ServiceUpdate = { "type": "retitled", conversation: Conversation, } | { "type": "summary_folded", conversation_id: ConversationId, } | { "type": "recall", status: RecallStatus, };
+export type ServiceUpdate = { "type": "retitled", conversation: Conversation, } | { "type": "summary_folded", conversation_id: ConversationId, } | { "type": "recall", status: RecallStatus, } | { "type": "database_damaged", code: ErrorCode, message: string, };
 
 /**
  * What recall can use right now, for the app and the CLI to show.
@@ -393,7 +483,7 @@ tokens: number, };
 /**
  * Who said a message, as the wire format names it.
  */
-export type WireRole = "system" | "user" | "assistant";
+export type WireRole = "system" | "user" | "assistant" | "tool";
 
 export type ContextItem = { part: ContextPart, role: WireRole, 
 /**
@@ -540,6 +630,12 @@ export type Attached = { attached: Array<PendingAttachment>, refused: Array<IpcE
 export type DropEvent = { "type": "over" } | { "type": "left" } | { "type": "dropped", result: Attached, };
 
 /**
+ * A chat's draft as the page gets it back at start: its text, and its files held again under
+ * new tokens, ready to send.
+ */
+export type SavedDraft = { conversation_id: number, text: string, files: Array<PendingAttachment>, };
+
+/**
  * What to search for, and where.
  */
 export type SearchQuery = { 
@@ -607,7 +703,12 @@ export type SearchHit = { conversation_id: ConversationId, conversation_title: s
 /**
  * Higher is better; comparable within one search only.
  */
-score: number, matched: Matched, };
+score: number, matched: Matched, 
+/**
+ * The match is in the result of a tool the reply called (the snippet is the result's):
+ * untrusted text, shown as tool output.
+ */
+tool_output: boolean, };
 
 /**
  * A chat whose title matched.
@@ -751,6 +852,151 @@ export type ResolvedOptions = { project: ProjectRef | null, system_prompt: Resol
  * Which chats a page of the list holds: those outside every project, or one project's.
  */
 export type ProjectScope = "outside" | { "in": number };
+
+/**
+ * How Confab talks to a server.
+ */
+export type Transport = "stdio" | "http";
+
+/**
+ * Whether a server may run.
+ */
+export type ServerState = "approved" | "needs_approval" | "off";
+
+/**
+ * What kind of invisible text a description carries.
+ */
+export type HiddenText = "unicode_tags" | "zero_width" | "bidi_controls" | "control_characters";
+
+/**
+ * Where a tool stands.
+ */
+export type ToolStatus = "usable" | "changed" | "new" | "not_offered";
+
+/**
+ * One version of a tool's definition, escaped.
+ */
+export type SpecView = { description: string, 
+/**
+ * The input schema, pretty-printed.
+ */
+parameters: string, warnings: Array<HiddenText>, };
+
+/**
+ * A tool of a server.
+ */
+export type ToolView = { name: string, status: ToolStatus, 
+/**
+ * The server's hints about the newest definition.
+ */
+read_only: boolean, destructive: boolean, open_world: boolean, 
+/**
+ * As approved (none for a new tool).
+ */
+approved: SpecView | null, 
+/**
+ * As the server offers it now, when that differs from what was approved.
+ */
+pending: SpecView | null, };
+
+/**
+ * A server as Settings shows it.
+ */
+export type ServerView = { id: ToolServerId, name: string, transport: Transport, 
+/**
+ * `approved` only while the definition is still the one approved.
+ */
+state: ServerState, 
+/**
+ * The definition changed since it was approved (it waits for approval again).
+ */
+changed_since_approved: boolean, 
+/**
+ * The exact command line (each argument quoted as a shell would need it) or the URL,
+ * untruncated, hidden characters escaped.
+ */
+command_line: string, 
+/**
+ * The same, a word at a time (each quoted and escaped as in `command_line`), so a window can
+ * wrap it between words only.
+ */
+command_words: Array<string>, 
+/**
+ * The working folder of a stdio server (none: the home folder).
+ */
+cwd: string | null, 
+/**
+ * The names of the environment variables it is given (never their values).
+ */
+env_names: Array<string>, 
+/**
+ * The names of the headers an HTTP server is sent (the values are in the keyring).
+ */
+header_names: Array<string>, 
+/**
+ * The hash of the definition as shown: what an approval is recorded against.
+ */
+hash: string, timeout_secs: number, tools: Array<ToolView>, };
+
+/**
+ * Who may run a tool without being asked.
+ */
+export type ToolAllowance = { id: number, server_id: ToolServerId, server: string, tool: string, 
+/**
+ * `None`: everywhere ("Always allow").
+ */
+conversation_id: ConversationId | null, created_at: string, };
+
+/**
+ * Which servers' tools a chat offers: its own choice, else its project's default; `None` where
+ * either is unset.
+ */
+export type ToolServerChoice = { own: Array<ToolServerId> | null, project: Array<ToolServerId> | null, };
+
+/**
+ * The user's answer to a call.
+ */
+export type Consent = { "kind": "allow_once" } | { "kind": "allow_in_chat" } | { "kind": "always_allow" } | { "kind": "deny", reason: string | null, };
+
+/**
+ * Settings → Tools: every server with its tools, and what runs without asking.
+ */
+export type ToolsOverview = { servers: Array<ServerView>, allowances: Array<ToolAllowance>, };
+
+/**
+ * A server the person defined in Settings → Add. Nothing runs until they confirm it natively.
+ */
+export type NewToolServer = { name: string, transport: Transport, 
+/**
+ * stdio: the program (found on `PATH`, or a path) and its arguments, each exactly as given.
+ */
+command: string | null, args: Array<string>, 
+/**
+ * stdio: the environment variables it gets beyond `PATH`, `HOME` and the locale.
+ */
+env: { [key in string]: string }, cwd: string | null, 
+/**
+ * http: the URL and the headers sent (their values go to the keyring).
+ */
+url: string | null, headers: { [key in string]: string }, };
+
+/**
+ * What adding a server did.
+ */
+export type AddedServer = { server: ServerView, 
+/**
+ * Why it did not start, if it did not (it is added all the same).
+ */
+start_error: string | null, 
+/**
+ * Headers whose value could not be kept in a keyring (kept for this session only).
+ */
+unkept_headers: Array<string>, };
+
+/**
+ * What became of an answer to a consent card.
+ */
+export type ConsentOutcome = "decided" | "not_waiting" | "cancelled";
 
 /** Every code an error can have, in the order the core lists them. */
 export const ERROR_CODES: readonly ErrorCode[] = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppError, ERROR_CODES } from "./index";
+import { AppError, ERROR_CODES, noticeDamage, onDatabaseDamaged } from "./index";
 
 describe("AppError.from", () => {
   it("keeps a code the core sends, and its message", () => {
@@ -22,5 +22,19 @@ describe("AppError.from", () => {
   it("knows every generated code once", () => {
     expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length);
     expect(ERROR_CODES).toContain("not_found");
+  });
+});
+
+describe("damage found mid-session", () => {
+  it("reaches the listeners when an error is damage, and only then", () => {
+    const heard: string[] = [];
+    const stop = onDatabaseDamaged((problem) => heard.push(problem.message));
+    const damage = new AppError("database_damaged", "/data/confab.db is damaged (SQLite found: …)");
+    expect(noticeDamage(damage)).toBe(damage);
+    noticeDamage(new AppError("unreachable", "no server"));
+    expect(heard).toEqual(["/data/confab.db is damaged (SQLite found: …)"]);
+    stop();
+    noticeDamage(damage);
+    expect(heard).toHaveLength(1);
   });
 });

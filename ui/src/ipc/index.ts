@@ -22,7 +22,6 @@ import type {
   ChatOptions,
   ServiceUpdate,
   RemoteImage,
-  ErrorCode,
   DatabaseInfo,
   SnapshotInfo,
   Restored,
@@ -36,41 +35,17 @@ import type {
   ProjectScope,
   ResolvedOptions,
 } from "./types";
-import { ERROR_CODES } from "./types";
+import { AppError, noticeDamage } from "./errors";
 
 export type * from "./types";
 export { ERROR_CODES, EXPORT_FORMATS } from "./types";
-
-/** Whether `value` is a code the shell sends (see `ErrorCode`, generated from the core's). */
-function isErrorCode(value: unknown): value is ErrorCode {
-  return ERROR_CODES.some((code) => code === value);
-}
-
-/** An error from a command, as the shell serialises it: `{ code, message }`. */
-export class AppError extends Error {
-  readonly code: ErrorCode;
-
-  constructor(code: ErrorCode, message: string) {
-    super(message);
-    this.name = "AppError";
-    this.code = code;
-  }
-
-  static from(raw: unknown): AppError {
-    if (raw instanceof AppError) return raw;
-    if (typeof raw === "object" && raw !== null && "code" in raw && "message" in raw) {
-      const { code, message } = raw as { code: unknown; message: unknown };
-      return new AppError(isErrorCode(code) ? code : "internal", String(message));
-    }
-    return new AppError("internal", raw instanceof Error ? raw.message : String(raw));
-  }
-}
+export { AppError, noticeDamage, onDatabaseDamaged } from "./errors";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (raw) {
-    throw AppError.from(raw);
+    throw noticeDamage(AppError.from(raw));
   }
 }
 
@@ -156,9 +131,13 @@ export function listMessages(
   return call("list_messages", { conversationId, limit, before, after });
 }
 
-function channel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {
+/** The channel a reply streams to; a reply that failed on damage is noticed as such. */
+export function chatChannel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {
   const ch = new Channel<ChatEvent>();
-  ch.onmessage = onEvent;
+  ch.onmessage = (event) => {
+    if (event.type === "error") noticeDamage(new AppError(event.code, event.error));
+    onEvent(event);
+  };
   return ch;
 }
 
@@ -171,17 +150,17 @@ export function sendMessage(
   text: string,
   onEvent: (event: ChatEvent) => void,
 ): Promise<Message | null> {
-  return call("send_message", { conversationId, text, onEvent: channel(onEvent) });
+  return call("send_message", { conversationId, text, onEvent: chatChannel(onEvent) });
 }
 
 /** Streams a new reply to the conversation as it stands (retry, an unanswered question). */
 export function respond(conversationId: number, onEvent: (event: ChatEvent) => void): Promise<void> {
-  return call("respond", { conversationId, onEvent: channel(onEvent) });
+  return call("respond", { conversationId, onEvent: chatChannel(onEvent) });
 }
 
 /** Sets the last reply aside as a hidden version and streams a new version of it. */
 export function regenerate(conversationId: number, onEvent: (event: ChatEvent) => void): Promise<void> {
-  return call("regenerate", { conversationId, onEvent: channel(onEvent) });
+  return call("regenerate", { conversationId, onEvent: chatChannel(onEvent) });
 }
 
 /** Streams more text into the last reply (cut short or failed part-way): the same message grows. */
@@ -189,7 +168,7 @@ export function continueReply(
   conversationId: number,
   onEvent: (event: ChatEvent) => void,
 ): Promise<void> {
-  return call("continue_reply", { conversationId, onEvent: channel(onEvent) });
+  return call("continue_reply", { conversationId, onEvent: chatChannel(onEvent) });
 }
 
 /** Replaces the last user message's text and streams a new reply; the old replies stay as versions. */
@@ -198,7 +177,7 @@ export function editAndResend(
   text: string,
   onEvent: (event: ChatEvent) => void,
 ): Promise<void> {
-  return call("edit_and_resend", { messageId, text, onEvent: channel(onEvent) });
+  return call("edit_and_resend", { messageId, text, onEvent: chatChannel(onEvent) });
 }
 
 /** Shows another version of the last reply; resolves with it. */
@@ -301,7 +280,10 @@ export function confirmImport(
  */
 export function watchUpdates(onUpdate: (update: ServiceUpdate) => void): Promise<void> {
   const ch = new Channel<ServiceUpdate>();
-  ch.onmessage = onUpdate;
+  ch.onmessage = (update) => {
+    if (update.type === "database_damaged") noticeDamage(new AppError(update.code, update.message));
+    onUpdate(update);
+  };
   return call("watch_updates", { onUpdate: ch });
 }
 
@@ -370,5 +352,23 @@ export {
   watchDrops,
   sendWithAttachments,
   attachmentImage,
+  attachmentText,
+  listDrafts,
+  saveDraft,
   setModelVision,
 } from "./attachments";
+
+export {
+  listToolServers,
+  addToolServer,
+  approveToolServer,
+  setToolServerOn,
+  removeToolServer,
+  revokeToolAllowance,
+  openToolLog,
+  decideToolCall,
+  getChatToolServers,
+  setChatToolServers,
+  getProjectToolServers,
+  setProjectToolServers,
+} from "./tools";

@@ -6,23 +6,127 @@ use std::sync::Arc;
 
 use anyhow::{bail, Result};
 use confab_core::attachments::{self, Prepared, Upload};
-use confab_core::chat::{ChatEvent, ChatService, EventSink};
+use confab_core::chat::{ChatEvent, ChatService, Consent, ConsentRequest, EventSink};
 use confab_core::error::ErrorCode;
 use confab_core::llm::LlmClient;
 use confab_core::store::{
     ConversationId, ConversationSettings, Message, MessageStatus, NewConversation, Store,
+    ToolCallRecord, ToolDecision, ToolServerId,
 };
+use confab_core::tools::{escape_hidden, logs_dir, HeaderSecrets, ToolHub};
 
 /// Prints the reply's text to stdout as it arrives; thinking goes to stderr when interactive.
+/// Tool calls are shown on stderr and asked about at the terminal.
 struct TerminalSink {
     show_reasoning: bool,
     /// The code of the error the reply ended with, if any.
     error_code: std::sync::Mutex<Option<ErrorCode>>,
+    tools: ToolAnswers,
+}
+
+/// How tool calls are answered: `--allow NAME/TOOL` runs those without asking; anything else is
+/// asked at the terminal, or denied when there is none.
+#[derive(Clone)]
+struct ToolAnswers {
+    service: std::sync::Weak<ChatService>,
+    allow: Vec<String>,
+    terminal: bool,
+}
+
+impl ToolAnswers {
+    fn ask(&self, request: ConsentRequest) {
+        let Some(service) = self.service.upgrade() else {
+            return;
+        };
+        let hints: Vec<&str> = [
+            (request.read_only, "read-only"),
+            (request.destructive, "destructive"),
+            (request.open_world, "open world"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+        eprintln!(
+            "\n\x1b[1mtool call\x1b[0m {}/{} ({})\n{}",
+            request.server,
+            request.tool,
+            hints.join(", "),
+            request.arguments
+        );
+        let named = format!("{}/{}", request.server, request.tool);
+        if self.allow.iter().any(|a| a.eq_ignore_ascii_case(&named)) {
+            eprintln!("(allowed by --allow {named})");
+            service.decide_tool_call(request.call_id, Consent::AllowOnce);
+            return;
+        }
+        if !self.terminal {
+            eprintln!("(denied: no terminal to ask at, and --allow does not name it)");
+            service.decide_tool_call(
+                request.call_id,
+                Consent::Deny {
+                    reason: Some(
+                        "confab-cli runs a tool without a terminal only when --allow names it"
+                            .into(),
+                    ),
+                },
+            );
+            return;
+        }
+        // Asked on a thread of its own: the sink must not block the reply's task.
+        std::thread::spawn(move || {
+            eprint!("Run it? [y] once, [a] in this chat, [n] no: ");
+            let mut answer = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut answer);
+            let consent = match answer.trim() {
+                "y" | "Y" | "yes" => Consent::AllowOnce,
+                "a" | "A" => Consent::AllowInChat,
+                _ => Consent::Deny { reason: None },
+            };
+            service.decide_tool_call(request.call_id, consent);
+        });
+    }
+}
+
+/// One line about a call as it changes: decided, then its result (untrusted: escaped, cut).
+fn show_call(call: &ToolCallRecord) {
+    let name = match (&call.server, &call.tool) {
+        (Some(server), Some(tool)) => format!("{server}/{tool}"),
+        _ => call.function_name.clone(),
+    };
+    let said = match (&call.result, call.decision) {
+        (Some(result), _) => {
+            let first: String = result
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(120)
+                .collect();
+            format!(
+                "{}{}",
+                if call.is_error { "error: " } else { "→ " },
+                escape_hidden(&first)
+            )
+        }
+        (None, ToolDecision::Pending) => return,
+        (None, decision) if decision.allows() => return,
+        (None, decision) => format!(
+            "{}{}",
+            decision.as_str(),
+            call.reason
+                .as_deref()
+                .map(|r| format!(": {}", escape_hidden(r)))
+                .unwrap_or_default()
+        ),
+    };
+    eprintln!("\x1b[2m[{name}] {said}\x1b[0m");
 }
 
 impl EventSink for TerminalSink {
     fn send(&self, event: ChatEvent) {
         match event {
+            ChatEvent::ToolConsent { request } => self.tools.ask(request),
+            ChatEvent::ToolCall { call } => show_call(&call),
             ChatEvent::Delta { text, .. } => {
                 let mut out = std::io::stdout().lock();
                 let _ = out.write_all(text.as_bytes());
@@ -45,6 +149,18 @@ pub struct Files {
     pub vision: bool,
 }
 
+/// The chat's tools: `--tools`, `--allow`, `--tool-timeout`.
+pub struct ToolOptions {
+    /// The servers whose tools the chat offers (none given: the chat's own choice, or its
+    /// project's).
+    pub servers: Option<Vec<String>>,
+    /// `SERVER/TOOL`s that run without asking.
+    pub allow: Vec<String>,
+    /// Seconds a call may go without progress (default: each server's own).
+    pub timeout: Option<u64>,
+    pub data_dir: std::path::PathBuf,
+}
+
 /// How to set up a conversation the session starts.
 pub struct NewChat {
     pub model: Option<String>,
@@ -63,6 +179,7 @@ pub async fn run(
     conversation: Option<i64>,
     message: Option<String>,
     attach: Files,
+    tools: ToolOptions,
 ) -> Result<ExitCode> {
     // Read and checked before anything is created, so a file that cannot go leaves no trace.
     let files = attach
@@ -70,9 +187,79 @@ pub async fn run(
         .iter()
         .map(|path| Upload::read(path))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut files = Some(attachments::prepare_all(files)?).filter(|f| !f.is_empty());
+    let files = Some(attachments::prepare_all(files)?).filter(|f| !f.is_empty());
     let model = new.model.clone();
     let service = Arc::new(ChatService::new(store.clone(), client));
+    let servers = match &tools.servers {
+        Some(names) => {
+            let mut ids = Vec::with_capacity(names.len());
+            for name in names {
+                ids.push(store.tool_server_named(name).await?.id);
+            }
+            Some(ids)
+        }
+        None => None,
+    };
+    let mut hub = ToolHub::new(
+        store.clone(),
+        Arc::new(HeaderSecrets::default()),
+        logs_dir(&tools.data_dir),
+    );
+    if let Some(secs) = tools.timeout {
+        hub = hub.with_timeout(std::time::Duration::from_secs(secs));
+    }
+    let hub = Arc::new(hub);
+    service.set_tools(hub.clone());
+    let answers = ToolAnswers {
+        service: Arc::downgrade(&service),
+        allow: tools.allow.clone(),
+        terminal: std::io::stdin().is_terminal(),
+    };
+    let result = session(
+        &store,
+        &service,
+        &answers,
+        servers.as_deref(),
+        new,
+        conversation,
+        message,
+        files,
+        attach.vision,
+        model,
+    )
+    .await;
+    hub.shutdown().await;
+    result
+}
+
+/// The chat itself, once its tools are set up.
+#[allow(clippy::too_many_arguments)]
+async fn session(
+    store: &Store,
+    service: &Arc<ChatService>,
+    answers: &ToolAnswers,
+    servers: Option<&[ToolServerId]>,
+    new: NewChat,
+    conversation: Option<i64>,
+    message: Option<String>,
+    mut files: Option<Vec<Prepared>>,
+    vision: bool,
+    model: Option<String>,
+) -> Result<ExitCode> {
+    let store = store.clone();
+    let attach = Files {
+        paths: Vec::new(),
+        vision,
+    };
+    let offer = |id: ConversationId| {
+        let store = store.clone();
+        async move {
+            match servers {
+                Some(ids) => store.set_conversation_tool_servers(id, Some(ids)).await,
+                None => Ok(()),
+            }
+        }
+    };
     let mut conversation_id = match conversation {
         Some(id) => {
             let id = ConversationId(id);
@@ -91,6 +278,7 @@ pub async fn run(
                     )
                     .await?;
             }
+            offer(id).await?;
             Some(id)
         }
         None => None,
@@ -99,7 +287,11 @@ pub async fn run(
     if let Some(text) = message {
         let id = match conversation_id {
             Some(id) => id,
-            None => new_conversation(&store, &new).await?,
+            None => {
+                let id = new_conversation(&store, &new).await?;
+                offer(id).await?;
+                id
+            }
         };
         if attach.vision && conversation_id.is_none() {
             service.set_model_vision(id, Some(true)).await?;
@@ -108,7 +300,7 @@ pub async fn run(
             Some(files) => Action::SendWithFiles(&text, files),
             None => Action::Send(&text),
         };
-        let sent = turn(&service, id, action, false).await;
+        let sent = turn(service, id, action, false, answers).await;
         if sent.is_err() && conversation_id.is_none() {
             // Refused before anything was saved (say, an image for a model that cannot see):
             // the chat made for it goes too, so a refusal leaves nothing behind.
@@ -181,6 +373,7 @@ pub async fn run(
             Some(id) => id,
             None => {
                 let id = new_conversation(&store, &new).await?;
+                offer(id).await?;
                 if attach.vision {
                     service.set_model_vision(id, Some(true)).await?;
                 }
@@ -191,14 +384,15 @@ pub async fn run(
                 id
             }
         };
-        let Sent { reply, unreachable } = match turn(&service, id, action, interactive).await {
-            // A refused /regenerate or /continue says why; the session goes on.
-            Err(err) if command => {
-                eprintln!("confab-cli: {err}");
-                continue;
-            }
-            sent => sent?,
-        };
+        let Sent { reply, unreachable } =
+            match turn(service, id, action, interactive, answers).await {
+                // A refused /regenerate or /continue says why; the session goes on.
+                Err(err) if command => {
+                    eprintln!("confab-cli: {err}");
+                    continue;
+                }
+                sent => sent?,
+            };
         outln!()?;
         if reply.status != MessageStatus::Complete {
             eprintln!(
@@ -270,10 +464,12 @@ async fn turn(
     id: ConversationId,
     action: Action<'_>,
     show_reasoning: bool,
+    answers: &ToolAnswers,
 ) -> Result<Sent> {
     let sink = TerminalSink {
         show_reasoning,
         error_code: Default::default(),
+        tools: answers.clone(),
     };
     // The handler is in place before the request goes out, so an early Ctrl+C stops the reply too.
     let mut interrupt = Interrupt::new()?;

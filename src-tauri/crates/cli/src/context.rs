@@ -176,6 +176,7 @@ fn role(role: WireRole) -> &'static str {
         WireRole::System => "system",
         WireRole::User => "user",
         WireRole::Assistant => "assistant",
+        WireRole::Tool => "tool",
     }
 }
 

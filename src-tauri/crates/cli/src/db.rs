@@ -2,52 +2,15 @@
 //! restore one, or save what can still be read from a damaged one. None of these upgrades or
 //! even opens the database as a store, so they work on a damaged, foreign or newer file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use clap::Subcommand;
 use confab_core::export::{self, ExportFile};
 use confab_core::store::recovery::{self, CheckDepth, SnapshotInfo};
 use confab_core::store::{backups_dir, SnapshotKind, Store};
 
-#[derive(Subcommand)]
-pub enum DbCommand {
-    /// Check the database with SQLite's quick check (exit status 1 when it finds a problem).
-    Check {
-        /// SQLite's full integrity check: also every index against its table (slower).
-        #[arg(long)]
-        full: bool,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Write a checked copy of the database (safe while Confab runs).
-    Backup {
-        /// The file to write (default: a new file in the snapshots folder, listed by
-        /// `db snapshots` and never deleted by Confab).
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-    },
-    /// List the snapshots and backups, newest first.
-    Snapshots {
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Make a snapshot the database; the current file is kept in the snapshots folder first.
-    Restore {
-        /// A file name from `db snapshots`, or a path.
-        snapshot: String,
-    },
-    /// Save every chat that can still be read from a damaged database as a Confab backup
-    /// (import it with `confab-cli import`).
-    Salvage {
-        /// The file to write.
-        #[arg(short, long, value_name = "FILE")]
-        output: PathBuf,
-    },
-}
+use crate::args::DbCommand;
 
 pub async fn run(db: &Path, command: DbCommand) -> Result<ExitCode> {
     let needs_file = !matches!(

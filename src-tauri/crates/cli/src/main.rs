@@ -9,200 +9,42 @@ macro_rules! outln {
     }};
 }
 
+mod args;
 mod chat;
 mod context;
 mod db;
+mod docs;
 mod projects;
 mod search;
+mod tools;
 mod transfer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use args::{Cli, Command, Generate, ServerArgs};
+use clap::Parser;
 use confab_core::llm::LlmClient;
 use confab_core::paths::{default_data_dir, DATABASE_FILE};
 use confab_core::store::{InProject, ListConversations, Store};
 
-#[derive(Parser)]
-#[command(
-    name = "confab-cli",
-    version,
-    about = "Chat with local language models from a terminal"
-)]
-struct Cli {
-    /// The data directory (default: the desktop app's; CONFAB_DATA_DIR overrides it too).
-    #[arg(long, global = true, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(clap::Args, Clone)]
-struct ServerArgs {
-    /// The OpenAI-compatible server, e.g. http://localhost:8080 (default: the app's setting,
-    /// else http://localhost:1234).
-    #[arg(long, value_name = "URL")]
-    endpoint: Option<String>,
-    /// API key, if the server wants one (default: the one the app keeps in the OS keyring for
-    /// this server).
-    #[arg(long, env = "CONFAB_API_KEY", hide_env_values = true)]
-    api_key: Option<String>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Chat: streams the reply as it comes. Ctrl+C stops a reply; Ctrl+D or /exit leaves.
-    Chat {
-        #[command(flatten)]
-        server: ServerArgs,
-        /// The model to ask (default: the conversation's, else the server's).
-        #[arg(long)]
-        model: Option<String>,
-        /// Continue this conversation instead of starting a new one.
-        #[arg(long, value_name = "ID")]
-        conversation: Option<i64>,
-        /// Start the new conversation in this project (created when there is none of that name,
-        /// ignoring case); it inherits the project's system prompt, model, temperature and memory.
-        #[arg(long, value_name = "NAME", conflicts_with = "conversation")]
-        project: Option<String>,
-        /// Send this one message, print only the reply, and exit (0 when the reply completed).
-        #[arg(short = 'm', long = "message", value_name = "TEXT")]
-        message: Option<String>,
-        /// The system prompt of a new conversation.
-        #[arg(long, value_name = "TEXT")]
-        system: Option<String>,
-        /// Sampling temperature for a new conversation (e.g. 0 for the most likely answer).
-        #[arg(long)]
-        temperature: Option<f32>,
-        /// How a new conversation remembers: `summary` (a rolling summary and the newest
-        /// messages, the default), `window` (the newest messages only), `full` (everything, until
-        /// it no longer fits) or `recall` (summary and newest messages, plus the earlier turns
-        /// most relevant to each new message, found by words and meaning).
-        #[arg(long, value_name = "STRATEGY", value_parser = ["summary", "window", "full", "recall"])]
-        memory: Option<String>,
-        /// Attach a file to the message (repeat for several, at most 10). A text or code file
-        /// (UTF-8, up to 512 KiB) goes into the message, fenced under its name; a PNG, JPEG, WebP
-        /// or GIF image (up to 10 MiB, told by its bytes) is sent to models that take images, and
-        /// refused before sending when the model does not. Without -m, the files go with the
-        /// first message typed.
-        #[arg(long, value_name = "FILE")]
-        attach: Vec<std::path::PathBuf>,
-        /// Tell Confab that the chat's model takes images, for servers that do not say (vLLM and
-        /// others); remembered for that model on that server.
-        #[arg(long)]
-        vision: bool,
-    },
-    /// List the models the server offers.
-    Models {
-        #[command(flatten)]
-        server: ServerArgs,
-    },
-    /// Show exactly what the next request of a conversation would carry: each part with its
-    /// token count and why it is there, what is left out, and the budget.
-    Context {
-        /// The conversation (see `confab-cli ls`).
-        id: i64,
-        #[command(flatten)]
-        server: ServerArgs,
-        /// Do not ask the server (context length, tokenizer): use what is stored.
-        #[arg(long)]
-        offline: bool,
-        /// Print the request and the report as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Export a conversation (md, json, html or jsonl), or every conversation as a backup.
-    Export {
-        /// The conversation (see `confab-cli ls`); omit with --all.
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
-        id: Option<i64>,
-        /// md (readable log), json (lossless, re-importable), html (standalone page) or jsonl
-        /// (audit log, one line per message).
-        #[arg(short, long, default_value = "md", value_parser = parse_format)]
-        format: confab_core::export::Format,
-        /// Every conversation, as one JSON backup (restore it with `confab-cli import`).
-        #[arg(long, requires = "output")]
-        all: bool,
-        /// Audit log: replace e-mail addresses, phone numbers, IP addresses and API keys.
-        #[arg(long)]
-        redact: bool,
-        /// The file to write (default: standard output).
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-    },
-    /// Import a Confab export or backup, or ChatGPT's conversations.json. All or nothing.
-    Import {
-        file: PathBuf,
-        /// Show what the file holds without importing it.
-        #[arg(long)]
-        dry_run: bool,
-    },
-    /// Embed every message for recall (the app does this in the background): prints the
-    /// progress, and fails when no embedding model can be used.
-    Index {
-        #[command(flatten)]
-        server: ServerArgs,
-    },
-    /// Search every chat's messages by what was said, best match first.
-    Search {
-        /// Words to find ("quotes" for a phrase); the last word also matches as a prefix.
-        query: String,
-        /// Only this conversation (see `confab-cli ls`).
-        #[arg(long, value_name = "ID")]
-        chat: Option<i64>,
-        /// Only messages of this role: user or assistant.
-        #[arg(long, value_name = "ROLE")]
-        role: Option<String>,
-        /// Only messages written on or after this date (2026-11-27, or an RFC 3339 time).
-        #[arg(long, value_name = "DATE")]
-        since: Option<String>,
-        /// How many hits to show (1 to 100).
-        #[arg(short = 'n', long, default_value_t = 20)]
-        limit: u32,
-        /// Print JSON: an array of {conversation_id, message_id, role, created_at, snippet, score}.
-        #[arg(long)]
-        json: bool,
-        /// Also find messages close in meaning, with recall's embedding model (asks the server).
-        #[arg(long)]
-        meaning: bool,
-        #[command(flatten)]
-        server: ServerArgs,
-    },
-    /// Look after the database: check, backup, snapshots, restore, salvage.
-    Db {
-        #[command(subcommand)]
-        command: db::DbCommand,
-    },
-    /// List saved conversations, most recently active first.
-    Ls {
-        /// How many to show.
-        #[arg(short = 'n', long, default_value_t = 50)]
-        limit: u32,
-        /// Include archived conversations.
-        #[arg(long)]
-        all: bool,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-        /// Only the conversations in this project (its name, ignoring case).
-        #[arg(long, value_name = "NAME")]
-        project: Option<String>,
-    },
-    /// List projects, each with its chat count and the defaults its chats inherit.
-    Projects {
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
+    let mut argv = std::env::args_os();
+    if argv.nth(1).is_some_and(|first| first == "generate") {
+        let generate = Generate::parse_from(std::env::args_os().skip(1));
+        let written = docs::generate(generate.document, &mut std::io::stdout());
+        return finish(written.map(|()| ExitCode::SUCCESS).map_err(Into::into));
+    }
     let cli = Cli::parse();
     init_log();
-    match run(cli).await {
+    finish(run(cli).await)
+}
+
+/// The exit code of a command's result, with the error told on stderr.
+fn finish(result: Result<ExitCode>) -> ExitCode {
+    match result {
         Ok(code) => code,
         // The reader of our output went away: what it wanted, it has.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
@@ -216,13 +58,18 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Completions { shell } = cli.command {
+        docs::completions(shell, &mut std::io::stdout())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Command::Db { command } = cli.command {
-        // Not through `open_store`: these work on a database that does not open.
+        // Before opening the store: these work on a database that does not open.
         return db::run(&data_dir(cli.data_dir)?.join(DATABASE_FILE), command).await;
     }
-    let store = open_store(cli.data_dir).await?;
+    let dir = data_dir(cli.data_dir)?;
+    let store = Store::open(&dir.join(DATABASE_FILE)).await?;
     let code = match cli.command {
-        Command::Db { .. } => unreachable!("handled above"),
+        Command::Db { .. } | Command::Completions { .. } => unreachable!("handled above"),
         Command::Index { server } => {
             let client = client(&store, &server).await?;
             chat::index(store.clone(), client).await?
@@ -267,6 +114,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             projects::list(&store, json).await?;
             ExitCode::SUCCESS
         }
+        Command::Tools { json, command } => tools::run(&store, &dir, json, command).await?,
         Command::Context {
             id,
             server,
@@ -311,8 +159,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             memory,
             attach,
             vision,
+            tools,
+            allow,
+            tool_timeout,
         } => {
             let client = client(&store, &server).await?;
+            let tools = chat::ToolOptions {
+                servers: tools,
+                allow,
+                timeout: tool_timeout,
+                data_dir: dir.clone(),
+            };
             let new = chat::NewChat {
                 model,
                 system,
@@ -324,7 +181,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 paths: attach,
                 vision,
             };
-            chat::run(store.clone(), client, new, conversation, message, files).await?
+            chat::run(
+                store.clone(),
+                client,
+                new,
+                conversation,
+                message,
+                files,
+                tools,
+            )
+            .await?
         }
     };
     store.close().await;
@@ -352,7 +218,9 @@ fn one_sentence(err: &anyhow::Error) -> String {
 /// A log on stderr only when `CONFAB_LOG` asks for one (e.g. `CONFAB_LOG=debug`), so a terminal
 /// shows just the output and one sentence per error.
 fn init_log() {
-    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("CONFAB_LOG") {
+    if let Ok(filter) =
+        tracing_subscriber::EnvFilter::try_from_env(confab_core::environment::LOG_ENV)
+    {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
@@ -368,20 +236,10 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-fn parse_format(name: &str) -> Result<confab_core::export::Format, String> {
-    confab_core::export::Format::named(name).map_err(|e| e.to_string())
-}
-
 fn data_dir(data_dir: Option<PathBuf>) -> Result<PathBuf> {
     data_dir
         .or_else(default_data_dir)
         .context("cannot tell where Confab's data lives: set CONFAB_DATA_DIR or pass --data-dir")
-}
-
-async fn open_store(dir: Option<PathBuf>) -> Result<Store> {
-    let dir = data_dir(dir)?;
-    let store = Store::open(&dir.join(DATABASE_FILE)).await?;
-    Ok(store)
 }
 
 /// The flag (or `CONFAB_ENDPOINT`), else the app's saved endpoint, else LM Studio's default;

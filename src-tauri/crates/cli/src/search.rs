@@ -30,6 +30,8 @@ struct JsonHit {
     created_at: DateTime<Utc>,
     snippet: String,
     score: f64,
+    /// The match is in a tool's result (the snippet is the result's).
+    tool_output: bool,
 }
 
 pub async fn run(store: &Store, client: Option<LlmClient>, search: Search) -> Result<()> {
@@ -73,6 +75,7 @@ pub async fn run(store: &Store, client: Option<LlmClient>, search: Search) -> Re
                 created_at: h.created_at,
                 snippet: h.snippet.text,
                 score: h.score,
+                tool_output: h.tool_output,
             })
             .collect();
         outln!("{}", serde_json::to_string_pretty(&hits)?)?;
@@ -88,7 +91,11 @@ pub async fn run(store: &Store, client: Option<LlmClient>, search: Search) -> Re
             "{}\t{}\t{}\t{}\t{}",
             hit.conversation_id,
             hit.message_id,
-            hit.role.as_str(),
+            if hit.tool_output {
+                "tool output"
+            } else {
+                hit.role.as_str()
+            },
             hit.created_at
                 .with_timezone(&Local)
                 .format("%Y-%m-%d %H:%M"),
@@ -104,12 +111,21 @@ pub async fn run(store: &Store, client: Option<LlmClient>, search: Search) -> Re
 /// The snippet on one line, its matches in bold on a terminal.
 fn one_line(hit: &SearchHit, bold: bool) -> String {
     let units: Vec<u16> = hit.snippet.text.encode_utf16().collect();
+    // A tool's result is untrusted: what a terminal would act on is escaped.
+    let text = |piece: &[u16]| {
+        let piece = String::from_utf16_lossy(piece);
+        if hit.tool_output {
+            confab_core::tools::escape_hidden(&piece)
+        } else {
+            piece
+        }
+    };
     let mut out = String::new();
     let mut at = 0usize;
     for [start, end] in &hit.snippet.highlights {
         let (start, end) = (*start as usize, *end as usize);
-        out.push_str(&String::from_utf16_lossy(&units[at..start]));
-        let matched = String::from_utf16_lossy(&units[start..end]);
+        out.push_str(&text(&units[at..start]));
+        let matched = text(&units[start..end]);
         if bold {
             out.push_str(&format!("\x1b[1m{matched}\x1b[0m"));
         } else {
@@ -117,7 +133,7 @@ fn one_line(hit: &SearchHit, bold: bool) -> String {
         }
         at = end;
     }
-    out.push_str(&String::from_utf16_lossy(&units[at..]));
+    out.push_str(&text(&units[at..]));
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

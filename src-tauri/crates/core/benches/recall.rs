@@ -96,8 +96,10 @@ async fn build(dir: &Path) -> (Store, ConversationId) {
                 hidden: false,
                 reasoning: String::new(),
                 finish_reason: None,
+                ended: None,
                 stats: Default::default(),
                 attachments: Vec::new(),
+                tool_calls: Vec::new(),
             }
         })
         .collect();

@@ -87,8 +87,10 @@ async fn build(dir: &Path, words: &[String]) -> Store {
                         hidden: false,
                         reasoning: String::new(),
                         finish_reason: None,
+                        ended: None,
                         stats: Default::default(),
                         attachments: Vec::new(),
+                        tool_calls: Vec::new(),
                     }
                 })
                 .collect();

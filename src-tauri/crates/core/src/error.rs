@@ -200,4 +200,18 @@ mod tests {
             );
         }
     }
+
+    /// docs/architecture.md's table of codes is the list a front end or a script reads.
+    #[test]
+    fn the_architecture_page_lists_every_code() {
+        let page =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../docs/architecture.md");
+        let page = std::fs::read_to_string(page).unwrap();
+        for code in ErrorCode::ALL {
+            assert!(
+                page.contains(&format!("| `{code}` |")),
+                "docs/architecture.md's table of errors does not list `{code}`"
+            );
+        }
+    }
 }

@@ -7,6 +7,7 @@
 pub mod attachments;
 pub mod chat;
 pub mod clock;
+pub mod environment;
 pub mod error;
 pub mod export;
 pub mod inherit;
@@ -19,3 +20,4 @@ pub mod secrets;
 pub mod server;
 pub mod settings;
 pub mod store;
+pub mod tools;

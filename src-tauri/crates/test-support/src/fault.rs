@@ -98,6 +98,31 @@ pub fn reasoning(text: &str) -> String {
     )
 }
 
+/// An SSE `data:` event for a piece of a tool call (`delta.tool_calls[0]`), with only the fields
+/// given.
+pub fn tool_call(
+    index: Option<u32>,
+    id: Option<&str>,
+    name: Option<&str>,
+    arguments: &str,
+) -> String {
+    let mut call =
+        serde_json::json!({ "type": "function", "function": { "arguments": arguments } });
+    if let Some(index) = index {
+        call["index"] = index.into();
+    }
+    if let Some(id) = id {
+        call["id"] = id.into();
+    }
+    if let Some(name) = name {
+        call["function"]["name"] = name.into();
+    }
+    format!(
+        "data: {}\n\n",
+        serde_json::json!({"choices":[{"index":0,"delta":{"tool_calls":[call]},"finish_reason":null}]})
+    )
+}
+
 pub fn finish(reason: &str) -> String {
     format!(
         "data: {}\n\n",

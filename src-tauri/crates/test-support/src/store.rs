@@ -109,7 +109,7 @@ pub async fn chat_titles(path: &Path) -> Vec<String> {
 }
 
 /// A connection as the store makes them (WAL), creating the file if needed.
-async fn connect(path: &Path) -> sqlx::SqliteConnection {
+pub async fn connect(path: &Path) -> sqlx::SqliteConnection {
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
     let options = SqliteConnectOptions::new()
         .filename(path)
@@ -147,6 +147,67 @@ pub async fn break_pages_holding(db: &Path, marker: &str) -> usize {
     }
     std::fs::write(db, bytes).expect("write the database");
     broken
+}
+
+/// [`break_pages_holding`] on a database a running Confab has open: the broken pages are written
+/// in place, nothing else in the file is touched and the WAL is left alone (the message must have
+/// been checkpointed into the file before that Confab opened it: write it, then close the store).
+pub fn break_pages_holding_in_place(db: &Path, marker: &str) -> usize {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(db)
+        .expect("open the database");
+    let mut header = [0u8; 100];
+    file.read_exact(&mut header).expect("read the header");
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65536,
+        n => usize::from(n),
+    };
+    let pages = file.metadata().expect("the file's size").len() as usize / page_size;
+    let alphabet = marker.as_bytes();
+    let mut page = vec![0u8; page_size];
+    let mut broken = 0;
+    for n in 1..pages {
+        let at = (n * page_size) as u64;
+        file.seek(SeekFrom::Start(at)).expect("seek");
+        file.read_exact(&mut page).expect("read a page");
+        if page[4..].iter().all(|b| alphabet.contains(b)) {
+            file.seek(SeekFrom::Start(at)).expect("seek");
+            file.write_all(&[0xff; 4]).expect("break the page");
+            broken += 1;
+        }
+    }
+    file.sync_all().expect("sync");
+    broken
+}
+
+/// Damages the database at `db` where `table`'s rows live: its root page (in the middle of the file,
+/// never the header page) gets a page type SQLite does not know, so every read of the table fails
+/// while the rest of the file still reads. Close the store first; its WAL is folded into the file
+/// here.
+pub async fn break_table(db: &Path, table: &str) {
+    let mut conn = connect(db).await;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await
+        .expect("fold the WAL into the file");
+    let (root,): (i64,) =
+        sqlx::query_as("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?")
+            .bind(table)
+            .fetch_one(&mut conn)
+            .await
+            .expect("the table's root page");
+    sqlx::Connection::close(conn).await.expect("close");
+    assert!(root > 1, "{table} lives past the header page");
+    let mut bytes = std::fs::read(db).expect("read the database");
+    let page_size = match u16::from_be_bytes([bytes[16], bytes[17]]) {
+        1 => 65536,
+        n => usize::from(n),
+    };
+    bytes[(root as usize - 1) * page_size] = 0x7f;
+    std::fs::write(db, bytes).expect("write the database");
 }
 
 /// Records an upgrade this build does not know in the database at `db`, as a newer Confab would

@@ -19,6 +19,9 @@ export class PendingFiles {
   /** Why files were not attached, one message per file (each names its file). */
   refused = $state<string[]>([]);
 
+  /** `changed` hears of every file the user adds or removes (the draft keeps them). */
+  constructor(private readonly changed: () => void = () => {}) {}
+
   get tokens(): string[] {
     return this.files.map((f) => f.token);
   }
@@ -29,6 +32,7 @@ export class PendingFiles {
     const kept = result.attached.slice(0, Math.max(0, room));
     for (const extra of result.attached.slice(kept.length)) void discardAttachment(extra.token);
     this.files = [...this.files, ...kept];
+    if (kept.length > 0) this.changed();
     this.refused = [
       ...result.refused.map((e) => e.message),
       ...(kept.length < result.attached.length
@@ -59,6 +63,12 @@ export class PendingFiles {
   remove(token: string): void {
     this.files = this.files.filter((f) => f.token !== token);
     void discardAttachment(token);
+    this.changed();
+  }
+
+  /** The files a saved draft held, back after a restart (Rust holds them again). */
+  restore(files: PendingAttachment[]): void {
+    this.files = files;
   }
 
   /** After a send: Rust has let the files go with the message. */

@@ -25,8 +25,10 @@ function reply(content: string, status: MessageStatus): MessageData {
     hidden: false,
     reasoning: "",
     finish_reason: null,
+    ended: null,
     stats: { first_token_ms: null, generation_ms: null, tokens_per_second: null, prompt_per_second: null, cached_tokens: null, from_server: [] },
     attachments: [],
+    tool_calls: [],
   };
 }
 
@@ -37,13 +39,14 @@ function show(message: MessageData) {
     editable: false,
     editing: false,
     onEdit() {},
-    onSaveEdit() {},
+    onSaveEdit(_text: string) {},
     onCancelEdit() {},
     onTogglePin() {},
     onOpenLink() {},
     position: 1,
     count: 1,
     measure: () => {},
+    onOpenFile() {},
   });
   const target = document.createElement("div");
   document.body.append(target);
@@ -116,5 +119,53 @@ describe("Message with math", () => {
     props.message = reply("Sum:\n\n$$\n\\sum_{i=1}^{n} i\n$$\n", "streaming");
     flushSync();
     expect(content().querySelector(".math-block math")).not.toBeNull();
+  });
+});
+
+function question(over: Partial<MessageData>): MessageData {
+  return { ...reply("", "complete"), id: 2, role: "user", ...over };
+}
+
+const NOTES = { id: 7, name: "notes.txt", kind: "text" as const, mime: "text/plain", size: 13, sha256: "0".repeat(64) };
+const DOT = { id: 8, name: "dot.png", kind: "image" as const, mime: "image/png", size: 70, sha256: "1".repeat(64) };
+
+describe("A question with files", () => {
+  it("shows a text file as its chip, not its text under it", () => {
+    const { target, content } = show(
+      question({
+        content: "What does this say?\n\nFile: notes.txt\n```\nseen at noon\n```",
+        written: "What does this say?",
+        attachments: [NOTES],
+      }),
+    );
+    expect(content().textContent).toBe("What does this say?");
+    expect(target.textContent).not.toContain("seen at noon");
+    const chip = target.querySelector<HTMLButtonElement>("[data-testid=text-file-chip]")!;
+    expect(chip.textContent).toContain("notes.txt");
+  });
+
+  it("with only an image can be edited and resent, with or without words", () => {
+    const saved: string[] = [];
+    const { props, target } = show(question({ content: "", attachments: [DOT] }));
+    expect(target.querySelector("[data-testid=message-content]")).toBeNull();
+    props.editable = true;
+    props.editing = true;
+    props.onSaveEdit = (text: string) => saved.push(text);
+    flushSync();
+    const save = target.querySelector<HTMLButtonElement>("[data-testid=save-edit]")!;
+    expect(save.disabled).toBe(false);
+    save.click();
+    expect(saved).toEqual([""]);
+  });
+
+  it("without files needs words", () => {
+    const { props, target } = show(question({ content: "Hello" }));
+    props.editing = true;
+    flushSync();
+    const field = target.querySelector<HTMLTextAreaElement>("[data-testid=edit-text]")!;
+    field.value = "   ";
+    field.dispatchEvent(new Event("input"));
+    flushSync();
+    expect(target.querySelector<HTMLButtonElement>("[data-testid=save-edit]")!.disabled).toBe(true);
   });
 });

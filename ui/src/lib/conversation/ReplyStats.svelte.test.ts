@@ -24,7 +24,9 @@ function reply(status: Message["status"]): Message {
     hidden: false,
     reasoning: "",
     finish_reason: status === "complete" ? "length" : null,
+    ended: status === "complete" ? "length" : null,
     attachments: [],
+    tool_calls: [],
     stats: {
       first_token_ms: 420,
       generation_ms: 2000,

@@ -23,8 +23,10 @@ const reply = (content: string, status: Message["status"] = "complete"): Message
   hidden: false,
   reasoning: "",
   finish_reason: null,
+  ended: null,
   stats: { first_token_ms: null, generation_ms: null, tokens_per_second: null, prompt_per_second: null, cached_tokens: null, from_server: [] },
   attachments: [],
+  tool_calls: [],
 });
 const chat = { id: 1, title: "Capitals" } as Conversation;
 
@@ -33,7 +35,7 @@ describe("replyAnnouncement", () => {
     const done = { type: "done", message: reply("Paris is the capital."), finish_reason: "stop" } as const;
     expect(replyAnnouncement(done)).toBe("Reply finished: Paris is the capital.");
     expect(replyAnnouncement(done, "Capitals")).toBe("Reply finished in “Capitals”: Paris is the capital.");
-    expect(replyAnnouncement({ ...done, finish_reason: "length" })).toBe(
+    expect(replyAnnouncement({ ...done, message: { ...reply("Paris is the capital."), ended: "length" } })).toBe(
       "Reply cut short at its length limit: Paris is the capital.",
     );
     expect(replyAnnouncement({ ...done, message: reply("") })).toBe("Reply finished.");

@@ -16,7 +16,7 @@ export function replyAnnouncement(event: ReplyEnd, otherChat: string | null = nu
   switch (event.type) {
     case "done": {
       const head =
-        event.finish_reason === "length" ? `Reply cut short at its length limit${where}` : `Reply finished${where}`;
+        event.message.ended === "length" ? `Reply cut short at its length limit${where}` : `Reply finished${where}`;
       const words = spokenText(event.message.content);
       return words ? `${head}: ${words}` : `${head}.`;
     }

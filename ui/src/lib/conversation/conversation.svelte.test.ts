@@ -55,8 +55,10 @@ function message(id: number, status: Message["status"] = "complete", content = `
     hidden: false,
     reasoning: "",
     finish_reason: null,
+    ended: null,
     stats: { first_token_ms: null, generation_ms: null, tokens_per_second: null, prompt_per_second: null, cached_tokens: null, from_server: [] },
     attachments: [],
+    tool_calls: [],
   };
 }
 

@@ -339,7 +339,10 @@ export class ConversationController {
   /** Resends the question being edited with `text`; the edit closes once the turn has started. */
   async saveEdit(text: string): Promise<void> {
     const messageId = this.editingId;
-    if (messageId === null || text.trim() === "") return;
+    if (messageId === null) return;
+    // A question with files may go without words of its own; one without needs some.
+    const files = this.messages.find((m) => m.id === messageId)?.attachments ?? [];
+    if (text.trim() === "" && files.length === 0) return;
     await this.startTurn((_, onEvent) => editAndResend(messageId, text, onEvent));
     if (!this.error) this.editingId = null;
   }

@@ -26,6 +26,8 @@ function message(id: number, content = `message ${id}`): Message {
     finish_reason: null,
     stats: { first_token_ms: null, generation_ms: null, tokens_per_second: null, prompt_per_second: null, cached_tokens: null, from_server: [] },
     attachments: [],
+    ended: null,
+    tool_calls: [],
   };
 }
 

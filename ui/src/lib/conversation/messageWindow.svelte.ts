@@ -17,11 +17,14 @@ export type Slot =
   | { kind: "message"; key: number; message: Message; index: number }
   | { kind: "gap"; key: string; height: number };
 
-/** A guess at a message's height before it has been in the page: its header and its lines. */
+/**
+ * A guess at a message's height before it has been in the page: its header and its lines, and a
+ * card for each tool it called.
+ */
 export function estimateHeight(message: Message): number {
   let lines = 0;
   for (const line of message.content.split("\n")) lines += Math.max(1, Math.ceil(line.length / 90));
-  return 64 + 22 * lines;
+  return 64 + 22 * lines + 160 * message.tool_calls.length;
 }
 
 /**

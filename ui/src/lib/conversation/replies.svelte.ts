@@ -3,6 +3,7 @@
 import type { ChatEvent, Conversation, Message } from "../../ipc";
 import { announce } from "../shared/announcer.svelte";
 import { replyAnnouncement } from "./announcements";
+import { ask, settle, settleAll, withCall } from "../tools/consents.svelte";
 
 export interface LiveReply {
   conversationId: number;
@@ -12,6 +13,10 @@ export interface LiveReply {
    * replies): no longer part of the conversation. */
   hidden: number[];
   reasoning: string;
+  /** Earlier replies of this turn that called tools, with their calls (the turn goes on in
+   * `reply` once their results are in). */
+  rounds: Message[];
+  /** True from the turn's start to its end, also while its tool calls wait or run. */
   streaming: boolean;
 }
 
@@ -58,13 +63,26 @@ export function setChatOnScreen(conversationId: number | null): void {
   chatOnScreen = conversationId;
 }
 
-/** Returns the handler for one reply's events in `conversationId`. */
+/** Returns the handler for one turn's events in `conversationId` (a turn with tool calls has
+ * several replies, each with its own `started`). */
 export function replyHandler(conversationId: number): (event: ChatEvent) => void {
   let title: string | null = null;
+  const ended = () => {
+    settleAll(conversationId);
+    changeListeners.forEach((l) => l(null));
+  };
   return (event) => {
     switch (event.type) {
-      case "started":
+      case "started": {
         title = event.conversation.title;
+        const earlier = live[conversationId];
+        if (earlier?.streaming && event.user_message === null && earlier.reply.finish_reason === "tool_calls") {
+          // The next round of the same turn: the reply that called tools stays on screen above.
+          earlier.rounds.push(earlier.reply);
+          earlier.reply = event.reply;
+          earlier.reasoning = "";
+          break;
+        }
         live[conversationId] = {
           conversationId,
           userMessage: event.user_message,
@@ -72,10 +90,12 @@ export function replyHandler(conversationId: number): (event: ChatEvent) => void
           reply: event.reply,
           hidden: event.hidden,
           reasoning: "",
+          rounds: [],
           streaming: true,
         };
         changeListeners.forEach((l) => l(event.conversation));
         break;
+      }
       case "delta":
         queue(conversationId, event.text, "");
         break;
@@ -84,16 +104,38 @@ export function replyHandler(conversationId: number): (event: ChatEvent) => void
         break;
       case "usage":
         break;
+      case "tool_consent":
+        ask(conversationId, event.request);
+        announce(`The model asks to use the tool ${event.request.tool} of ${event.request.server}${conversationId === chatOnScreen ? "" : ` in ${title ?? `chat ${conversationId}`}`}.`);
+        break;
+      case "tool_call": {
+        const entry = live[conversationId];
+        const call = event.call;
+        if (call.decision !== "pending") settle(conversationId, call.id);
+        if (!entry) break;
+        for (const m of [...entry.rounds, entry.reply]) {
+          if (m.id === call.message_id) m.tool_calls = withCall(m.tool_calls, call);
+        }
+        // A call is cancelled only when the turn was stopped: nothing follows.
+        if (call.decision === "cancelled" && entry.streaming) {
+          entry.streaming = false;
+          ended();
+        }
+        break;
+      }
       case "done":
       case "error":
       case "cancelled": {
         flush();
         const entry = live[conversationId];
+        const more = event.type === "done" && event.finish_reason === "tool_calls";
         if (entry) {
           entry.reply = event.message;
-          entry.streaming = false;
+          // A reply that called tools: the turn goes on once they are decided and run.
+          entry.streaming = more;
         }
-        changeListeners.forEach((l) => l(null));
+        if (more) break;
+        ended();
         // Said once as the reply ends; the tokens before were not (the list is no live region).
         announce(replyAnnouncement(event, conversationId === chatOnScreen ? null : (title ?? `chat ${conversationId}`)));
         break;
@@ -109,7 +151,7 @@ export function replyHandler(conversationId: number): (event: ChatEvent) => void
 export function withLive(messages: Message[], entry: LiveReply | undefined): Message[] {
   if (!entry) return messages;
   const out = entry.hidden.length ? messages.filter((m) => !entry.hidden.includes(m.id)) : [...messages];
-  for (const m of [entry.userMessage, entry.reply]) {
+  for (const m of [entry.userMessage, ...entry.rounds, entry.reply]) {
     if (!m) continue;
     const at = out.findIndex((x) => x.id === m.id);
     if (at >= 0) out[at] = m;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Message } from "../../ipc";
-import { withLive, type LiveReply } from "./replies.svelte";
+import { live, replyHandler, withLive, type LiveReply } from "./replies.svelte";
+import { consents } from "../tools/consents.svelte";
 
 const msg = (id: number, content: string, status: Message["status"] = "complete"): Message => ({
   id,
@@ -19,8 +20,10 @@ const msg = (id: number, content: string, status: Message["status"] = "complete"
   hidden: false,
   reasoning: "",
   finish_reason: null,
+  ended: null,
   stats: { first_token_ms: null, generation_ms: null, tokens_per_second: null, prompt_per_second: null, cached_tokens: null, from_server: [] },
   attachments: [],
+  tool_calls: [],
 });
 
 describe("withLive", () => {
@@ -30,6 +33,7 @@ describe("withLive", () => {
     reply,
     hidden,
     reasoning: "",
+    rounds: [],
     streaming: true,
   });
 
@@ -72,5 +76,44 @@ describe("withLive", () => {
   it("leaves the list alone without a live reply", () => {
     const saved = [msg(1, "hi")];
     expect(withLive(saved, undefined)).toBe(saved);
+  });
+});
+
+describe("a turn with tool calls", () => {
+  const conversation = { id: 7, title: "Tools" } as unknown as import("../../ipc").Conversation;
+  const call = (decision: import("../../ipc").ToolDecision, result: string | null = null) =>
+    ({ id: 31, message_id: 2, position: 0, call_id: "c1", function_name: "t__echo", server: "t", tool: "echo", arguments: "{}", decision, reason: null, result, result_bytes: null, is_error: false, requested_at: "", decided_at: null, started_at: null, finished_at: null }) as import("../../ipc").ToolCallRecord;
+  const request = { call_id: 31, conversation_id: 7, server_id: 1, server: "t", tool: "echo", description: "", read_only: true, destructive: false, open_world: false, arguments: "{}", tool_hash: "h" };
+
+  it("keeps each round's reply on screen, asks, and ends only when the model answers", () => {
+    const on = replyHandler(7);
+    const first = { ...msg(2, ""), conversation_id: 7 };
+    on({ type: "started", conversation, user_message: { ...msg(1, "q"), conversation_id: 7 }, reply: { ...first, status: "streaming" }, hidden: [] });
+    on({ type: "done", message: { ...first, finish_reason: "tool_calls", tool_calls: [call("pending")] }, finish_reason: "tool_calls" });
+    expect(live[7]!.streaming).toBe(true);
+    on({ type: "tool_consent", request });
+    expect(consents[7]?.map((r) => r.call_id)).toEqual([31]);
+    on({ type: "tool_call", call: call("allowed_once") });
+    expect(consents[7]).toBeUndefined();
+    on({ type: "tool_call", call: call("allowed_once", "hi") });
+    expect(live[7]!.reply.tool_calls[0]!.result).toBe("hi");
+
+    const second = { ...msg(4, ""), conversation_id: 7 };
+    on({ type: "started", conversation, user_message: null, reply: { ...second, status: "streaming" }, hidden: [] });
+    expect(live[7]!.rounds.map((m) => m.id)).toEqual([2]);
+    on({ type: "done", message: { ...second, content: "It said hi." }, finish_reason: "stop" });
+    expect(live[7]!.streaming).toBe(false);
+    expect(withLive([], live[7]).map((m) => m.id)).toEqual([1, 2, 4]);
+  });
+
+  it("ends when a call is stopped", () => {
+    const on = replyHandler(8);
+    const first = { ...msg(2, ""), conversation_id: 8 };
+    on({ type: "started", conversation: { ...conversation, id: 8 }, user_message: null, reply: { ...first, status: "streaming" }, hidden: [] });
+    on({ type: "done", message: { ...first, finish_reason: "tool_calls", tool_calls: [call("pending")] }, finish_reason: "tool_calls" });
+    on({ type: "tool_consent", request: { ...request, conversation_id: 8 } });
+    on({ type: "tool_call", call: call("cancelled") });
+    expect(live[8]!.streaming).toBe(false);
+    expect(consents[8]).toBeUndefined();
   });
 });

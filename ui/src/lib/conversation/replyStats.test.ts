@@ -29,7 +29,9 @@ function reply(over: Partial<Message> = {}, stats: Partial<ReplyStats> = {}): Me
     hidden: false,
     reasoning: "",
     finish_reason: "stop",
+    ended: "stop",
     attachments: [],
+    tool_calls: [],
     ...over,
     stats: { ...NO_STATS, ...stats },
   };
@@ -86,38 +88,21 @@ describe("the compact line", () => {
     expect(statsDescription(reply({ status: "streaming" }, LLAMA))).toBe("");
   });
 
-  it("names how a reply ended", () => {
-    expect(finishedAs(reply({ finish_reason: "length" }))).toBe("length limit");
-    expect(finishedAs(reply({ finish_reason: "eos_token" }))).toBe("eos_token");
-    expect(finishedAs(reply({ finish_reason: null }))).toBeNull();
-    expect(finishedAs(reply({ status: "interrupted", error: "stopped by you", finish_reason: null }))).toBe("stopped");
-    expect(
-      finishedAs(reply({ status: "interrupted", error: "the server closed the stream", finish_reason: null })),
-    ).toBe("interrupted");
-    expect(finishedAs(reply({ status: "error", error: "boom", finish_reason: null }))).toBe("failed");
-  });
-});
-
-describe("the description", () => {
-  it("says which figures the server reported", () => {
-    const text = statsDescription(reply({}, LLAMA));
-    expect(text).toContain("First token after 0.08 s (reported by the server as its prompt processing time).");
-    expect(text).toContain("Generated in 1.10 s (reported by the server).");
-    expect(text).toContain("Speed: 38.1 tok/s (reported by the server).");
-    expect(text).toContain("Prompt processed at 294 tok/s");
-    expect(text).toContain("96 tokens of the prompt came from the server's cache.");
-    expect(text).toMatch(/Finished: stop\.$/);
-    expect(text).not.toContain("measured");
-  });
-
-  it("says which figures Confab measured", () => {
-    const text = statsDescription(
-      reply({}, { first_token_ms: 420, generation_ms: 2000, tokens_per_second: 20.5 }),
+  it("names how a reply ended from the ending stored with it, never from the error's text", () => {
+    expect(finishedAs(reply({ finish_reason: "length", ended: "length" }))).toBe("length limit");
+    expect(finishedAs(reply({ finish_reason: "eos_token", ended: "complete" }))).toBe("eos_token");
+    expect(finishedAs(reply({ finish_reason: null, ended: "complete" }))).toBeNull();
+    expect(finishedAs(reply({ status: "interrupted", error: "anything at all", finish_reason: null, ended: "stopped" }))).toBe(
+      "stopped",
     );
-    expect(text).toContain("First token after 0.42 s (measured by Confab from sending the request).");
-    expect(text).toContain("Generated in 2.00 s (measured by Confab).");
-    expect(text).toContain("Speed: 20.5 tok/s (measured by Confab).");
-    expect(text).toContain("42 tokens generated (reported by the server).");
-    expect(text).not.toContain("Prompt processed");
+    // The words of the error do not matter: a lost connection whose text starts with "stopped".
+    expect(
+      finishedAs(reply({ status: "interrupted", error: "stopped by you", finish_reason: null, ended: "interrupted" })),
+    ).toBe("interrupted");
+    expect(finishedAs(reply({ status: "interrupted", error: "x", finish_reason: null, ended: "exited" }))).toBe(
+      "Confab quit",
+    );
+    expect(finishedAs(reply({ status: "error", error: "boom", finish_reason: null, ended: "failed" }))).toBe("failed");
+    expect(finishedAs(reply({ status: "streaming", ended: null }))).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 // A finished reply's statistics as words: the compact line under it (model · tokens · first
 // token · speed · how it finished) and the longer description (its title, and what a screen
 // reader reads) that says which figures the server reported and which Confab measured.
-import type { Message, StatFigure } from "../../ipc";
+import type { Ending, Message, StatFigure } from "../../ipc";
 
 /** One piece of the compact line. */
 export interface StatPart {
@@ -10,11 +10,17 @@ export interface StatPart {
   text: string;
 }
 
-const FINISH_LABEL: Record<string, string> = {
+/** How a reply ended, in a word or two, by its stored ending. */
+const ENDING_LABEL: Record<Ending, string> = {
   stop: "stop",
   length: "length limit",
   content_filter: "content filter",
   tool_calls: "tool call",
+  complete: "complete",
+  stopped: "stopped",
+  interrupted: "interrupted",
+  exited: "Confab quit",
+  failed: "failed",
 };
 
 /** "0.42 s", "12.3 s", "2 min 5 s". */
@@ -35,22 +41,14 @@ export function tokens(n: number): string {
   return `${n.toLocaleString("en-US")} ${n === 1 ? "token" : "tokens"}`;
 }
 
-/** How the reply ended, in a word or two; `null` when a finished reply's server did not say. */
+/**
+ * How the reply ended, in a word or two, from the ending stored with it; `null` while it streams,
+ * or when a complete reply's server gave no reason (for another reason it gave, that reason).
+ */
 export function finishedAs(message: Message): string | null {
-  switch (message.status) {
-    case "complete":
-      return message.finish_reason === null
-        ? null
-        : (FINISH_LABEL[message.finish_reason] ?? message.finish_reason);
-    case "interrupted":
-      // The core words a stop by the user so ("stopped by you"); any other cut is a lost
-      // connection or a silent server.
-      return message.error?.startsWith("stopped") ? "stopped" : "interrupted";
-    case "error":
-      return "failed";
-    default:
-      return null;
-  }
+  if (message.ended === null || message.status === "streaming") return null;
+  if (message.ended === "complete") return message.finish_reason;
+  return ENDING_LABEL[message.ended];
 }
 
 /** Whether `message` gets a statistics line: a reply that is no longer streaming. */

@@ -13,6 +13,7 @@ function hit(conversation: number, message: number, text = "x"): SearchHit {
     snippet: { text, highlights: [] },
     score: 1,
     matched: "words",
+    tool_output: false,
   };
 }
 

@@ -4,11 +4,13 @@
 mod attach;
 mod chat;
 mod context;
+mod damage;
 mod db;
 mod ls;
 mod open;
 mod projects;
 mod search;
+mod tools;
 mod transfer;
 
 use std::path::Path;

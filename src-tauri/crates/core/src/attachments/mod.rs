@@ -265,22 +265,61 @@ fn base_name(name: &str) -> String {
 /// its name. The fence is longer than any run of backticks in the file, so the file cannot close
 /// it early.
 pub fn compose(text: &str, files: &[Prepared]) -> String {
+    compose_texts(
+        text,
+        files
+            .iter()
+            .filter(|f| f.kind == AttachmentKind::Text)
+            .map(|f| (f.name.as_str(), f.bytes.as_slice())),
+    )
+}
+
+/// [`compose`] from the text files' names and bytes (a stored message's, read back).
+pub fn compose_texts<'a>(
+    text: &str,
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> String {
     let mut out = text.trim_end().to_owned();
-    for file in files.iter().filter(|f| f.kind == AttachmentKind::Text) {
-        let body = String::from_utf8_lossy(&file.bytes);
-        let body = body.strip_prefix('\u{feff}').unwrap_or(&body);
-        let fence = "`".repeat(longest_backtick_run(body).max(2) + 1);
+    for (name, bytes) in files {
         if !out.is_empty() {
             out.push_str("\n\n");
         }
-        out.push_str(&format!(
-            "File: {}\n{fence}{}\n{}\n{fence}",
-            file.name,
-            language_of(&file.name),
-            body.trim_end_matches(['\n', '\r'])
-        ));
+        out.push_str(&fenced(name, bytes));
     }
     out
+}
+
+/// One text file as the message carries it: its name, then its text in a fence.
+fn fenced(name: &str, bytes: &[u8]) -> String {
+    let body = String::from_utf8_lossy(bytes);
+    let body = body.strip_prefix('\u{feff}').unwrap_or(&body);
+    let fence = "`".repeat(longest_backtick_run(body).max(2) + 1);
+    format!(
+        "File: {name}\n{fence}{}\n{}\n{fence}",
+        language_of(name),
+        body.trim_end_matches(['\n', '\r'])
+    )
+}
+
+/// What the user wrote of `content`, a message composed from it and its text `files` (names and
+/// bytes, in order): `content` without the files fenced after it. `None` when the message has no
+/// text files, or its content is not what [`compose`] would have made of them.
+pub fn written_part<'a, 'f>(
+    content: &'a str,
+    files: impl IntoIterator<Item = (&'f str, &'f [u8])>,
+) -> Option<&'a str> {
+    let blocks: Vec<String> = files
+        .into_iter()
+        .map(|(name, bytes)| fenced(name, bytes))
+        .collect();
+    if blocks.is_empty() {
+        return None;
+    }
+    let blocks = blocks.join("\n\n");
+    if content == blocks {
+        return Some("");
+    }
+    content.strip_suffix(&blocks)?.strip_suffix("\n\n")
 }
 
 fn longest_backtick_run(text: &str) -> usize {
@@ -429,6 +468,40 @@ mod tests {
         assert_eq!(
             compose("", &files[..1]),
             "File: main.rs\n```rust\nfn main() {}\n```"
+        );
+    }
+
+    #[test]
+    fn what_the_user_wrote_is_told_from_the_files_fenced_after_it() {
+        let files = prepare_all(vec![
+            upload("main.rs", b"fn main() {}\n"),
+            upload("README", b"has ``` inside\n"),
+        ])
+        .unwrap();
+        let texts = || files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice()));
+        for typed in [
+            "What does this do?",
+            "",
+            "Two\n\nparagraphs, and File: main.rs",
+        ] {
+            let content = compose(typed, &files);
+            assert_eq!(written_part(&content, texts()), Some(typed), "{typed:?}");
+        }
+        assert_eq!(
+            written_part("What does this do?", texts()),
+            None,
+            "no files in it"
+        );
+        assert_eq!(
+            written_part("anything", std::iter::empty()),
+            None,
+            "no files at all"
+        );
+        let edited = compose("Before", &files).replace("fn main", "fn other");
+        assert_eq!(
+            written_part(&edited, texts()),
+            None,
+            "not what the files make"
         );
     }
 

@@ -5,10 +5,10 @@ use ts_rs::TS;
 
 use crate::error::ErrorCode;
 use crate::llm::{FinishReason, Usage};
-use crate::store::{Conversation, ConversationId, Message, MessageId};
+use crate::store::{Conversation, ConversationId, Message, MessageId, ToolCallRecord};
 
 /// One step of a reply, in order: `Started`, then deltas, then exactly one of `Done`, `Error`
-/// or `Cancelled`. Serialised with a `type` tag for the UI.
+/// or `Cancelled` (a turn with tool calls has several replies, each so, with the calls between). Serialised with a `type` tag for the UI.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ChatEvent {
@@ -50,6 +50,17 @@ pub enum ChatEvent {
     Cancelled {
         message: Message,
     },
+    /// A tool call the reply asked for, as saved: when it is recorded, decided and finished.
+    /// The reply that asked is `Done` first (its finish reason `tool_calls`); the next round's
+    /// reply comes with a new `Started`.
+    ToolCall {
+        call: ToolCallRecord,
+    },
+    /// The user is asked whether a call may run; the turn waits (this chat only) until the front
+    /// end answers with `decide_tool_call`, or the reply is stopped.
+    ToolConsent {
+        request: super::ConsentRequest,
+    },
 }
 
 /// A change the service made on its own, outside any turn a front end is following: the front
@@ -63,6 +74,10 @@ pub enum ServiceUpdate {
     SummaryFolded { conversation_id: ConversationId },
     /// Recall's embedding model or the indexer's progress changed.
     Recall { status: crate::recall::RecallStatus },
+    /// A query met damage in the database: the service stopped (replies, the indexer, summaries)
+    /// and the store refuses every query from now on. `message` names the file and the way
+    /// forward.
+    DatabaseDamaged { code: ErrorCode, message: String },
 }
 
 /// Where a reply's events go. Called on the streaming task: return quickly, never block.

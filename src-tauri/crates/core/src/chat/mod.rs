@@ -21,6 +21,7 @@ mod prefill;
 mod search;
 mod stats;
 pub mod title;
+mod tool_round;
 mod turn;
 
 use std::collections::HashMap;
@@ -32,6 +33,7 @@ use tokio_util::task::TaskTracker;
 pub use events::{ChatEvent, EventSink, ServiceUpdate};
 use title::TitleAttempts;
 pub use title::{title_from, TitleError, AUTO_TITLE_CHARS, TITLE_INSTRUCTIONS};
+pub use tool_round::{Consent, ConsentRequest, MAX_TOOL_ROUNDS};
 use turn::Pending;
 pub use turn::{Turn, SAVE_INTERVAL};
 
@@ -96,6 +98,10 @@ pub struct ChatService {
     /// most), and whether one is running.
     titling: Mutex<HashMap<ConversationId, TitleAttempts>>,
     updates: tokio::sync::broadcast::Sender<ServiceUpdate>,
+    /// The hub that runs tools (none: no chat offers tools).
+    tools: RwLock<Option<Arc<crate::tools::ToolHub>>>,
+    /// Calls waiting for the user's answer, by their row id.
+    consents: Mutex<HashMap<i64, tokio::sync::oneshot::Sender<Consent>>>,
 }
 
 impl std::fmt::Debug for ChatService {
@@ -119,6 +125,8 @@ impl ChatService {
             indexer: TaskTracker::new(),
             titling: Mutex::new(HashMap::new()),
             updates: tokio::sync::broadcast::channel(64).0,
+            tools: RwLock::new(None),
+            consents: Mutex::new(HashMap::new()),
         }
     }
 
@@ -259,6 +267,34 @@ impl ChatService {
         self.tasks.close();
         self.tasks.wait().await;
         self.tasks.reopen();
+    }
+
+    /// Stops everything the moment a query meets damage in the database (see
+    /// [`Store::damaged`]): the replies streaming and the background work end, and front ends
+    /// hear of it ([`ServiceUpdate::DatabaseDamaged`]) even when none of their own requests met
+    /// it.
+    pub fn stop_when_damaged(self: &Arc<Self>) {
+        let service = Arc::downgrade(self);
+        let store = self.store.clone();
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            let damage = tokio::select! {
+                damage = store.damaged() => damage,
+                _ = shutdown.cancelled() => return,
+            };
+            let Some(service) = service.upgrade() else {
+                return;
+            };
+            service.shut_down();
+            for id in service.streaming() {
+                service.stop(id);
+            }
+            // Nobody listening is fine.
+            let _ = service.updates.send(ServiceUpdate::DatabaseDamaged {
+                code: damage.code(),
+                message: damage.to_string(),
+            });
+        });
     }
 
     /// Cancels background work: for a front end about to exit.

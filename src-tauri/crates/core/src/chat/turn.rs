@@ -17,14 +17,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::prefill::EchoFilter;
 use super::stats::StatsMeter;
-use super::{ChatError, ChatEvent, ChatService, EventSink};
+use super::{ChatError, ChatEvent, ChatService, EventSink, MAX_TOOL_ROUNDS};
 use crate::error::{Coded, ErrorCode};
-use crate::llm::{ChatStream, FinishReason, LlmClient, LlmError, StreamEvent};
+use crate::llm::{ChatStream, FinishReason, LlmClient, LlmError, StreamEvent, ToolCallAssembler};
 use crate::memory::{self, BuiltContext, ContextReport, MemoryError};
 use crate::settings::AppSettings;
 use crate::store::{
-    Conversation, ConversationId, Finish, Message, MessageId, MessageStatus, NewMessage,
-    ReplyStats, StoreError,
+    Conversation, ConversationId, Ending, Finish, Message, MessageId, MessageStatus, NewMessage,
+    NewToolCall, ReplyStats, StoreError, ToolCallRecord,
 };
 
 /// How often a growing reply is written to the database.
@@ -109,6 +109,8 @@ struct Opened {
     hidden: Vec<MessageId>,
     /// The request to send, or why none could be built.
     built: Result<BuiltContext, MemoryError>,
+    /// The settings it was built with (a tool round's next request is built with them too).
+    defaults: AppSettings,
 }
 
 impl ChatService {
@@ -125,35 +127,95 @@ impl ChatService {
         let conversation = self.store.get_conversation(conversation_id).await?;
         let client = self.client();
         let continuing = matches!(pending, Pending::Continue);
+        let tools = self.offered_tools(conversation_id).await;
         let Opened {
-            reply,
+            mut reply,
             user_message,
             hidden,
-            built,
+            mut built,
+            defaults,
         } = self
             .open_reply(&conversation, &client, pending, user_message)
             .await?;
         sink.send(ChatEvent::Started {
-            conversation: Box::new(conversation),
+            conversation: Box::new(conversation.clone()),
             user_message: user_message.map(Box::new),
             reply: reply.clone(),
             hidden,
         });
-        let mut state = ReplyState::starting(&reply, continuing);
-        let (outcome, fold) = match built {
-            Err(err) => (Err(Failure::Memory(err)), false),
-            Ok(built) => {
-                match self
-                    .exchange(&client, built, &cancel, &reply, &mut state, sink)
-                    .await
-                {
-                    Ok(report) => (Ok(()), report.needs_fold()),
-                    Err(err) => (Err(err), false),
+        let mut fold = false;
+        // Each round is one reply: text, or tool calls whose results the next round answers.
+        for round in 1.. {
+            let mut state = ReplyState::starting(&reply, continuing && round == 1);
+            let outcome = match built {
+                Err(err) => Err(Failure::Memory(err)),
+                Ok(mut request) => {
+                    tools.apply(&mut request.request);
+                    let offered = !tools.is_empty();
+                    match self
+                        .exchange(&client, request, &cancel, &reply, &mut state, sink)
+                        .await
+                    {
+                        Ok(report) => {
+                            fold |= report.needs_fold();
+                            Ok(())
+                        }
+                        Err(Failure::Llm(err)) if offered && refuses_tools(&err) => {
+                            Err(Failure::ToolsRefused(err))
+                        }
+                        Err(err) => Err(err),
+                    }
                 }
+            };
+            let calls = std::mem::take(&mut state.tool_calls).finish();
+            if outcome.is_err() || calls.is_empty() || tools.is_empty() {
+                let finished = self.finish_reply(&reply, state, outcome, sink).await?;
+                return Ok((finished, fold));
             }
-        };
-        let finished = self.finish_reply(&reply, state, outcome, sink).await?;
-        Ok((finished, fold))
+            // The reply asked for tools: it is saved with its calls, then they are decided and
+            // run, and the next round answers with their results.
+            state.finish_reason = Some(FinishReason::ToolCalls);
+            let (finished, records) = self
+                .finish_reply_with_calls(&reply, state, Ok(()), &tools.resolve(&calls), sink)
+                .await?;
+            if records.is_empty() {
+                // The reply could not be saved (said as its error): the turn ends there.
+                return Ok((finished, fold));
+            }
+            self.run_calls(conversation_id, &tools, records, &cancel, sink)
+                .await?;
+            if cancel.is_cancelled() {
+                return Ok((finished, fold));
+            }
+            let model = conversation.model.clone();
+            reply = self
+                .store
+                .append_message(conversation_id, NewMessage::streaming_reply(model))
+                .await?;
+            sink.send(ChatEvent::Started {
+                conversation: Box::new(conversation.clone()),
+                user_message: None,
+                reply: reply.clone(),
+                hidden: Vec::new(),
+            });
+            if round >= MAX_TOOL_ROUNDS {
+                let state = ReplyState::starting(&reply, false);
+                let finished = self
+                    .finish_reply(&reply, state, Err(Failure::TooManyRounds), sink)
+                    .await?;
+                return Ok((finished, fold));
+            }
+            built = memory::build(
+                &self.store,
+                Some(&client),
+                &self.servers,
+                &self.recall,
+                &defaults,
+                &conversation,
+            )
+            .await;
+        }
+        unreachable!("the rounds end by returning")
     }
 
     /// Writes what the turn changes before its reply streams — a new reply, a new version of the
@@ -184,7 +246,7 @@ impl ChatService {
         // prompt. The others are built once the earlier version is set aside; a new version is
         // still empty and so not sent, and a continued reply is sent last, as the text to go on
         // from.
-        Ok(match pending {
+        let (reply, user_message, hidden, built) = match pending {
             Pending::Reply => {
                 let built = build().await;
                 if let Err(MemoryError::Store(err)) = built {
@@ -194,42 +256,34 @@ impl ChatService {
                     .store
                     .append_message(conversation_id, NewMessage::streaming_reply(model))
                     .await?;
-                Opened {
-                    reply,
-                    user_message,
-                    hidden: Vec::new(),
-                    built,
-                }
+                (reply, user_message, Vec::new(), built)
             }
             Pending::Regenerate => {
                 let done = self.store.regenerate_reply(conversation_id, model).await?;
-                Opened {
-                    reply: done.reply,
-                    user_message,
-                    hidden: vec![done.hidden],
-                    built: build().await,
-                }
+                (done.reply, user_message, vec![done.hidden], build().await)
             }
             Pending::Edit { message_id, text } => {
                 let done = self.store.edit_and_resend(message_id, &text, model).await?;
                 // The edit keeps the question's files: show them with its new text.
                 let edited = self.store.with_attachments(vec![done.message]).await?;
-                Opened {
-                    reply: done.reply,
-                    user_message: edited.into_iter().next(),
-                    hidden: done.hidden,
-                    built: build().await,
-                }
+                (
+                    done.reply,
+                    edited.into_iter().next(),
+                    done.hidden,
+                    build().await,
+                )
             }
             Pending::Continue => {
                 let reply = self.store.resume_reply(conversation_id).await?;
-                Opened {
-                    reply,
-                    user_message,
-                    hidden: Vec::new(),
-                    built: build().await,
-                }
+                (reply, user_message, Vec::new(), build().await)
             }
+        };
+        Ok(Opened {
+            reply,
+            user_message,
+            hidden,
+            built,
+            defaults,
         })
     }
 
@@ -242,7 +296,24 @@ impl ChatService {
         outcome: Result<(), Failure>,
         sink: &dyn EventSink,
     ) -> Result<Message, ChatError> {
-        let (status, error) = ended_as(&outcome);
+        Ok(self
+            .finish_reply_with_calls(reply, state, outcome, &[], sink)
+            .await?
+            .0)
+    }
+
+    /// [`ChatService::finish_reply`] for a reply that called tools: its calls are recorded in the
+    /// same transaction, and returned as saved (none when the reply could not be saved).
+    async fn finish_reply_with_calls(
+        &self,
+        reply: &Message,
+        state: ReplyState,
+        outcome: Result<(), Failure>,
+        calls: &[NewToolCall],
+        sink: &dyn EventSink,
+    ) -> Result<(Message, Vec<ToolCallRecord>), ChatError> {
+        let finish_reason = state.finish_reason.as_ref().map(|r| r.as_str().to_owned());
+        let (ended, error) = ended_as(&outcome, finish_reason.as_deref());
         if state.reasoning != reply.reasoning {
             // Reasoning is kept as far as it is storable; the reply itself is what must land.
             if let Err(err) = self.store.save_reasoning(reply.id, &state.reasoning).await {
@@ -252,25 +323,25 @@ impl ChatService {
         let completion_tokens = state.completion_tokens();
         let stats = state.meter.stats();
         let finish = Finish {
-            status,
+            ended,
             content: state.content,
             error,
             prompt_tokens: state.prompt_tokens,
             completion_tokens,
             model: state.model,
             // Only a finished reply has a reason to keep.
-            finish_reason: state
-                .finish_reason
-                .as_ref()
-                .filter(|_| status == MessageStatus::Complete)
-                .map(|r| r.as_str().to_owned()),
+            finish_reason: finish_reason.filter(|_| ended.status() == MessageStatus::Complete),
             stats: stats.clone(),
         };
-        let (finished, outcome) = match self.store.finish_message(reply.id, finish).await {
-            Ok(finished) => (finished, outcome),
+        let (finished, records, outcome) = match self
+            .store
+            .finish_message_with_calls(reply.id, finish, calls)
+            .await
+        {
+            Ok((finished, records)) => (finished, records, outcome),
             Err(err) if err.is_disk_failure() => {
                 match self.keep_what_was_saved(reply, &err, stats).await {
-                    Ok(finished) => (finished, Err(Failure::Save(err))),
+                    Ok(finished) => (finished, Vec::new(), Err(Failure::Save(err))),
                     Err(again) => {
                         tracing::warn!(%again, "could not mark the reply as failed");
                         // The front end still hears how the reply ended; the database keeps it
@@ -303,7 +374,7 @@ impl ChatService {
                 error: err.to_string(),
             },
         });
-        Ok(finished)
+        Ok((finished, records))
     }
 
     /// Ends a reply whose text the disk would not take: as an `error` with the text saved before,
@@ -320,7 +391,7 @@ impl ChatService {
             .finish_message(
                 reply.id,
                 Finish {
-                    status: MessageStatus::Error,
+                    ended: Ending::Failed,
                     content: saved.content,
                     error: Some(cause.to_string()),
                     prompt_tokens: None,
@@ -461,6 +532,10 @@ impl ChatService {
                 StreamEvent::Model(model) => state.model = Some(model),
                 StreamEvent::Finish(reason) => state.finish_reason = Some(reason),
                 StreamEvent::Timings(timings) => state.meter.timings(&timings),
+                StreamEvent::ToolCall(piece) => {
+                    state.meter.token(self.store.clock().monotonic());
+                    state.tool_calls.push(piece);
+                }
                 StreamEvent::Role => {}
                 StreamEvent::Done => return Ok(()),
             }
@@ -508,6 +583,16 @@ enum Failure {
     /// The disk refused to save the reply (full, or an I/O error).
     #[error(transparent)]
     Save(StoreError),
+    /// The model server refused a request because it carried tools.
+    #[error(
+        "the model server refused the chat's tools ({0}): start it with tool support (llama.cpp: --jinja), or send without tools (turn this chat's tools off in its Options)"
+    )]
+    ToolsRefused(LlmError),
+    /// The model asked for tools round after round.
+    #[error(
+        "the model asked for tools {MAX_TOOL_ROUNDS} times in a row, so the turn ends here: ask again to let it go on"
+    )]
+    TooManyRounds,
 }
 
 impl Coded for Failure {
@@ -516,21 +601,26 @@ impl Coded for Failure {
             Self::Memory(e) => e.code(),
             Self::Llm(e) => e.code(),
             Self::Save(e) => e.code(),
+            Self::ToolsRefused(e) => e.code(),
+            Self::TooManyRounds => ErrorCode::Interrupted,
         }
     }
 }
 
-/// The status a reply ends with, and why when it did not complete: stopped or cut off is
-/// `interrupted` (the text so far stands), anything else is an `error`.
-fn ended_as(outcome: &Result<(), Failure>) -> (MessageStatus, Option<String>) {
+/// How a reply ended, and why when it did not complete: stopped by the user or cut off is
+/// interrupted (the text so far stands), anything else failed. `finish_reason` is the server's,
+/// for a complete reply.
+fn ended_as(
+    outcome: &Result<(), Failure>,
+    finish_reason: Option<&str>,
+) -> (Ending, Option<String>) {
     match outcome {
-        Ok(()) => (MessageStatus::Complete, None),
-        Err(Failure::Llm(
-            err @ (LlmError::Cancelled
-            | LlmError::Interrupted { .. }
-            | LlmError::IdleTimeout { .. }),
-        )) => (MessageStatus::Interrupted, Some(err.to_string())),
-        Err(err) => (MessageStatus::Error, Some(err.to_string())),
+        Ok(()) => (Ending::from_finish_reason(finish_reason), None),
+        Err(Failure::Llm(err @ LlmError::Cancelled)) => (Ending::Stopped, Some(err.to_string())),
+        Err(Failure::Llm(err @ (LlmError::Interrupted { .. } | LlmError::IdleTimeout { .. }))) => {
+            (Ending::Interrupted, Some(err.to_string()))
+        }
+        Err(err) => (Ending::Failed, Some(err.to_string())),
     }
 }
 
@@ -548,6 +638,8 @@ struct ReplyState {
     earlier_completion_tokens: Option<i64>,
     /// This request's timings and the server's counts (the completion tokens among them).
     meter: StatsMeter,
+    /// The tool calls streamed so far.
+    tool_calls: ToolCallAssembler,
 }
 
 impl ReplyState {
@@ -575,4 +667,12 @@ impl ReplyState {
             None => now,
         }
     }
+}
+
+/// Whether the server's error is about the request's tools: llama.cpp without `--jinja` ("tools
+/// param requires --jinja flag"), or a 400 that names them.
+fn refuses_tools(err: &LlmError) -> bool {
+    let text = err.to_string().to_lowercase();
+    text.contains("tool")
+        && (text.contains("jinja") || matches!(err, LlmError::Server { status: 400, .. }))
 }

@@ -141,8 +141,10 @@ pub(super) fn parse(value: serde_json::Value) -> Result<ImportPlan, ImportError>
                 hidden: false,
                 reasoning: String::new(),
                 finish_reason: None,
+                ended: None,
                 stats: Default::default(),
                 attachments: Vec::new(),
+                tool_calls: Vec::new(),
             });
         }
         if messages.is_empty() {

@@ -6,7 +6,7 @@
 //!                     "pinned", "archived", "id" },
 //!   "messages": [ { "id", "role", "content", "status", "error", "model", "prompt_tokens",
 //!                   "completion_tokens", "created_at", "completed_at", "pinned",
-//!                   "version_of", "hidden", "reasoning", "finish_reason",
+//!                   "version_of", "hidden", "reasoning", "finish_reason", "ended",
 //!                   "stats": { "first_token_ms", "generation_ms", "tokens_per_second",
 //!                              "prompt_per_second", "cached_tokens", "from_server" } } ],
 //!   "summaries": [ { "content", "covers_through_message_id", "token_count", "model",
@@ -22,7 +22,12 @@
 //! them, imports as it always did. So are a reply's `stats` (and each figure in them), added to
 //! version 2 later: a file without them imports with the figures unknown, and a Confab that
 //! predates them ignores them. Version 3 added each message's files (`attachments`, each with
-//! its `name`, `kind`, `mime`, `size`, `sha256` and its bytes as base64 `data`).
+//! its `name`, `kind`, `mime`, `size`, `sha256` and its bytes as base64 `data`), and later how
+//! each reply ended (`ended`: "stop", "length", "stopped", "interrupted", …), optional: a file
+//! without it, or with a value this Confab does not know, imports with the ending told from the
+//! status and the finish reason. Version 4 added a reply's `tool_calls` (each with `call_id`,
+//! `function_name`, `server`, `tool`, `arguments`, `decision`, `reason`, `result`,
+//! `result_bytes`, `is_error` and its times). Server definitions are never exported.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -32,17 +37,18 @@ use serde::Deserialize;
 
 use super::{ImportError, ImportPlan, ImportSource, MessageBatches};
 use crate::store::{
-    Conversation, ImportConversation, ImportMessage, ImportSummary, MessageStatus, ReplyStats,
-    Role, Summary,
+    Conversation, Ending, ImportConversation, ImportMessage, ImportSummary, MessageStatus,
+    ReplyStats, Role, Summary,
 };
 
 pub const CONVERSATION_FORMAT: &str = "confab.conversation";
 pub const BACKUP_FORMAT: &str = "confab.backup";
-/// The version written. Version 3 added attached files: an older Confab refuses these files
+/// The version written. Version 4 added a reply's tool calls with their decisions and results:
+/// an older Confab refuses these files rather than lose them. Version 3 added attached files: an older Confab refuses these files
 /// rather than import them without their images. Version 2 added reply versions (`version_of`, `hidden`), reasoning and
 /// the finish reason; a Confab that reads only version 1 refuses these files rather than showing
 /// hidden versions as messages.
-pub const VERSION: u64 = 3;
+pub const VERSION: u64 = 4;
 /// The oldest version read: version 1 files import as they always did.
 pub const OLDEST_READ: u64 = 1;
 
@@ -125,6 +131,10 @@ async fn with_file_data(
     let keys: Vec<&str> = m.attachments.iter().map(|a| a.sha256.as_str()).collect();
     let blobs = store.blobs(&keys).await?;
     let mut doc = serde_json::to_value(m).map_err(std::io::Error::from)?;
+    // The content says it all: what the user wrote is told from it again on reading.
+    if let Some(fields) = doc.as_object_mut() {
+        fields.remove("written");
+    }
     doc["attachments"] = m
         .attachments
         .iter()
@@ -223,9 +233,13 @@ struct MessageDoc {
     #[serde(default)]
     finish_reason: Option<String>,
     #[serde(default)]
+    ended: Option<String>,
+    #[serde(default)]
     stats: ReplyStats,
     #[serde(default)]
     attachments: Vec<AttachmentDoc>,
+    #[serde(default)]
+    tool_calls: Vec<crate::store::ToolCallRecord>,
 }
 
 #[derive(Deserialize)]
@@ -354,6 +368,7 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
             .zip(version_of)
             .zip(files)
             .map(|((m, version_of), attachments)| ImportMessage {
+                tool_calls: m.tool_calls,
                 role: m.role,
                 content: m.content,
                 status: m.status,
@@ -368,6 +383,7 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
                 hidden: m.hidden,
                 reasoning: m.reasoning,
                 finish_reason: m.finish_reason,
+                ended: m.ended.as_deref().and_then(Ending::parse),
                 stats: m.stats,
                 attachments,
             })

@@ -86,9 +86,10 @@ pub(super) async fn write(
                 ),
             };
             let files = attachments_html(messages.store, &m.attachments).await?;
+            let calls: String = m.tool_calls.iter().map(call_html).collect();
             writeln!(
                 out,
-                "<article class=\"{class}\">\n<header><b>{}</b> · <time datetime=\"{}\">{}</time>{status}</header>\n{files}<div class=\"text\">{}</div>\n</article>",
+                "<article class=\"{class}\">\n<header><b>{}</b> · <time datetime=\"{}\">{}</time>{status}</header>\n{files}<div class=\"text\">{}</div>\n{calls}</article>",
                 escape(&who),
                 m.created_at.to_rfc3339(),
                 human_time(m.created_at),
@@ -105,6 +106,40 @@ pub(super) async fn write(
     }
     writeln!(out, "</body>\n</html>")?;
     Ok(count)
+}
+
+/// A tool call and its result, escaped text in `<pre>` (a result is untrusted).
+fn call_html(call: &crate::store::ToolCallRecord) -> String {
+    let name = match (&call.server, &call.tool) {
+        (Some(server), Some(tool)) => format!("{server}/{tool}"),
+        _ => call.function_name.clone(),
+    };
+    let reason = call
+        .reason
+        .as_deref()
+        .map(|r| format!(" ({})", escape(r)))
+        .unwrap_or_default();
+    let result = call
+        .result
+        .as_deref()
+        .map(|r| {
+            format!(
+                "<p>{}</p><pre class=\"result\">{}</pre>",
+                if call.is_error {
+                    "Result (an error):"
+                } else {
+                    "Result:"
+                },
+                escape(r)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<section class=\"tool-call\"><p>Tool call <code>{}</code> · {}{reason}</p><pre>{}</pre>{result}</section>\n",
+        escape(&name),
+        escape(&call.decision.as_str().replace('_', " ")),
+        escape(&call.arguments)
+    )
 }
 
 /// A message's files: an image inline as a `data:` URL (the page stays one file with no script),

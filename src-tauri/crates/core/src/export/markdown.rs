@@ -69,6 +69,9 @@ pub(super) async fn write(
                 )?;
             }
             writeln!(out, "{}", m.content.trim_end())?;
+            for call in &m.tool_calls {
+                write_call(out, call)?;
+            }
         }
     }
     if let Some(summary) = the_latest(summaries) {
@@ -87,6 +90,54 @@ pub(super) async fn write(
         writeln!(out, "{}", summary.content.trim_end())?;
     }
     Ok(count)
+}
+
+/// A tool call and its result, as text in fences no backtick in them can close: a result is
+/// untrusted, and never becomes Markdown.
+fn write_call(
+    out: &mut (dyn Write + Send),
+    call: &crate::store::ToolCallRecord,
+) -> Result<(), ExportError> {
+    let name = match (&call.server, &call.tool) {
+        (Some(server), Some(tool)) => format!("{server}/{tool}"),
+        _ => call.function_name.clone(),
+    };
+    let reason = call
+        .reason
+        .as_deref()
+        .map(|r| format!(" ({})", one_line(r)))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "\n🔧 **Tool call** {} · {}{reason}\n",
+        fenced_inline(&name),
+        call.decision.as_str().replace('_', " ")
+    )?;
+    writeln!(out, "{}", fenced(&call.arguments, "json"))?;
+    if let Some(result) = &call.result {
+        let label = if call.is_error {
+            "Result (an error)"
+        } else {
+            "Result"
+        };
+        writeln!(out, "\n**{label}:**\n\n{}", fenced(result, "text"))?;
+    }
+    Ok(())
+}
+
+/// `text` in a fence longer than any run of backticks in it.
+fn fenced(text: &str, lang: &str) -> String {
+    let fence = "`".repeat(longest_backtick_run(text).max(2) + 1);
+    format!("{fence}{lang}\n{}\n{fence}", text.trim_end())
+}
+
+fn fenced_inline(text: &str) -> String {
+    let ticks = "`".repeat(longest_backtick_run(text) + 1);
+    format!("{ticks} {} {ticks}", one_line(text))
+}
+
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
 fn one_line(s: &str) -> String {

@@ -13,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 use super::error::{classify, excerpt, parse_retry_after, LlmError};
 use super::sse::{SseDecoder, SseEvent};
 use super::types::{
-    ChatRequest, Completion, FinishReason, RetryPolicy, StreamEvent, Timeouts, Timings, Usage,
+    ChatRequest, Completion, FinishReason, RetryPolicy, StreamEvent, Timeouts, Timings,
+    ToolCallDelta, Usage,
 };
 
 /// The route replies are asked of.
@@ -414,6 +415,15 @@ impl ChatStream {
                 if let Some(c) = delta.content.filter(|c| !c.is_empty()) {
                     self.pending.push_back(StreamEvent::Content(c));
                 }
+                for call in delta.tool_calls.into_iter().flatten() {
+                    let function = call.function.unwrap_or_default();
+                    self.pending.push_back(StreamEvent::ToolCall(ToolCallDelta {
+                        index: call.index,
+                        id: call.id.filter(|id| !id.is_empty()),
+                        name: function.name.filter(|n| !n.is_empty()),
+                        arguments: function.arguments.map(arguments_text).unwrap_or_default(),
+                    }));
+                }
             }
             if let Some(reason) = choice.finish_reason {
                 self.pending
@@ -484,6 +494,30 @@ struct WireDelta {
     content: Option<String>,
     reasoning_content: Option<String>,
     reasoning: Option<String>,
+    tool_calls: Option<Vec<WireToolCallDelta>>,
+}
+
+#[derive(Deserialize)]
+struct WireToolCallDelta {
+    index: Option<u32>,
+    id: Option<String>,
+    function: Option<WireFunctionDelta>,
+}
+
+#[derive(Deserialize, Default)]
+struct WireFunctionDelta {
+    name: Option<String>,
+    /// A string piece; some servers send a whole JSON object instead.
+    arguments: Option<serde_json::Value>,
+}
+
+/// The arguments as text: a string piece as it is, an object as its JSON.
+fn arguments_text(value: serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }
 
 #[derive(Deserialize)]

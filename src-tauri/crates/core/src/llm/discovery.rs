@@ -2,7 +2,7 @@
 //! and which of the usual local ports have a server at all.
 //!
 //! Every probe here is best-effort: a route the server does not have gives `None`, never an error,
-//! because each server family (llama.cpp, LM Studio, Ollama, vLLM) has different extras.
+//! because each server family (llama.cpp, LM Studio, Ollama, vLLM, LiteLLM) has different extras.
 
 use std::time::Duration;
 
@@ -16,10 +16,13 @@ use super::types::{RetryPolicy, Timeouts};
 /// The ports local model servers listen on by default: LM Studio, llama.cpp, Ollama, vLLM, Jan.
 pub const USUAL_LOCAL_PORTS: [u16; 5] = [1234, 8080, 11434, 8000, 1337];
 
+/// Ports to look for local servers on, comma-separated, instead of [`USUAL_LOCAL_PORTS`].
+pub const PROBE_PORTS_ENV: &str = "CONFAB_PROBE_PORTS";
+
 /// The ports to look for local servers on: `CONFAB_PROBE_PORTS` (comma-separated, for servers
 /// on other ports) when it is set and valid, else [`USUAL_LOCAL_PORTS`].
 pub fn local_ports() -> Vec<u16> {
-    std::env::var("CONFAB_PROBE_PORTS")
+    std::env::var(PROBE_PORTS_ENV)
         .ok()
         .and_then(|list| parse_ports(&list))
         .unwrap_or_else(|| USUAL_LOCAL_PORTS.to_vec())
@@ -133,8 +136,17 @@ impl LlmClient {
         })
     }
 
+    /// What a LiteLLM proxy says of `model`'s context: `max_input_tokens` in `GET /model/info`
+    /// (per model, as its config or its model list sets it), or `None` elsewhere. The proxy
+    /// answers it only with a key, when it has a master key.
+    pub async fn gateway_context_length(&self, model: Option<&str>) -> Option<u64> {
+        litellm_context(&self.get_json("/model/info").await?, model)
+    }
+
     /// The context length the server runs `model` with, asking each server family in turn:
-    /// llama.cpp `/props`, `/v1/models` metadata, LM Studio `/api/v0/models`, Ollama `/api/show`.
+    /// llama.cpp `/props`, `/v1/models` metadata (vLLM's `max_model_len`, LiteLLM's
+    /// `max_input_tokens`), LiteLLM's `/model/info`, LM Studio `/api/v0/models`, Ollama
+    /// `/api/show`.
     pub async fn context_length(&self, model: Option<&str>) -> Option<u64> {
         if let Some(n) = self.server_props().await.and_then(|p| p.n_ctx) {
             return Some(n);
@@ -152,6 +164,9 @@ impl LlmClient {
             if let Some(n) = found.and_then(|m| m.context_length) {
                 return Some(n);
             }
+        }
+        if let Some(n) = self.gateway_context_length(model).await {
+            return Some(n);
         }
         if let Some(json) = self.get_json("/api/v0/models").await {
             if let Some(n) = lm_studio_context(&json, model) {
@@ -186,10 +201,23 @@ fn parse_models(json: &serde_json::Value) -> Vec<ModelInfo> {
                 .and_then(|meta| meta.get("n_ctx").or_else(|| meta.get("n_ctx_train")))
                 .or_else(|| m.get("context_length"))
                 .or_else(|| m.get("max_model_len"))
+                .or_else(|| m.get("max_input_tokens"))
                 .and_then(|v| v.as_u64());
             Some(ModelInfo { id, context_length })
         })
         .collect()
+}
+
+/// LiteLLM's `/model/info`: `{"data": [{"model_name", "model_info": {"max_input_tokens"}}]}`,
+/// one entry per deployment. The model asked for, or the only one there is.
+fn litellm_context(json: &serde_json::Value, model: Option<&str>) -> Option<u64> {
+    let data = json.get("data")?.as_array()?;
+    let named = |m: &&serde_json::Value| m.get("model_name").and_then(|n| n.as_str()) == model;
+    let pick = data
+        .iter()
+        .find(named)
+        .or_else(|| (data.len() == 1).then(|| &data[0]))?;
+    pick.get("model_info")?.get("max_input_tokens")?.as_u64()
 }
 
 fn lm_studio_context(json: &serde_json::Value, model: Option<&str>) -> Option<u64> {
@@ -294,6 +322,31 @@ mod tests {
         let plain = json!({"data":[{"id":"a"},{"id":"b"}]});
         assert_eq!(parse_models(&plain).len(), 2);
         assert!(parse_models(&json!({"error":"x"})).is_empty());
+    }
+
+    #[test]
+    fn litellm_says_each_models_input_limit() {
+        let info = json!({"data":[
+            {"model_name":"smollm2","litellm_params":{"model":"openai/smollm2"},
+             "model_info":{"id":"2d52","max_input_tokens":2048,"max_tokens":null}},
+            {"model_name":"gpt-4o","model_info":{"max_input_tokens":128000}},
+            {"model_name":"unknown","model_info":{"max_input_tokens":null}}
+        ]});
+        assert_eq!(litellm_context(&info, Some("smollm2")), Some(2048));
+        assert_eq!(litellm_context(&info, Some("gpt-4o")), Some(128000));
+        assert_eq!(litellm_context(&info, Some("unknown")), None);
+        assert_eq!(litellm_context(&info, Some("missing")), None);
+        assert_eq!(
+            litellm_context(&info, None),
+            None,
+            "several models: no guess"
+        );
+        let one = json!({"data":[{"model_name":"only","model_info":{"max_input_tokens":4096}}]});
+        assert_eq!(litellm_context(&one, None), Some(4096));
+        assert_eq!(litellm_context(&json!({"detail":"Not Found"}), None), None);
+        // Newer proxies say it in their model list too.
+        let models = json!({"data":[{"id":"smollm2","object":"model","max_input_tokens":2048}]});
+        assert_eq!(parse_models(&models)[0].context_length, Some(2048));
     }
 
     #[test]

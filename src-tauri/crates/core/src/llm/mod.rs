@@ -10,12 +10,14 @@ pub mod discovery;
 mod embeddings;
 mod error;
 mod sse;
+mod tool_calls;
 mod types;
 
 pub use client::{ChatStream, Endpoint, LlmClient};
 pub use embeddings::{looks_like_an_embedding_model, Embeddings, MAX_EMBED_BATCH};
 pub use error::LlmError;
+pub use tool_calls::{AssembledCall, ToolCallAssembler};
 pub use types::{
     ChatMessage, ChatRequest, Completion, FinishReason, RetryPolicy, StreamEvent, Timeouts,
-    Timings, Usage, WireRole,
+    Timings, ToolCallDelta, Usage, WireRole, WireToolCall,
 };

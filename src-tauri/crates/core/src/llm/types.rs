@@ -12,6 +12,18 @@ pub enum WireRole {
     System,
     User,
     Assistant,
+    /// A tool's result, answering one call of the assistant message before it.
+    Tool,
+}
+
+/// A call the model asked for, as it is sent back in the assistant message that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireToolCall {
+    pub id: String,
+    /// The function's name (`server__tool`).
+    pub name: String,
+    /// The arguments as the model wrote them (JSON text).
+    pub arguments: String,
 }
 
 /// One message of a request. With `images`, it is sent as OpenAI content parts — its text, then
@@ -24,12 +36,18 @@ pub struct ChatMessage {
     /// Images as `data:` URLs (`data:image/png;base64,…`), in order.
     #[serde(skip)]
     pub images: Vec<String>,
+    /// An assistant message's tool calls (each answered by a `tool` message after it).
+    #[serde(default)]
+    pub tool_calls: Vec<WireToolCall>,
+    /// A `tool` message: the call it answers.
+    #[serde(default)]
+    pub tool_call_id: Option<String>,
 }
 
 impl Serialize for ChatMessage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
-        let mut out = serializer.serialize_struct("ChatMessage", 2)?;
+        let mut out = serializer.serialize_struct("ChatMessage", 4)?;
         out.serialize_field("role", &self.role)?;
         if self.images.is_empty() {
             out.serialize_field("content", &self.content)?;
@@ -43,31 +61,51 @@ impl Serialize for ChatMessage {
             }
             out.serialize_field("content", &parts)?;
         }
+        if !self.tool_calls.is_empty() {
+            let calls: Vec<serde_json::Value> = self
+                .tool_calls
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "id": c.id,
+                        "type": "function",
+                        "function": { "name": c.name, "arguments": c.arguments }
+                    })
+                })
+                .collect();
+            out.serialize_field("tool_calls", &calls)?;
+        }
+        if let Some(id) = &self.tool_call_id {
+            out.serialize_field("tool_call_id", id)?;
+        }
         out.end()
     }
 }
 
 impl ChatMessage {
-    pub fn system(content: impl Into<String>) -> Self {
+    fn with_role(role: WireRole, content: String) -> Self {
         Self {
-            role: WireRole::System,
-            content: content.into(),
+            role,
+            content,
             images: Vec::new(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
         }
+    }
+    /// A tool's result for the call `call_id`.
+    pub fn tool(call_id: impl Into<String>, content: impl Into<String>) -> Self {
+        let mut message = Self::with_role(WireRole::Tool, content.into());
+        message.tool_call_id = Some(call_id.into());
+        message
+    }
+    pub fn system(content: impl Into<String>) -> Self {
+        Self::with_role(WireRole::System, content.into())
     }
     pub fn user(content: impl Into<String>) -> Self {
-        Self {
-            role: WireRole::User,
-            content: content.into(),
-            images: Vec::new(),
-        }
+        Self::with_role(WireRole::User, content.into())
     }
     pub fn assistant(content: impl Into<String>) -> Self {
-        Self {
-            role: WireRole::Assistant,
-            content: content.into(),
-            images: Vec::new(),
-        }
+        Self::with_role(WireRole::Assistant, content.into())
     }
 }
 
@@ -82,6 +120,8 @@ pub struct ChatRequest {
     pub top_p: Option<f32>,
     pub max_tokens: Option<u32>,
     pub stop: Vec<String>,
+    /// The functions the model may call (OpenAI's `tools`); none: no `tools` field at all.
+    pub tools: Vec<serde_json::Value>,
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -110,6 +150,9 @@ impl ChatRequest {
         }
         if !self.stop.is_empty() {
             body.insert("stop".into(), self.stop.clone().into());
+        }
+        if !self.tools.is_empty() {
+            body.insert("tools".into(), self.tools.clone().into());
         }
         body.insert("stream".into(), stream.into());
         if stream {
@@ -187,9 +230,22 @@ pub enum StreamEvent {
     Timings(Timings),
     /// The model that answered, when the server names it.
     Model(String),
+    /// A piece of a tool call (`delta.tool_calls[]`): its name and id usually come first, its
+    /// arguments in pieces; calls are told apart by `index`.
+    ToolCall(ToolCallDelta),
     Finish(FinishReason),
     /// `data: [DONE]`: the reply is complete. Nothing follows.
     Done,
+}
+
+/// One piece of a streamed tool call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolCallDelta {
+    /// Which call of the reply this piece belongs to (`None` when the server does not say).
+    pub index: Option<u32>,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub arguments: String,
 }
 
 /// A whole reply from [`super::LlmClient::complete`].

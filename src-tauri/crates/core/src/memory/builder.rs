@@ -10,13 +10,16 @@ use super::{
     MemoryError, Part, RecallBlock, RecallReport, ServerReports, DEFAULT_CONTEXT_LENGTH,
     SUMMARY_HEADING,
 };
-use crate::llm::{ChatMessage, ChatRequest, LlmClient, WireRole};
+use crate::llm::{ChatMessage, ChatRequest, LlmClient, WireRole, WireToolCall};
 use crate::recall::Recall;
 use crate::settings::{AppSettings, Strategy};
 use crate::store::{Conversation, Message, MessageId, ModelProfile, Store};
 
-/// How many messages the builder reads per step backwards through the history.
+/// How many messages the builder reads in its first step back through the history (each step
+/// after reads twice as many).
 const READ_BATCH: u32 = 64;
+/// The largest batch the window reads at once.
+const MAX_READ_BATCH: u32 = 1024;
 
 /// The request for the next reply in `conversation` (whose newest message is the prompt), and the
 /// report of what it carries. With `client`, counts are exact where the server can tokenize and
@@ -101,9 +104,12 @@ pub async fn build(
     let mut counts: Vec<(u64, bool)> = Vec::new();
     let mut cost = 0u64;
     let mut before: Option<MessageId> = None;
+    // Each batch twice the one before: a short chat is read in one query, a long one in a few,
+    // and no more than about twice what fits is read.
+    let mut batch_size = READ_BATCH;
     let complete = loop {
         let batch = store
-            .messages_newest_first(conversation.id, floor, before, READ_BATCH)
+            .messages_newest_first(conversation.id, floor, before, batch_size)
             .await?;
         let batch_len = batch.len();
         let batch_counts = counter.count_messages(&batch).await?;
@@ -115,9 +121,10 @@ pub async fn build(
         before = batch.last().map(|m| m.id);
         candidates.extend(batch);
         counts.extend(batch_counts);
-        if batch_len < READ_BATCH as usize {
+        if batch_len < batch_size as usize {
             break true;
         }
+        batch_size = (batch_size * 2).min(MAX_READ_BATCH);
         if cost > budget {
             break false;
         }
@@ -271,7 +278,7 @@ pub async fn build(
             bytes: m.content.len() as u64,
             why: "pinned by you, so always sent".into(),
         });
-        wire.push(to_wire(m));
+        push_wire(&mut wire, m);
     }
     let mut recall_block = None;
     for (i, &(m, (tokens, exact))) in input.candidates.iter().enumerate() {
@@ -337,7 +344,7 @@ pub async fn build(
                 "a recent message that fits".into()
             },
         });
-        wire.push(to_wire(m));
+        push_wire(&mut wire, m);
     }
 
     // Left out, oldest first: what is behind the floor, then what was read but not sent.
@@ -447,8 +454,39 @@ fn wire_role(m: &Message) -> WireRole {
     }
 }
 
+/// Pushes `m` as it is sent: a reply that called tools is its assistant message with the calls,
+/// then one `tool` message per call with its result (or why it did not run), so the two always
+/// go together — never a result without its call, never a call without its result.
+fn push_wire(wire: &mut Vec<ChatMessage>, m: &Message) {
+    let mut message = to_wire(m);
+    if m.tool_calls.is_empty() {
+        wire.push(message);
+        return;
+    }
+    message.tool_calls = m
+        .tool_calls
+        .iter()
+        .map(|c| WireToolCall {
+            id: c.call_id.clone(),
+            name: c.function_name.clone(),
+            // Servers parse the arguments of earlier calls: ones that were not a JSON object go
+            // back as `{}` (the result says what was wrong).
+            arguments: match serde_json::from_str::<serde_json::Value>(&c.arguments) {
+                Ok(serde_json::Value::Object(_)) => c.arguments.clone(),
+                _ => "{}".into(),
+            },
+        })
+        .collect();
+    wire.push(message);
+    for call in &m.tool_calls {
+        wire.push(ChatMessage::tool(call.call_id.clone(), call.for_model()));
+    }
+}
+
 fn to_wire(m: &Message) -> ChatMessage {
     ChatMessage {
+        tool_calls: Vec::new(),
+        tool_call_id: None,
         role: wire_role(m),
         content: m.content.clone(),
         // The blobs' keys for now; [`attach_images`] puts in their bytes once the request is

@@ -63,7 +63,8 @@ impl Planned {
 /// Whether a message carries something the model said or was told: failed and still-empty
 /// replies are left out; interrupted replies keep their partial text.
 pub fn sendable(m: &Message) -> bool {
-    m.status != MessageStatus::Error && (!m.content.is_empty() || m.has_images())
+    m.status != MessageStatus::Error
+        && (!m.content.is_empty() || m.has_images() || !m.tool_calls.is_empty())
 }
 
 fn unsendable_reason(m: &Message) -> LeftOutReason {
@@ -210,8 +211,11 @@ mod tests {
             hidden: false,
             reasoning: String::new(),
             finish_reason: None,
+            ended: None,
             stats: Default::default(),
             attachments: Vec::new(),
+            tool_calls: Vec::new(),
+            written: None,
         }
     }
 

@@ -121,7 +121,13 @@ pub async fn fold(
     let turns: Vec<String> = folded
         .iter()
         .filter(|m| super::sendable(m))
-        .map(|m| format!("{}: {}", speaker(m.role), m.content.trim()))
+        .map(|m| {
+            let mut turn = format!("{}: {}", speaker(m.role), m.content.trim());
+            for call in &m.tool_calls {
+                turn.push_str(&tool_call_line(call));
+            }
+            turn
+        })
         .collect();
     let words = bound * 3 / 5;
     let prompt = format!(
@@ -197,6 +203,20 @@ pub async fn edit_summary(
             edited_by_user: true,
         })
         .await
+}
+
+/// A tool call as the summarizer reads it: what was called with what, and the start of what came
+/// back (results can be long; the summary needs their gist).
+fn tool_call_line(call: &crate::store::ToolCallRecord) -> String {
+    const SHOWN: usize = 600;
+    let outcome = call.for_model();
+    let outcome: String = outcome.chars().take(SHOWN).collect();
+    format!(
+        "\n[called the tool {} with {}: {}]",
+        call.function_name,
+        call.arguments.chars().take(SHOWN).collect::<String>(),
+        outcome.trim()
+    )
 }
 
 fn speaker(role: Role) -> &'static str {

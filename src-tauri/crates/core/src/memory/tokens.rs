@@ -23,8 +23,18 @@ pub fn estimate_tokens(text: &str, bytes_per_token: f64) -> u64 {
 
 /// The text counts with each message's images added at [`IMAGE_TOKEN_ESTIMATE`] apiece: no server
 /// counts an image before it is sent, so a message with one is never counted exactly.
+/// The counts with each message's images (an estimate each) and tool calls (their names,
+/// arguments and what the model is told of their results, estimated) added.
 fn with_images(mut counts: Vec<(u64, bool)>, messages: &[Message]) -> Vec<(u64, bool)> {
     for (count, m) in counts.iter_mut().zip(messages) {
+        if !m.tool_calls.is_empty() {
+            let bytes: usize = m
+                .tool_calls
+                .iter()
+                .map(|c| c.function_name.len() + c.arguments.len() + c.for_model().len() + 32)
+                .sum();
+            *count = (count.0 + (bytes as u64).div_ceil(4), false);
+        }
         let images = m
             .attachments
             .iter()

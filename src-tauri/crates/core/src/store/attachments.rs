@@ -60,7 +60,7 @@ impl Store {
         let bumped = sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(conversation_id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         if bumped.rows_affected() == 0 {
             return Err(conversation_not_found(conversation_id));
@@ -73,10 +73,19 @@ impl Store {
         .bind(content)
         .bind(now)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         let mut message: Message = row.into();
         message.attachments = link_files(&mut tx, message.id.0, files).await?;
+        message.written = crate::attachments::written_part(
+            content,
+            files
+                .iter()
+                .filter(|f| f.kind == AttachmentKind::Text)
+                .map(|f| (f.name.as_str(), f.bytes.as_slice())),
+        )
+        .map(str::to_owned);
+        super::drafts::sent(&mut tx, conversation_id).await?;
         tx.commit().await?;
         Ok(message)
     }
@@ -108,7 +117,8 @@ impl Store {
         Ok(out)
     }
 
-    /// `messages` with their files filled in: every read of messages goes through this.
+    /// `messages` with their files (and a reply's tool calls) filled in: every read of messages
+    /// goes through this.
     pub(crate) async fn with_attachments(
         &self,
         mut messages: Vec<Message>,
@@ -121,9 +131,32 @@ impl Store {
             .collect();
         let mut found = self.attachments_of(&ids).await?;
         if !found.is_empty() {
+            // The text files' bytes, to tell what the user wrote from the files fenced after it.
+            let texts: Vec<&str> = found
+                .values()
+                .flatten()
+                .filter(|a| a.kind == AttachmentKind::Text)
+                .map(|a| a.sha256.as_str())
+                .collect();
+            let blobs = self.blobs(&texts).await?;
             for m in &mut messages {
                 if let Some(files) = found.remove(&m.id) {
                     m.attachments = files;
+                    m.written = written_of(&m.content, &m.attachments, &blobs);
+                }
+            }
+        }
+        // Replies that called tools carry their calls and results.
+        let replies: Vec<MessageId> = messages
+            .iter()
+            .filter(|m| m.role == super::Role::Assistant)
+            .map(|m| m.id)
+            .collect();
+        let mut calls = self.tool_calls_of(&replies).await?;
+        if !calls.is_empty() {
+            for m in &mut messages {
+                if let Some(made) = calls.remove(&m.id) {
+                    m.tool_calls = made;
                 }
             }
         }
@@ -206,10 +239,26 @@ impl Store {
     }
 }
 
+/// What the user wrote of `content`, given the message's `files` and the text files' bytes.
+fn written_of(
+    content: &str,
+    files: &[Attachment],
+    blobs: &HashMap<String, (String, Vec<u8>)>,
+) -> Option<String> {
+    let texts = files
+        .iter()
+        .filter(|a| a.kind == AttachmentKind::Text)
+        .map(|a| {
+            let bytes = blobs.get(&a.sha256).map_or(&[][..], |(_, b)| b.as_slice());
+            (a.name.as_str(), bytes)
+        });
+    crate::attachments::written_part(content, texts).map(str::to_owned)
+}
+
 /// Stores `files` (each blob once, by its hash) and links them to message `message_id` in their
 /// order, inside the caller's transaction.
 pub(super) async fn link_files(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut super::damage::Tx,
     message_id: i64,
     files: &[Prepared],
 ) -> Result<Vec<Attachment>> {

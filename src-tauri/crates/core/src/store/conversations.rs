@@ -336,7 +336,7 @@ impl Store {
         let current: Option<ConversationRow> =
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM conversations WHERE id = ?"))
                 .bind(id.0)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut tx)
                 .await?;
         let current = current.ok_or_else(|| not_found(id))?;
         let row: ConversationRow = sqlx::query_as(&format!(
@@ -347,7 +347,7 @@ impl Store {
         .bind(settings.model.unwrap_or(current.model))
         .bind(params.unwrap_or(current.params))
         .bind(id.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(row.into())
@@ -384,7 +384,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM conversations WHERE id = ?")
             .bind(id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(not_found(id));

@@ -7,6 +7,7 @@
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::Connection;
 
+use super::damage::Damage;
 use super::upgrade::sqlite_message;
 use super::{Result, Store, StoreError, MAX_CONNECTIONS};
 
@@ -54,6 +55,14 @@ pub(super) fn pool_options() -> SqlitePoolOptions {
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
+        // Damage met by a query of the store's comes named (`damage.rs`).
+        let error = match error {
+            sqlx::Error::Database(e) => match e.try_downcast::<Damage>() {
+                Ok(damage) => return damage.into_store_error(),
+                Err(e) => sqlx::Error::Database(e),
+            },
+            other => other,
+        };
         let trouble = match &error {
             sqlx::Error::Database(e) => disk_trouble(e.code().as_deref()),
             _ => None,
@@ -84,12 +93,12 @@ impl Store {
     /// The pages already in use count, so pass [`Store::page_count`] plus the headroom wanted.
     #[doc(hidden)]
     pub async fn with_page_limit(&self, max_pages: u64) -> Result<Store> {
-        let options = (*self.pool.connect_options())
+        let options = (*self.pool.raw().connect_options())
             .clone()
             .pragma("max_page_count", max_pages.to_string());
         let pool = pool_options().connect_with(options).await?;
         Ok(Store {
-            pool,
+            pool: self.pool.with_pool(pool),
             clock: self.clock.clone(),
             word_counts: self.word_counts.clone(),
         })

@@ -5,7 +5,8 @@ use ts_rs::TS;
 
 use super::conversations::{check_system_prompt, clean_title, params_json};
 use super::{
-    check_content, ConversationId, MessageStatus, ReplyStats, Result, Role, Store, StoreError,
+    check_content, ConversationId, Ending, MessageStatus, ReplyStats, Result, Role, Store,
+    StoreError,
 };
 
 /// A conversation to import, with its messages and summaries.
@@ -45,10 +46,15 @@ pub struct ImportMessage {
     pub reasoning: String,
     /// Why the model stopped a finished reply.
     pub finish_reason: Option<String>,
+    /// How a reply ended, when the file says (and it agrees with `status`); else it follows from
+    /// the status and the finish reason.
+    pub ended: Option<Ending>,
     /// How the reply was produced, as far as the file says.
     pub stats: ReplyStats,
     /// The message's files, checked ([`crate::attachments::prepare`]).
     pub attachments: Vec<crate::attachments::Prepared>,
+    /// A reply's tool calls, with their decisions and results (their ids are the file's).
+    pub tool_calls: Vec<super::ToolCallRecord>,
 }
 
 #[derive(Debug, Clone)]
@@ -125,7 +131,7 @@ impl Store {
             .bind(c.updated_at.timestamp_millis())
             .bind(c.pinned)
             .bind(c.archived)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut tx)
             .await?;
             let mut message_ids = Vec::with_capacity(c.messages.len());
             for m in &c.messages {
@@ -133,12 +139,27 @@ impl Store {
                     MessageStatus::Streaming => MessageStatus::Interrupted,
                     s => s,
                 };
+                let finish_reason = m
+                    .finish_reason
+                    .as_ref()
+                    .filter(|_| status == MessageStatus::Complete);
+                let ended = (m.role == Role::Assistant).then(|| {
+                    m.ended
+                        .filter(|e| e.status() == status)
+                        .unwrap_or(match status {
+                            MessageStatus::Complete => {
+                                Ending::from_finish_reason(finish_reason.map(String::as_str))
+                            }
+                            MessageStatus::Error => Ending::Failed,
+                            _ => Ending::Interrupted,
+                        })
+                });
                 let (mid,): (i64,) = sqlx::query_as(
                     "INSERT INTO messages (conversation_id, role, content, status, error, model,
                          prompt_tokens, completion_tokens, created_at, completed_at, pinned,
-                         hidden, reasoning, finish_reason, first_token_ms, generation_ms,
+                         hidden, reasoning, finish_reason, ended, first_token_ms, generation_ms,
                          tokens_per_second, prompt_per_second, cached_tokens, stats_from_server)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                      RETURNING id",
                 )
                 .bind(id)
@@ -154,23 +175,21 @@ impl Store {
                 .bind(m.pinned)
                 .bind(m.hidden)
                 .bind(&m.reasoning)
-                .bind(
-                    m.finish_reason
-                        .as_ref()
-                        .filter(|_| status == MessageStatus::Complete),
-                )
+                .bind(finish_reason)
+                .bind(ended.map(Ending::as_str))
                 .bind(m.stats.first_token_ms)
                 .bind(m.stats.generation_ms)
                 .bind(m.stats.tokens_per_second)
                 .bind(m.stats.prompt_per_second)
                 .bind(m.stats.cached_tokens)
                 .bind(m.stats.server_figures_column())
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?;
                 super::attachments::link_files(&mut tx, mid, &m.attachments).await?;
+                super::tool_calls::import_calls(&mut tx, mid, &m.tool_calls).await?;
                 message_ids.push(mid);
                 done.messages_done += 1;
-                if done.messages_done % PROGRESS_EVERY == 0 {
+                if done.messages_done.is_multiple_of(PROGRESS_EVERY) {
                     progress(done);
                 }
             }
@@ -180,7 +199,7 @@ impl Store {
                     sqlx::query("UPDATE messages SET version_of = ? WHERE id = ?")
                         .bind(message_ids[root])
                         .bind(mid)
-                        .execute(&mut *tx)
+                        .execute(&mut tx)
                         .await?;
                 }
             }
@@ -197,7 +216,7 @@ impl Store {
                 .bind(&s.model)
                 .bind(s.created_at.timestamp_millis())
                 .bind(s.edited_by_user)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
             }
             ids.push(ConversationId(id));

@@ -16,7 +16,9 @@
 
 mod attachments;
 mod conversations;
+mod damage;
 mod disk;
+mod drafts;
 mod import;
 mod messages;
 mod profiles;
@@ -26,6 +28,8 @@ mod search;
 mod settings;
 mod snapshot;
 mod summaries;
+mod tool_calls;
+mod tools;
 mod upgrade;
 mod vectors;
 mod versions;
@@ -39,7 +43,6 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sqlx::SqlitePool;
 use ts_rs::TS;
 
 use crate::clock::{Clock, SystemClock};
@@ -50,9 +53,11 @@ pub use conversations::{
     Conversation, ConversationCursor, ConversationSettings, InProject, ListConversations,
     NewConversation, Page, TitleSource, DEFAULT_TITLE,
 };
+pub use drafts::Draft;
 pub use import::{ImportConversation, ImportMessage, ImportProgress, ImportSummary};
 pub use messages::{
-    Finish, Message, MessageStatus, NewMessage, ReplyStats, Role, StatFigure, RANGE_COUNT_LIMIT,
+    Ending, Finish, Message, MessageStatus, NewMessage, ReplyStats, Role, StatFigure,
+    RANGE_COUNT_LIMIT,
 };
 pub use profiles::{
     content_hash, ModelProfile, DEFAULT_BYTES_PER_TOKEN, DEFAULT_PER_MESSAGE_OVERHEAD,
@@ -66,6 +71,8 @@ pub use search::{
 };
 pub use snapshot::{backups_dir, SnapshotKind, SNAPSHOTS_KEPT};
 pub use summaries::{NewSummary, Summary};
+pub use tool_calls::{NewToolCall, ToolCallRecord, ToolDecision, ToolServerChoice};
+pub use tools::{ListingChanges, ToolAllowance, ToolDefinition, ToolServer, ToolSpec};
 pub use upgrade::{lock_path, UPGRADE_LOCK_WAIT};
 pub use vectors::{IndexCount, StoredVector, Unindexed};
 pub use versions::{Edited, Regenerated, ReplyVersion, VersionError};
@@ -151,8 +158,10 @@ pub enum StoreError {
         snapshot: Option<String>,
     },
     #[error(
-        "{path} is damaged (SQLite found: {problems}): restore a snapshot from {backups}, or \
-         export what can still be read"
+        "{path} is damaged (SQLite found: {problems}): nothing more was written to it; run \
+         `confab-cli db check` to see what is wrong, then restore a snapshot from {backups} (the \
+         app's recovery screen, or `confab-cli db restore`) or save what can still be read (the \
+         recovery screen's export, or `confab-cli db salvage`)"
     )]
     Damaged {
         path: String,
@@ -216,6 +225,23 @@ impl StoreError {
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Self::InvalidInput(message.into())
     }
+
+    /// This error, naming the database at `path` when it is SQLite finding damage (for what runs
+    /// before the store's own queries do that: opening and upgrading).
+    fn at_file(self, path: &Path) -> Self {
+        match self {
+            Self::Storage(sqlx::Error::Database(e))
+                if e.code().as_deref() == Some(upgrade::SQLITE_CORRUPT) =>
+            {
+                Self::Damaged {
+                    path: path.display().to_string(),
+                    backups: backups_dir(path).display().to_string(),
+                    problems: e.message().to_owned(),
+                }
+            }
+            other => other,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -260,11 +286,16 @@ id_type!(
     /// A project's id.
     ProjectId
 );
+id_type!(
+    /// An MCP server's id.
+    ToolServerId
+);
 
 /// A handle on the database; cheap to clone and share between tasks.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    /// Every query goes through it: damage met is named and stops the store (`damage.rs`).
+    pool: damage::Db,
     clock: Arc<dyn Clock>,
     /// How many messages have a word, as recall counted it lately (`search/recall.rs`).
     word_counts: Arc<search::WordCounts>,
@@ -320,10 +351,10 @@ impl Store {
         drop(lock);
         if let Err(e) = migrated {
             pool.close().await;
-            return Err(e);
+            return Err(e.at_file(path));
         }
         Ok(Self {
-            pool,
+            pool: damage::Db::new(pool, path, true),
             clock,
             word_counts: Arc::default(),
         })
@@ -394,7 +425,7 @@ impl Store {
     /// A pooled connection can be left holding a read snapshot older than another connection's
     /// last write (seen after a full disk rolled a transaction back); such a connection cannot
     /// take the write lock (`SQLITE_BUSY_SNAPSHOT`), so the next one in the pool is tried.
-    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    async fn write_tx(&self) -> Result<damage::Tx> {
         for _ in 1..MAX_CONNECTIONS {
             match self.pool.begin_with("BEGIN IMMEDIATE").await {
                 Err(sqlx::Error::Database(e))

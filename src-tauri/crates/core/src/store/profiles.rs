@@ -139,7 +139,7 @@ impl Store {
             .bind(content_hash(&message.content))
             .bind(*tokens as i64)
             .bind(message.id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         tx.commit().await?;

@@ -309,19 +309,19 @@ impl Store {
         let (count,): (i64,) =
             sqlx::query_as("SELECT count(*) FROM conversations WHERE project_id = ?")
                 .bind(id.0)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?;
         let count = count.max(0) as u64;
         if chats == ProjectChats::Delete {
             sqlx::query("DELETE FROM conversations WHERE project_id = ?")
                 .bind(id.0)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
         }
         // The rest move out through the foreign key's ON DELETE SET NULL.
         let done = sqlx::query("DELETE FROM projects WHERE id = ?")
             .bind(id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(ProjectError::NotFound(id));

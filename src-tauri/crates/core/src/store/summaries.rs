@@ -72,7 +72,7 @@ impl Store {
         let owner: Option<(i64,)> =
             sqlx::query_as("SELECT conversation_id FROM messages WHERE id = ?")
                 .bind(new.covers_through_message_id.0)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut tx)
                 .await?;
         match owner {
             None => {
@@ -101,7 +101,7 @@ impl Store {
         .bind(new.model)
         .bind(self.now_ms())
         .bind(new.edited_by_user)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(row.into())

@@ -81,7 +81,7 @@ impl Store {
             .bind(content_hash(text))
             .bind(vector.as_slice())
             .bind(*text)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
             saved += done.rows_affected() as usize;
         }

@@ -8,13 +8,16 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
 use ts_rs::TS;
 
 use crate::error::{Coded, ErrorCode};
 
+use super::damage::Tx;
 use super::messages::{check_new_message, Message, MessageRow, NewMessage, COLUMNS};
-use super::{from_ms, ConversationId, MessageId, MessageStatus, Result, Role, Store, StoreError};
+use super::{
+    check_content, from_ms, ConversationId, MessageId, MessageStatus, Result, Role, Store,
+    StoreError,
+};
 
 /// Why a version operation was refused; each says what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -122,10 +125,7 @@ fn check_editable(
     Ok(())
 }
 
-async fn last_visible(
-    conn: &mut SqliteConnection,
-    conversation_id: ConversationId,
-) -> Result<Option<Message>> {
+async fn last_visible(conn: &mut Tx, conversation_id: ConversationId) -> Result<Option<Message>> {
     let row: Option<MessageRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM messages WHERE conversation_id = ? AND hidden = 0
          ORDER BY id DESC LIMIT 1"
@@ -136,7 +136,7 @@ async fn last_visible(
     Ok(row.map(Into::into))
 }
 
-async fn message_in(conn: &mut SqliteConnection, id: MessageId) -> Result<Message> {
+async fn message_in(conn: &mut Tx, id: MessageId) -> Result<Message> {
     let row: Option<MessageRow> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM messages WHERE id = ?"))
             .bind(id.0)
@@ -148,9 +148,34 @@ async fn message_in(conn: &mut SqliteConnection, id: MessageId) -> Result<Messag
     })
 }
 
+/// What an edit of message `message_id` to `text` stores: the new text, with the message's text
+/// files fenced after it as when it was sent (its images go with it unchanged). A message with
+/// files may have no text of its own; one without is refused empty.
+async fn edited_content(conn: &mut Tx, message_id: MessageId, text: &str) -> Result<String> {
+    let files: Vec<(String, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT a.name, CASE WHEN a.kind = 'text' THEN b.bytes END
+         FROM message_attachments a JOIN attachment_blobs b ON b.sha256 = a.sha256
+         WHERE a.message_id = ? ORDER BY a.position",
+    )
+    .bind(message_id.0)
+    .fetch_all(conn)
+    .await?;
+    if files.is_empty() {
+        check_new_message(&NewMessage::user(text))?;
+    }
+    let content = crate::attachments::compose_texts(
+        text,
+        files
+            .iter()
+            .filter_map(|(name, bytes)| Some((name.as_str(), bytes.as_deref()?))),
+    );
+    check_content("message", &content)?;
+    Ok(content)
+}
+
 /// The last visible user message of the conversation, and whether a reply after it is streaming.
 async fn last_user_turn(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     conversation_id: ConversationId,
 ) -> Result<(Option<MessageId>, bool)> {
     let (last_user, streaming): (Option<i64>, bool) = sqlx::query_as(
@@ -168,7 +193,7 @@ async fn last_user_turn(
 /// Inserts an empty streaming reply, a version of `group` when given, and marks the conversation
 /// active.
 async fn insert_reply(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     conversation_id: ConversationId,
     model: Option<String>,
     group: Option<MessageId>,
@@ -217,7 +242,7 @@ impl Store {
         sqlx::query("UPDATE messages SET hidden = 1, version_of = ? WHERE id = ?")
             .bind(group.0)
             .bind(last.id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         let reply = insert_reply(&mut tx, conversation_id, model, Some(group), now).await?;
         tx.commit().await?;
@@ -239,11 +264,11 @@ impl Store {
         check_continuable(Some(&last))?;
         let row: MessageRow = sqlx::query_as(&format!(
             "UPDATE messages SET status = 'streaming', error = NULL, completed_at = NULL,
-                 finish_reason = NULL
+                 finish_reason = NULL, ended = NULL
              WHERE id = ? RETURNING {COLUMNS}"
         ))
         .bind(last.id.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(row.into())
@@ -259,10 +284,10 @@ impl Store {
         text: &str,
         model: Option<String>,
     ) -> Result<Edited> {
-        check_new_message(&NewMessage::user(text))?;
         let now = self.now_ms();
         let mut tx = self.write_tx().await?;
         let message = message_in(&mut tx, message_id).await?;
+        let content = edited_content(&mut tx, message_id, text).await?;
         let conversation_id = message.conversation_id;
         let (last_user, streaming) = last_user_turn(&mut tx, conversation_id).await?;
         check_editable(&message, last_user, streaming)?;
@@ -271,7 +296,7 @@ impl Store {
         )
         .bind(conversation_id.0)
         .bind(message_id.0)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
         let group = after.first().map(|&(id, _)| MessageId(id));
         let hidden: Vec<MessageId> = after
@@ -287,15 +312,15 @@ impl Store {
             .bind(group.0)
             .bind(conversation_id.0)
             .bind(message_id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         let row: MessageRow = sqlx::query_as(&format!(
             "UPDATE messages SET content = ? WHERE id = ? RETURNING {COLUMNS}"
         ))
-        .bind(text)
+        .bind(content)
         .bind(message_id.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         let reply = insert_reply(&mut tx, conversation_id, model, group, now).await?;
         tx.commit().await?;
@@ -316,7 +341,7 @@ impl Store {
             "SELECT max(id) FROM messages WHERE (version_of = ?1 OR id = ?1) AND hidden = 0",
         )
         .bind(group.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         let last = last_visible(&mut tx, message.conversation_id).await?;
         let Some(last) = last.filter(|l| Some(l.id.0) == shown) else {
@@ -330,13 +355,13 @@ impl Store {
         }
         sqlx::query("UPDATE messages SET hidden = 1 WHERE id = ?")
             .bind(last.id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         let row: MessageRow = sqlx::query_as(&format!(
             "UPDATE messages SET hidden = 0 WHERE id = ? RETURNING {COLUMNS}"
         ))
         .bind(id.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(row.into())
@@ -385,9 +410,10 @@ impl Store {
 
     /// Checks, without writing, that `message_id` could be edited to `text` and resent now.
     pub async fn check_editable(&self, message_id: MessageId, text: &str) -> Result<Message> {
-        check_new_message(&NewMessage::user(text))?;
-        let mut conn = self.pool.acquire().await?;
+        // One read transaction: the reads see the same state.
+        let mut conn = self.pool.begin().await?;
         let message = message_in(&mut conn, message_id).await?;
+        edited_content(&mut conn, message_id, text).await?;
         let (last_user, streaming) = last_user_turn(&mut conn, message.conversation_id).await?;
         check_editable(&message, last_user, streaming)?;
         Ok(message)

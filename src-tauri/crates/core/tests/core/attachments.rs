@@ -311,3 +311,111 @@ async fn exports_keep_the_files_and_an_import_gives_them_back_stored_once() {
     let err = parse_import(broken.as_bytes()).unwrap_err();
     assert!(err.to_string().contains("dot.png"), "{err}");
 }
+
+/// A question's text files show as chips, not as their text under the question: the message
+/// says what the user wrote apart from the files fenced after it, while the model still gets
+/// the whole.
+#[tokio::test]
+async fn what_the_user_wrote_is_kept_apart_from_the_text_files_sent_with_it() {
+    let t = TestStore::new().await;
+    let server = FaultServer::start().await;
+    server.chat([answer("It prints.")]);
+    let chat = t.chat("Code").await;
+    let svc = service(&t, &server.url());
+    svc.send_with_files(
+        chat.id,
+        "What does this do?",
+        vec![file("main.rs", b"fn main() { println!(\"hi\"); }\n")],
+        &(),
+    )
+    .await
+    .unwrap();
+    let question = t.store.tail_messages(chat.id, 2).await.unwrap()[0].clone();
+    assert_eq!(question.written.as_deref(), Some("What does this do?"));
+    assert!(question
+        .content
+        .contains("File: main.rs\n```rust\nfn main()"));
+    let sent = &server.chat_requests()[0]["messages"];
+    assert!(sent.as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .contains("fn main() { println!"));
+    let (_, bytes) = t
+        .store
+        .attachment_bytes(question.attachments[0].id)
+        .await
+        .unwrap();
+    assert_eq!(bytes, b"fn main() { println!(\"hi\"); }\n");
+    // A plain message has nothing apart, and neither does a JSON export.
+    svc.send(chat.id, "Thanks", &()).await.unwrap();
+    let plain = t.store.tail_messages(chat.id, 2).await.unwrap()[0].clone();
+    assert_eq!(plain.written, None);
+    let mut out = Vec::new();
+    confab_core::export::export_conversation(
+        &t.store,
+        chat.id,
+        confab_core::export::Format::Json,
+        &Default::default(),
+        &mut out,
+    )
+    .await
+    .unwrap();
+    assert!(!String::from_utf8(out).unwrap().contains("\"written\""));
+}
+
+/// A question with only an image (or only files) can be edited and resent: with words added, or
+/// as it was; its files go with it, and its text files are fenced after the new words.
+#[tokio::test]
+async fn a_question_with_only_files_can_be_edited_and_resent() {
+    let t = TestStore::new().await;
+    let server = FaultServer::start().await;
+    server.vision(true, 8192);
+    server.chat([answer("A dot."), answer("Red."), answer("Still a dot.")]);
+    let chat = t.chat("Only files").await;
+    let svc = service(&t, &server.url());
+    svc.send_with_files(
+        chat.id,
+        "",
+        vec![file("dot.png", PNG), file("notes.txt", b"seen at noon\n")],
+        &(),
+    )
+    .await
+    .unwrap();
+    let question = t.store.tail_messages(chat.id, 2).await.unwrap()[0].clone();
+    assert_eq!(question.written.as_deref(), Some(""));
+
+    let reply = svc
+        .edit_and_resend(question.id, "What colour is the dot?", &())
+        .await
+        .unwrap();
+    assert_eq!(reply.status, MessageStatus::Complete);
+    let edited = t.store.get_message(question.id).await.unwrap();
+    assert_eq!(edited.written.as_deref(), Some("What colour is the dot?"));
+    assert_eq!(
+        edited.content,
+        "What colour is the dot?\n\nFile: notes.txt\n```\nseen at noon\n```"
+    );
+    assert_eq!(edited.attachments.len(), 2, "the files go with it");
+    let last = server.chat_requests()[1]["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["content"][0]["text"], edited.content);
+    assert_eq!(last["content"][1]["type"], "image_url");
+
+    // Back to no words at all: the files alone are a message.
+    svc.edit_and_resend(question.id, "  ", &()).await.unwrap();
+    let edited = t.store.get_message(question.id).await.unwrap();
+    assert_eq!(edited.written.as_deref(), Some(""));
+    assert_eq!(edited.content, "File: notes.txt\n```\nseen at noon\n```");
+
+    // A question without files still needs words.
+    let plain = t.chat("Plain").await;
+    server.chat([answer("Hi.")]);
+    svc.send(plain.id, "Hello", &()).await.unwrap();
+    let hello = t.store.tail_messages(plain.id, 2).await.unwrap()[0].clone();
+    let err = svc.edit_and_resend(hello.id, " ", &()).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput, "{err}");
+}

@@ -451,6 +451,41 @@ async fn a_failing_title_keeps_the_first_question_and_is_asked_twice_at_most() {
     );
 }
 
+/// A small model's "title" that is the start of an answer (the demo model's own, for "What is
+/// the capital of France?") is not used: the question's title stays, and the model is not asked
+/// again in this process.
+#[tokio::test]
+async fn an_answer_for_a_title_leaves_the_questions_title() {
+    let t = TestStore::new().await;
+    let chat = new_chat(&t).await;
+    let server = FaultServer::start().await;
+    server.chat([sse_answer("Paris."), sse_answer("About two million.")]);
+    server.titles([completion(
+        "Bien sûr, the capital of France is Paris, France, a city steeped in history and culture.",
+    )]);
+    let svc = service(&t, &server.url());
+    svc.send(chat.id, "What is the capital of France?", &())
+        .await
+        .unwrap();
+    svc.background_idle().await;
+    let err = svc.name_by_model(chat.id).await.unwrap_err();
+    assert!(err.to_string().contains("reads as a reply"), "{err}");
+    svc.send(chat.id, "How many people live there?", &())
+        .await
+        .unwrap();
+    svc.background_idle().await;
+    let named = t.store.get_conversation(chat.id).await.unwrap();
+    assert_eq!(
+        (named.title.as_str(), named.title_source),
+        ("What is the capital of France?", TitleSource::FirstMessage)
+    );
+    assert_eq!(
+        server.title_requests().len(),
+        2,
+        "the background asked once (and this test once more), not after the second reply"
+    );
+}
+
 #[tokio::test]
 async fn no_title_is_asked_for_after_a_failed_reply_or_when_turned_off() {
     let t = TestStore::new().await;

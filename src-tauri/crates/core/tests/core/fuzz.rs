@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 
 use confab_core::export::{self, export_backup, export_conversation, parse_import, Format};
-use confab_core::store::{Finish, MessageStatus, Store};
+use confab_core::store::{Ending, Finish, Store};
 use confab_test_support::store::TestStore;
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::{any, prop, prop_assert, prop_assert_eq, prop_oneof, Just};
@@ -71,7 +71,7 @@ async fn valid_files() -> Vec<Vec<u8>> {
             .finish_message(
                 reply.id,
                 Finish {
-                    status: MessageStatus::Complete,
+                    ended: Ending::Stop,
                     content: text.into(),
                     error: None,
                     prompt_tokens: None,

@@ -88,6 +88,52 @@ async fn lm_studio_and_ollama_context_lengths() {
     );
 }
 
+/// LiteLLM's proxy in front of another server: no `/props`, a model list without lengths (its
+/// older versions), and each model's `max_input_tokens` in `/model/info`, which it answers only
+/// with the key.
+#[tokio::test]
+async fn a_litellm_gateway_says_each_models_context_in_model_info() {
+    let server = FaultServer::start().await;
+    server.script(
+        "/v1/models",
+        [Reply::json(
+            200,
+            r#"{"data":[{"id":"smollm2","object":"model"},{"id":"qwen","object":"model"}],"object":"list"}"#,
+        )],
+    );
+    server.script(
+        "/model/info",
+        [Reply::json(
+            200,
+            r#"{"data":[
+                {"model_name":"smollm2","litellm_params":{"model":"openai/smollm2","api_base":"http://127.0.0.1:8080/v1"},
+                 "model_info":{"id":"2d52ff0c","max_input_tokens":2048,"max_tokens":null,"max_output_tokens":null}},
+                {"model_name":"qwen","litellm_params":{"model":"hosted_vllm/qwen"},
+                 "model_info":{"id":"9a1b","max_input_tokens":32768}}
+            ]}"#,
+        )],
+    );
+    let c = LlmClient::new(
+        Endpoint::new(&server.url(), Some("sk-gateway".into())).unwrap(),
+        Timeouts::default(),
+        RetryPolicy::default(),
+    );
+    assert_eq!(c.context_length(Some("smollm2")).await, Some(2048));
+    assert_eq!(c.context_length(Some("qwen")).await, Some(32768));
+    assert_eq!(c.gateway_context_length(Some("smollm2")).await, Some(2048));
+    assert_eq!(
+        c.context_length(Some("missing")).await,
+        None,
+        "another model's length is no answer"
+    );
+    let asked: Vec<String> = server.requests().into_iter().map(|r| r.0).collect();
+    assert!(asked.iter().any(|p| p == "/model/info"), "{asked:?}");
+    assert!(server
+        .authorizations()
+        .iter()
+        .all(|a| a.as_deref() == Some("Bearer sk-gateway")));
+}
+
 #[tokio::test]
 async fn probing_finds_running_servers_only() {
     let server = FaultServer::start().await;

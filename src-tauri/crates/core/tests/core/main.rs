@@ -6,7 +6,9 @@
 
 mod attachments;
 mod chat_service;
+mod damage;
 mod disk_full;
+mod drafts;
 mod export;
 mod fuzz;
 mod harness;
@@ -24,4 +26,6 @@ mod store_fixtures;
 mod store_messages;
 mod store_recovery;
 mod store_upgrade;
+mod tool_turns;
+mod tools;
 mod versions;

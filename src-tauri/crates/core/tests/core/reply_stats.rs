@@ -241,3 +241,148 @@ async fn exports_without_statistics_still_import_and_bad_figures_are_refused() {
         "{err}"
     );
 }
+
+/// How each reply ended is stored with it as a value, whatever its error's text says: what the
+/// statistics line and the badges read.
+#[tokio::test]
+async fn how_a_reply_ended_is_stored_as_a_value_not_told_from_its_error() {
+    use confab_core::store::Ending as Ended;
+    let t = TestStore::new().await;
+    let server = FaultServer::start().await;
+    let svc = service(&t, &server.url());
+
+    let finished =
+        |reason: &str| Reply::sse([delta("Some words"), finish(reason), DONE.to_owned()]);
+    for (reason, want) in [
+        ("stop", Ended::Stop),
+        ("length", Ended::Length),
+        ("content_filter", Ended::ContentFilter),
+        ("eos_token", Ended::Complete),
+    ] {
+        server.chat([finished(reason)]);
+        let chat = t.chat(reason).await;
+        let reply = svc.send(chat.id, "Go", &()).await.unwrap();
+        assert_eq!(reply.ended, Some(want), "{reason}");
+        assert_eq!(reply.hit_length_limit(), want == Ended::Length, "{reason}");
+        let stored = t.store.get_message(reply.id).await.unwrap();
+        assert_eq!(stored.ended, Some(want), "{reason}: as stored");
+    }
+
+    // Cut off by the server: interrupted, not stopped, though the text is kept the same way.
+    server.chat([Reply::sse([delta("Half")]).ending(Ending::Drop)]);
+    let chat = t.chat("dropped").await;
+    let reply = svc.send(chat.id, "Go", &()).await.unwrap();
+    assert_eq!(
+        (reply.status, reply.ended),
+        (MessageStatus::Interrupted, Some(Ended::Interrupted))
+    );
+
+    // Stopped by the user.
+    server.chat([Reply::sse([delta("Long")]).ending(Ending::Stall)]);
+    let chat = t.chat("stopped").await;
+    let task = {
+        let svc = svc.clone();
+        tokio::spawn(async move { svc.send(chat.id, "Go", &()).await })
+    };
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !svc.is_streaming(chat.id) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the reply starts");
+    assert!(svc.stop(chat.id));
+    let reply = task.await.unwrap().unwrap();
+    assert_eq!(
+        (reply.status, reply.ended),
+        (MessageStatus::Interrupted, Some(Ended::Stopped))
+    );
+
+    // Failed before any token.
+    server.chat([Reply::json(
+        500,
+        r#"{"error":{"message":"stopped by a bug"}}"#,
+    )]);
+    let chat = t.chat("failed").await;
+    let reply = svc.send(chat.id, "Go", &()).await.unwrap();
+    assert_eq!(
+        (reply.status, reply.ended),
+        (MessageStatus::Error, Some(Ended::Failed)),
+        "an error whose text starts with \"stopped\" is still a failure"
+    );
+
+    // The question has no ending; a reply continued is streaming again, without one.
+    let question = t.store.tail_messages(chat.id, 2).await.unwrap()[0].clone();
+    assert_eq!(question.ended, None);
+
+    // Through the JSON export and back.
+    let json: Value = serde_json::from_str(&export_json(&t.store, &chat).await).unwrap();
+    assert_eq!(json["messages"][1]["ended"], "failed");
+    let fresh = TestStore::new().await;
+    export::import(
+        &fresh.store,
+        &parse_import(export_json(&t.store, &chat).await.as_bytes()).unwrap(),
+    )
+    .await
+    .unwrap();
+    let chats = fresh
+        .store
+        .list_conversations(Default::default())
+        .await
+        .unwrap();
+    let back = fresh
+        .store
+        .tail_messages(chats.items[0].id, 2)
+        .await
+        .unwrap();
+    assert_eq!(back[1].ended, Some(Ended::Failed));
+}
+
+/// A file from before endings were stored (or from a Confab that names one this build does not
+/// know) imports with the ending told from the status and the finish reason.
+#[tokio::test]
+async fn an_export_without_endings_imports_with_them_told_from_the_status() {
+    use confab_core::store::Ending as Ended;
+    let t = TestStore::new().await;
+    let chat = t.chat("old").await;
+    t.say(&chat, "Hi").await;
+    let reply = t.start_reply(&chat).await;
+    t.store
+        .finish_message(
+            reply.id,
+            confab_core::store::Finish {
+                ended: Ended::Length,
+                content: "Hello the".into(),
+                error: None,
+                prompt_tokens: None,
+                completion_tokens: None,
+                model: None,
+                finish_reason: Some("length".into()),
+                stats: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut json: Value = serde_json::from_str(&export_json(&t.store, &chat).await).unwrap();
+    json["messages"][1].as_object_mut().unwrap().remove("ended");
+    let without = json.to_string();
+    json["messages"][1]["ended"] = "gave_up".into();
+    let unknown = json.to_string();
+    for file in [without, unknown] {
+        let fresh = TestStore::new().await;
+        let plan = parse_import(file.as_bytes()).unwrap();
+        export::import(&fresh.store, &plan).await.unwrap();
+        let chats = fresh
+            .store
+            .list_conversations(Default::default())
+            .await
+            .unwrap();
+        let back = fresh
+            .store
+            .tail_messages(chats.items[0].id, 2)
+            .await
+            .unwrap();
+        assert_eq!(back[1].ended, Some(Ended::Length));
+        assert_eq!(back[0].ended, None);
+    }
+}

@@ -126,6 +126,77 @@ async fn an_upgrade_snapshots_the_old_database_first_and_keeps_every_chat() {
     assert_eq!(snapshots(&db), taken, "nothing to upgrade, no new snapshot");
 }
 
+/// Replies saved before 0014 get how they ended from what was stored then: the status, the
+/// finish reason, and for an interrupted one, the two texts Confab wrote for a stop by the user
+/// and for a reply left streaming when it quit.
+#[tokio::test]
+async fn replies_from_before_0014_are_told_how_they_ended_once() {
+    use confab_core::store::{ConversationId, Ending};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("confab.db");
+    database_at_schema(&db, 13).await;
+    let chat = insert_chat_at_any_schema(&db, "Endings", "Go").await;
+    let replies = [
+        ("complete", Some("stop"), None),
+        ("complete", Some("length"), None),
+        ("complete", Some("tool_calls"), None),
+        ("complete", None, None),
+        ("interrupted", None, Some("stopped by you")),
+        (
+            "interrupted",
+            None,
+            Some("Confab stopped before this reply finished; the text received so far is kept"),
+        ),
+        (
+            "interrupted",
+            None,
+            Some("the connection was lost before the reply finished (eof) — continue the reply to try again"),
+        ),
+        ("error", None, Some("stopped: the server answered 500")),
+    ];
+    {
+        let mut conn = confab_test_support::store::connect(&db).await;
+        for (status, reason, error) in replies {
+            sqlx::query(
+                "INSERT INTO messages (conversation_id, role, content, status, error, \
+                 finish_reason, created_at) VALUES (?, 'assistant', 'text', ?, ?, ?, 2)",
+            )
+            .bind(chat)
+            .bind(status)
+            .bind(error)
+            .bind(reason)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        sqlx::Connection::close(conn).await.unwrap();
+    }
+    let store = Store::open_with_clock(&db, clock()).await.unwrap();
+    let ended: Vec<Option<Ending>> = store
+        .tail_messages(ConversationId(chat), 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.ended)
+        .collect();
+    assert_eq!(
+        ended,
+        [
+            None,
+            Some(Ending::Stop),
+            Some(Ending::Length),
+            Some(Ending::ToolCalls),
+            Some(Ending::Complete),
+            Some(Ending::Stopped),
+            Some(Ending::Exited),
+            Some(Ending::Interrupted),
+            Some(Ending::Failed),
+        ],
+        "the question first, then each reply"
+    );
+    store.close().await;
+}
+
 #[tokio::test]
 async fn a_new_database_gets_no_snapshot() {
     let dir = tempfile::tempdir().unwrap();

@@ -83,6 +83,85 @@ impl MessageStatus {
     }
 }
 
+/// How a reply ended, as Confab knew it then: stored with the reply (migration 0014), read by
+/// its statistics and badges, never told from the text of its error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    /// Complete: the model ended it ("stop").
+    Stop,
+    /// Complete: it reached the longest reply allowed; it can be continued.
+    Length,
+    /// Complete: the server's content filter ended it.
+    ContentFilter,
+    /// Complete: the model called a tool.
+    ToolCalls,
+    /// Complete, for another reason the server named ([`Message::finish_reason`]) or none.
+    Complete,
+    /// Interrupted: stopped by the user (Esc, Stop, Ctrl+C).
+    Stopped,
+    /// Interrupted: the connection was lost, the server went silent, or the stream ended early.
+    Interrupted,
+    /// Interrupted: Confab stopped (quit, crashed, was killed) while it streamed.
+    Exited,
+    /// Failed; [`Message::error`] says why.
+    Failed,
+}
+
+impl Ending {
+    pub const ALL: [Self; 9] = [
+        Self::Stop,
+        Self::Length,
+        Self::ContentFilter,
+        Self::ToolCalls,
+        Self::Complete,
+        Self::Stopped,
+        Self::Interrupted,
+        Self::Exited,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stop => "stop",
+            Self::Length => "length",
+            Self::ContentFilter => "content_filter",
+            Self::ToolCalls => "tool_calls",
+            Self::Complete => "complete",
+            Self::Stopped => "stopped",
+            Self::Interrupted => "interrupted",
+            Self::Exited => "exited",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+
+    /// A complete reply's ending from the server's reason (as stored: "stop", "length", …).
+    pub fn from_finish_reason(reason: Option<&str>) -> Self {
+        match reason {
+            Some("stop") => Self::Stop,
+            Some("length") => Self::Length,
+            Some("content_filter") => Self::ContentFilter,
+            Some("tool_calls") => Self::ToolCalls,
+            _ => Self::Complete,
+        }
+    }
+
+    /// The status a reply that ended so has.
+    pub fn status(self) -> MessageStatus {
+        match self {
+            Self::Stop | Self::Length | Self::ContentFilter | Self::ToolCalls | Self::Complete => {
+                MessageStatus::Complete
+            }
+            Self::Stopped | Self::Interrupted | Self::Exited => MessageStatus::Interrupted,
+            Self::Failed => MessageStatus::Error,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Message {
     pub id: MessageId,
@@ -110,12 +189,24 @@ pub struct Message {
     /// when it did not say or the reply did not finish.
     #[serde(default)]
     pub finish_reason: Option<String>,
+    /// How a reply ended; `None` for the user's messages and a reply still streaming.
+    #[serde(default)]
+    pub ended: Option<Ending>,
     /// How the reply was produced (timings, speed); empty for the user's messages.
     #[serde(default)]
     pub stats: ReplyStats,
     /// The files attached to a user message, in the order they were attached (empty for most).
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// The tools a reply called, in order, with their results (empty for most).
+    #[serde(default)]
+    pub tool_calls: Vec<crate::store::ToolCallRecord>,
+    /// What the user wrote, when `content` also carries text files fenced after it
+    /// ([`crate::attachments::compose`]): the bubble shows it beside the files' chips and Edit
+    /// starts from it, while the model, search and exports get `content`. `None` for every other
+    /// message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written: Option<String>,
 }
 
 impl Message {
@@ -128,7 +219,7 @@ impl Message {
 
     /// Whether the reply stopped at its token limit (it can be continued).
     pub fn hit_length_limit(&self) -> bool {
-        self.finish_reason.as_deref() == Some("length")
+        self.ended == Some(Ending::Length)
     }
 }
 
@@ -165,8 +256,8 @@ impl NewMessage {
 /// How a streaming message ended.
 #[derive(Debug, Clone)]
 pub struct Finish {
-    /// `Complete`, `Interrupted` or `Error`.
-    pub status: MessageStatus,
+    /// How it ended (its status follows from this).
+    pub ended: Ending,
     pub content: String,
     pub error: Option<String>,
     pub prompt_tokens: Option<i64>,
@@ -197,6 +288,7 @@ pub(super) struct MessageRow {
     hidden: bool,
     reasoning: String,
     finish_reason: Option<String>,
+    ended: Option<String>,
     first_token_ms: Option<i64>,
     generation_ms: Option<i64>,
     tokens_per_second: Option<f64>,
@@ -224,6 +316,7 @@ impl From<MessageRow> for Message {
             hidden: row.hidden,
             reasoning: row.reasoning,
             finish_reason: row.finish_reason,
+            ended: row.ended.as_deref().and_then(Ending::parse),
             stats: ReplyStats {
                 first_token_ms: row.first_token_ms,
                 generation_ms: row.generation_ms,
@@ -234,6 +327,8 @@ impl From<MessageRow> for Message {
             },
             // Read apart, for the messages that have any ([`Store::with_attachments`]).
             attachments: Vec::new(),
+            tool_calls: Vec::new(),
+            written: None,
         }
     }
 }
@@ -241,7 +336,7 @@ impl From<MessageRow> for Message {
 pub(super) const COLUMNS: &str =
     "id, conversation_id, role, content, status, error, model, prompt_tokens, \
                        completion_tokens, created_at, completed_at, pinned, version_of, hidden, reasoning, \
-                       finish_reason, first_token_ms, generation_ms, tokens_per_second, \
+                       finish_reason, ended, first_token_ms, generation_ms, tokens_per_second, \
                        prompt_per_second, cached_tokens, stats_from_server";
 
 /// The text a message left streaming by a crash is marked with.

@@ -3,7 +3,7 @@
 
 use super::{
     check_new_message, conversation_not_found, message_not_found, Finish, Message, MessageRow,
-    MessageStatus, NewMessage, COLUMNS, INTERRUPTED_BY_EXIT,
+    MessageStatus, NewMessage, Role, COLUMNS, INTERRUPTED_BY_EXIT,
 };
 use crate::store::{check_content, ConversationId, MessageId, Result, Store, StoreError};
 
@@ -21,24 +21,29 @@ impl Store {
         let bumped = sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(conversation_id.0)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         if bumped.rows_affected() == 0 {
             return Err(conversation_not_found(conversation_id));
         }
+        let role = new.role;
         let row: MessageRow = sqlx::query_as(&format!(
             "INSERT INTO messages (conversation_id, role, content, status, model, created_at, completed_at)
              VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
         ))
         .bind(conversation_id.0)
-        .bind(new.role.as_str())
+        .bind(role.as_str())
         .bind(new.content)
         .bind(new.status.as_str())
         .bind(new.model)
         .bind(now)
         .bind(completed_at)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
+        if role == Role::User {
+            // The message the user was writing is sent: its draft goes with it.
+            crate::store::drafts::sent(&mut tx, conversation_id).await?;
+        }
         tx.commit().await?;
         Ok(row.into())
     }
@@ -79,23 +84,29 @@ impl Store {
 
     /// Ends a streaming reply and marks its conversation active, in one transaction.
     pub async fn finish_message(&self, id: MessageId, finish: Finish) -> Result<Message> {
-        if finish.status == MessageStatus::Streaming {
-            return Err(StoreError::invalid(
-                "a reply must finish as complete, interrupted or error",
-            ));
-        }
+        Ok(self.finish_message_with_calls(id, finish, &[]).await?.0)
+    }
+
+    /// Ends a streaming reply that called tools and records its calls (waiting for a decision),
+    /// in one transaction: one write instead of two in every tool round.
+    pub async fn finish_message_with_calls(
+        &self,
+        id: MessageId,
+        finish: Finish,
+        calls: &[crate::store::NewToolCall],
+    ) -> Result<(Message, Vec<crate::store::ToolCallRecord>)> {
         check_content("reply", &finish.content)?;
         let now = self.now_ms();
         let mut tx = self.write_tx().await?;
         let row: Option<MessageRow> = sqlx::query_as(&format!(
             "UPDATE messages SET status = ?, content = ?, error = ?, prompt_tokens = ?,
                  completion_tokens = ?, model = coalesce(?, model), completed_at = ?,
-                 finish_reason = ?, first_token_ms = ?, generation_ms = ?,
+                 finish_reason = ?, ended = ?, first_token_ms = ?, generation_ms = ?,
                  tokens_per_second = ?, prompt_per_second = ?, cached_tokens = ?,
                  stats_from_server = ?
              WHERE id = ? AND status = 'streaming' RETURNING {COLUMNS}"
         ))
-        .bind(finish.status.as_str())
+        .bind(finish.ended.status().as_str())
         .bind(finish.content)
         .bind(finish.error)
         .bind(finish.prompt_tokens)
@@ -103,6 +114,7 @@ impl Store {
         .bind(finish.model)
         .bind(now)
         .bind(finish.finish_reason)
+        .bind(finish.ended.as_str())
         .bind(finish.stats.first_token_ms)
         .bind(finish.stats.generation_ms)
         .bind(finish.stats.tokens_per_second)
@@ -110,7 +122,7 @@ impl Store {
         .bind(finish.stats.cached_tokens)
         .bind(finish.stats.server_figures_column())
         .bind(id.0)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await?;
         let Some(row) = row else {
             drop(tx);
@@ -123,17 +135,19 @@ impl Store {
         sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(row.conversation_id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
+        let calls = crate::store::tool_calls::insert_calls(&mut tx, id, calls, now).await?;
         tx.commit().await?;
-        Ok(row.into())
+        Ok((row.into(), calls))
     }
 
     /// Marks replies left `streaming` by a crash or a kill as `interrupted`, keeping their text.
     /// Run once at start-up, before any new reply starts. Returns how many there were.
     pub async fn mark_streaming_interrupted(&self) -> Result<u64> {
         let done = sqlx::query(
-            "UPDATE messages SET status = 'interrupted', error = ?, completed_at = ?
+            "UPDATE messages SET status = 'interrupted', ended = 'exited', error = ?,
+                 completed_at = ?
              WHERE status = 'streaming'",
         )
         .bind(INTERRUPTED_BY_EXIT)

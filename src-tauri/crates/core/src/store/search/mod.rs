@@ -25,9 +25,12 @@ use super::{from_ms, ConversationId, MessageId, Result, Role, Store, StoreError}
 use query::Plan;
 pub use snippet::Snippet;
 
-/// The two FTS5 indexes: words (migration 0008) and trigrams (0001).
+/// The two FTS5 indexes: words (migration 0008) and trigrams (0001); and their twins over tool
+/// results (0015).
 const WORDS: &str = "messages_words";
 const TRIGRAMS: &str = "messages_fts";
+const TOOL_WORDS: &str = "tool_results_words";
+const TOOL_TRIGRAMS: &str = "tool_results_fts";
 
 /// The most hits one page holds.
 pub const MAX_SEARCH_LIMIT: u32 = 100;
@@ -102,6 +105,9 @@ pub struct SearchHit {
     /// Higher is better; comparable within one search only.
     pub score: f64,
     pub matched: Matched,
+    /// The match is in the result of a tool the reply called (the snippet is the result's):
+    /// untrusted text, shown as tool output.
+    pub tool_output: bool,
 }
 
 /// A chat whose title matched.
@@ -135,6 +141,7 @@ struct HitRow {
     pinned: bool,
     text: String,
     rank: f64,
+    tool_output: bool,
 }
 
 /// How many of the newest messages matching a search are ranked. BM25 scores every match, which
@@ -175,10 +182,14 @@ impl Store {
             n => n.min(MAX_SEARCH_LIMIT),
         };
         let (mode, sql, needle) = match &parsed.plan {
-            Plan::Words(expression) => (SearchMode::Words, ranked_sql(WORDS), expression.clone()),
+            Plan::Words(expression) => (
+                SearchMode::Words,
+                ranked_sql(WORDS, TOOL_WORDS),
+                expression.clone(),
+            ),
             Plan::Substring(expression) => (
                 SearchMode::Substring,
-                ranked_sql(TRIGRAMS),
+                ranked_sql(TRIGRAMS, TOOL_TRIGRAMS),
                 expression.clone(),
             ),
             Plan::Scan(text) => (SearchMode::Scan, scan_sql(), text.clone()),
@@ -224,6 +235,7 @@ impl Store {
                 },
                 score: -r.rank,
                 matched: Matched::Words,
+                tool_output: r.tool_output,
             })
             .collect();
         let titles = if query.offset == 0 && query.conversation_id.is_none() {
@@ -278,7 +290,7 @@ impl Store {
     ) -> Result<Option<SearchHit>> {
         let row: Option<HitRow> = sqlx::query_as(&format!(
             "SELECT m.conversation_id, c.title, m.id AS message_id, m.role, m.created_at, m.pinned,
-                    m.content AS text, 0.0 AS rank
+                    m.content AS text, 0.0 AS rank, 0 AS tool_output
              FROM messages m JOIN conversations c ON c.id = m.conversation_id
              WHERE m.id = ?1 AND {FILTERS}"
         ))
@@ -300,21 +312,33 @@ impl Store {
             snippet: Snippet::around(&r.text, ""),
             score: 0.0,
             matched: Matched::Meaning,
+            tool_output: false,
         }))
     }
 }
 
-/// A search through an FTS5 index: the newest [`CANDIDATES`] matches that pass the filters,
-/// ranked by BM25; the snippets are cut from the page's messages (`snippet.rs`).
-fn ranked_sql(index: &str) -> String {
+/// A search through an FTS5 index of messages and its twin over tool results: the newest
+/// [`CANDIDATES`] matches of each that pass the filters (a result's, those of the reply that
+/// called the tool), ranked together by BM25; the snippets are cut from the page's texts
+/// (`snippet.rs`).
+fn ranked_sql(index: &str, tools: &str) -> String {
     format!(
         "SELECT m.conversation_id, c.title, m.id AS message_id, m.role, m.created_at, m.pinned,
-                m.content AS text, hits.rank
-         FROM (SELECT {index}.rowid AS id, bm25({index}) AS rank
-               FROM {index} JOIN messages m ON m.id = {index}.rowid
-               WHERE {index} MATCH ?1 AND {FILTERS}
-               ORDER BY {index}.rowid DESC
-               LIMIT {CANDIDATES}) AS hits
+                CASE WHEN hits.call IS NULL THEN m.content
+                     ELSE (SELECT result FROM tool_calls WHERE id = hits.call) END AS text,
+                hits.rank, hits.call IS NOT NULL AS tool_output
+         FROM (SELECT * FROM (SELECT {index}.rowid AS id, NULL AS call, bm25({index}) AS rank
+                              FROM {index} JOIN messages m ON m.id = {index}.rowid
+                              WHERE {index} MATCH ?1 AND {FILTERS}
+                              ORDER BY {index}.rowid DESC
+                              LIMIT {CANDIDATES})
+               UNION ALL
+               SELECT * FROM (SELECT t.message_id AS id, t.id AS call, bm25({tools}) AS rank
+                              FROM {tools} JOIN tool_calls t ON t.id = {tools}.rowid
+                              JOIN messages m ON m.id = t.message_id
+                              WHERE {tools} MATCH ?1 AND {FILTERS}
+                              ORDER BY {tools}.rowid DESC
+                              LIMIT {CANDIDATES})) AS hits
          JOIN messages m ON m.id = hits.id
          JOIN conversations c ON c.id = m.conversation_id
          ORDER BY hits.rank, m.id DESC
@@ -322,15 +346,23 @@ fn ranked_sql(index: &str) -> String {
     )
 }
 
-/// A scan of message text for a string too short for either index, newest first.
+/// A scan of message text (and tool results) for a string too short for either index, newest
+/// first.
 fn scan_sql() -> String {
     format!(
         "SELECT m.conversation_id, c.title, m.id AS message_id, m.role, m.created_at, m.pinned,
-                m.content AS text, 0.0 AS rank
-         FROM messages m
+                hits.text, 0.0 AS rank, hits.tool_output
+         FROM (SELECT m.id AS id, m.content AS text, 0 AS tool_output, m.id AS sort
+               FROM messages m
+               WHERE instr(lower(m.content), lower(?1)) > 0 AND {FILTERS}
+               UNION ALL
+               SELECT t.message_id AS id, t.result AS text, 1 AS tool_output, t.message_id AS sort
+               FROM tool_calls t JOIN messages m ON m.id = t.message_id
+               WHERE t.result IS NOT NULL AND instr(lower(t.result), lower(?1)) > 0 AND {FILTERS})
+              AS hits
+         JOIN messages m ON m.id = hits.id
          JOIN conversations c ON c.id = m.conversation_id
-         WHERE instr(lower(m.content), lower(?1)) > 0 AND {FILTERS}
-         ORDER BY m.id DESC
+         ORDER BY hits.sort DESC
          LIMIT ?7 OFFSET ?8"
     )
 }

@@ -3,7 +3,7 @@
 //! names.
 
 use confab_core::export::{self, export_backup, parse_import, Format, ImportSource};
-use confab_core::store::{Finish, ListConversations, MessageStatus};
+use confab_core::store::{Ending, Finish, ListConversations, MessageStatus, NewMessage};
 use confab_test_support::store::TestStore;
 use serde_json::Value;
 
@@ -28,7 +28,7 @@ async fn json_round_trips_to_an_identical_conversation() {
     let first = export_string(&t.store, &chat, Format::Json, false).await;
     let doc: Value = serde_json::from_str(&first).unwrap();
     assert_eq!(doc["format"], "confab.conversation");
-    assert_eq!(doc["version"], 3);
+    assert_eq!(doc["version"], 4);
     assert_eq!(doc["messages"].as_array().unwrap().len(), 6);
     assert_eq!(doc["summaries"].as_array().unwrap().len(), 2);
     assert_eq!(doc["messages"][1]["finish_reason"], "length");
@@ -166,6 +166,124 @@ async fn the_audit_log_has_one_line_per_message_and_can_redact() {
     assert_eq!(lines[1]["redacted"], true);
 }
 
+/// Every string of every line of the redacted audit log, wherever it sits.
+fn strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| {
+            out.push(k.clone());
+            strings(v, out);
+        }),
+        _ => {}
+    }
+}
+
+/// Personal data planted in every field the audit log carries that a person (or a model) wrote:
+/// the title, the text, the model's name, the reply's text and the names of attached files. None
+/// of it survives `--redact`, in whichever field a later version might add it to.
+#[tokio::test]
+async fn the_redacted_audit_log_keeps_no_personal_data_in_any_field() {
+    use confab_core::attachments::{prepare, Upload};
+    let planted = [
+        "ada@example.org",
+        "+44 20 7946 0958",
+        "10.0.0.7",
+        "sk-abcdefghijklmnop12345678",
+        "bob.smith@corp.example",
+        "(555) 123-4567",
+        "2001:db8::8a2e:370:7334",
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    ];
+    let t = TestStore::new().await;
+    let chat = t.chat("Call ada@example.org about +44 20 7946 0958").await;
+    let files = [
+        prepare(Upload {
+            name: "invoice for bob.smith@corp.example (555) 123-4567.txt".into(),
+            bytes: b"total: 12 CHF\n".to_vec(),
+        })
+        .unwrap(),
+        prepare(Upload {
+            name: "scan from 10.0.0.7.png".into(),
+            bytes: vec![
+                0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44,
+                0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
+            ],
+        })
+        .unwrap(),
+    ];
+    t.store
+        .append_user_message_with_attachments(
+            chat.id,
+            &confab_core::attachments::compose(
+                "My key is sk-abcdefghijklmnop12345678, my server 2001:db8::8a2e:370:7334",
+                &files,
+            ),
+            &files,
+        )
+        .await
+        .unwrap();
+    let reply = t
+        .store
+        .append_message(
+            chat.id,
+            NewMessage::streaming_reply(Some("ghp_16C7e42F292c6912E7710c838347Ae178B4a".into())),
+        )
+        .await
+        .unwrap();
+    t.store
+        .finish_message(
+            reply.id,
+            Finish {
+                ended: Ending::Stop,
+                content: "Write to bob.smith@corp.example or call (555) 123-4567.".into(),
+                error: None,
+                prompt_tokens: Some(40),
+                completion_tokens: Some(12),
+                model: Some("models/ada@example.org/10.0.0.7.gguf".into()),
+                finish_reason: Some("stop".into()),
+                stats: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let chat = t.store.get_conversation(chat.id).await.unwrap();
+
+    // Plain, every field carries what was planted.
+    let plain = export_string(&t.store, &chat, Format::Jsonl, false).await;
+    for p in ["ada@example.org", "(555) 123-4567", "10.0.0.7"] {
+        assert!(plain.contains(p), "{p} in the plain log");
+    }
+    let plain_first: Value = serde_json::from_str(plain.lines().next().unwrap()).unwrap();
+    assert_eq!(plain_first["attachments"][1], "scan from 10.0.0.7.png");
+
+    let redacted = export_string(&t.store, &chat, Format::Jsonl, true).await;
+    let lines: Vec<Value> = redacted
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let mut all = Vec::new();
+    for line in &lines {
+        strings(line, &mut all);
+    }
+    for p in planted {
+        assert!(
+            all.iter().all(|s| !s.contains(p)),
+            "{p} survived redaction: {redacted}"
+        );
+    }
+    assert_eq!(lines[0]["conversation"], "Call [email] about [phone]");
+    assert_eq!(
+        lines[0]["attachments"][0],
+        "invoice for [email] [phone].txt"
+    );
+    assert_eq!(lines[0]["attachments"][1], "scan from [ip].png");
+    assert_eq!(lines[1]["model"], "models/[email]/[ip].gguf");
+    assert_eq!(lines[1]["ended"], "stop");
+    assert_eq!(lines[1]["redacted"], true);
+}
+
 #[tokio::test]
 async fn a_backup_restores_every_conversation() {
     let t = TestStore::new().await;
@@ -236,7 +354,7 @@ async fn reasoning_survives_the_json_round_trip() {
             Finish {
                 finish_reason: None,
                 stats: Default::default(),
-                status: MessageStatus::Complete,
+                ended: Ending::Stop,
                 content: "Because blue light scatters most.".into(),
                 error: None,
                 prompt_tokens: None,

@@ -145,7 +145,7 @@ async fn bad_and_truncated_files_import_nothing() {
     }
     // A newer version, a summary pointing nowhere, an oversized message.
     let mut doc: Value = serde_json::from_str(&json).unwrap();
-    for version in [0, 4, 99] {
+    for version in [0, 5, 99] {
         doc["version"] = json!(version);
         assert_eq!(
             parse_import(doc.to_string().as_bytes()).unwrap_err().code(),

@@ -9,7 +9,7 @@ pub(crate) use imports::chatgpt_fixture;
 
 use confab_core::export::{export_conversation, ExportOptions, Format};
 use confab_core::store::{
-    Conversation, ConversationSettings, Finish, MessageStatus, NewMessage, NewSummary, ReplyStats,
+    Conversation, ConversationSettings, Ending, Finish, NewMessage, NewSummary, ReplyStats,
     StatFigure, Store,
 };
 use confab_test_support::store::TestStore;
@@ -57,7 +57,7 @@ pub(crate) async fn sample(t: &TestStore) -> Conversation {
                     cached_tokens: Some(24),
                     from_server: vec![StatFigure::Generation, StatFigure::Speed],
                 },
-                status: MessageStatus::Complete,
+                ended: Ending::Length,
                 content: "Day 1: the old town.\n\n```python\nprint(\"<b>hi</b>\")\n```\n\n| day | plan |\n|---|---|\n| 1 | walk |".into(),
                 error: None,
                 prompt_tokens: Some(42),
@@ -80,7 +80,7 @@ pub(crate) async fn sample(t: &TestStore) -> Conversation {
             Finish {
                 finish_reason: None,
                 stats: Default::default(),
-                status: MessageStatus::Error,
+                ended: Ending::Failed,
                 content: String::new(),
                 error: Some("no server at http://localhost:1234".into()),
                 prompt_tokens: None,
@@ -99,7 +99,7 @@ pub(crate) async fn sample(t: &TestStore) -> Conversation {
             Finish {
                 finish_reason: None,
                 stats: Default::default(),
-                status: MessageStatus::Interrupted,
+                ended: Ending::Interrupted,
                 content: "Day 2: the la".into(),
                 error: Some("stopped".into()),
                 prompt_tokens: None,

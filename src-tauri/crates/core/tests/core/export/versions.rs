@@ -2,7 +2,7 @@
 //! formats, a file from before versions still imports, and broken versions import nothing.
 
 use confab_core::export::{self, export_backup, parse_import, Format};
-use confab_core::store::{Conversation, Finish, ListConversations, MessageStatus};
+use confab_core::store::{Conversation, Ending, Finish, ListConversations};
 use confab_test_support::store::TestStore;
 use serde_json::{json, Value};
 
@@ -19,7 +19,7 @@ async fn with_versions(t: &TestStore) -> Conversation {
     let done = |content: &str| Finish {
         finish_reason: None,
         stats: Default::default(),
-        status: MessageStatus::Complete,
+        ended: Ending::Stop,
         content: content.into(),
         error: None,
         prompt_tokens: None,

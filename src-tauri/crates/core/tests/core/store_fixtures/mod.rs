@@ -16,7 +16,8 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use confab_core::clock::ManualClock;
 use confab_core::store::{
-    backups_dir, migration_count, ConversationId, ListConversations, MessageId, SearchQuery, Store,
+    backups_dir, migration_count, ConversationId, Ending, ListConversations, MessageId,
+    SearchQuery, Store,
 };
 use dump::RawChat;
 
@@ -254,6 +255,14 @@ async fn keeps_every_chat(store: &Store, raw: &[RawChat], schema: usize) {
                 "{what}, message {}",
                 r.id
             );
+            // How each reply ended: what the upgrade to 0014 read from the status, the finish
+            // reason and the error, or what a later Confab stored.
+            let ended = (r.role == "assistant").then(|| match r.status.as_str() {
+                "complete" => Ending::from_finish_reason(r.finish_reason.as_deref()),
+                "error" => Ending::Failed,
+                _ => Ending::Interrupted,
+            });
+            assert_eq!(m.ended, ended, "{what}, message {}: how it ended", r.id);
             let from_server: Vec<&str> = m.stats.from_server.iter().map(|f| f.as_str()).collect();
             assert_eq!(
                 (
@@ -357,6 +366,30 @@ async fn keeps_every_chat(store: &Store, raw: &[RawChat], schema: usize) {
         schema >= 6,
         "v{schema}: a finish reason"
     );
+    let drafts = store.drafts().await.unwrap();
+    if schema >= 14 {
+        let kept: Vec<(i64, &str, Vec<&str>)> = drafts
+            .iter()
+            .map(|d| {
+                let files = d.files.iter().map(|f| f.name.as_str()).collect();
+                (d.conversation_id.0, d.text.as_str(), files)
+            })
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (seed::NEW_CHAT, "", vec!["shrine.png"]),
+                (seed::PASTE, "And what about line 413?", vec!["panic.log"]),
+            ],
+            "v{schema}: the drafts, newest first, with their files"
+        );
+        assert_eq!(
+            drafts[1].files[0].bytes,
+            b"thread main panicked at src/main.rs:412\n"
+        );
+    } else {
+        assert!(drafts.is_empty(), "v{schema}: no drafts before 0014");
+    }
     if schema >= 2 {
         let profile = store.model_profile(seed::TOKENIZER).await.unwrap();
         assert_eq!(profile.context_length, Some(8192), "v{schema}");

@@ -10,7 +10,11 @@
 //! named each chat; 6 why replies stopped. 7 changed an index only, so it adds no data. 11 a
 //! reply's statistics (llama.cpp's timings on one, measured figures on another). 12 projects:
 //! one with every default, folded, holding chat 1, and an empty one. 13 (attachments, told by its
-//! table) an image twice and a text file, and a model's vision setting.
+//! table) an image twice and a text file, and a model's vision setting. 14 (told by its `drafts`
+//! table) how each reply ended, and two chats' unsent drafts: one with text and a file, one with
+//! an image alone. 15 (tools, told by its table): an approved stdio server with a changed tool
+//! held, an imported HTTP one waiting, allowances (always, and in chat 1), the servers chat 1 and
+//! project 1 offer, and chat 1's calls.
 
 use std::path::Path;
 
@@ -431,4 +435,183 @@ async fn seed(conn: &mut SqliteConnection, schema: i64) {
         )
         .await;
     }
+
+    // 0014 (endings and drafts): told by its table, like 0013. Every reply that ended says how,
+    // as this version writes it; chat 2 has an unsent question with a log file waiting, the empty
+    // chat an image alone.
+    let (drafts,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'drafts'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .expect("look for the drafts table");
+    if drafts > 0 {
+        for (id, ended) in [
+            (2, "stop"),
+            (4, "stop"),
+            (6, "interrupted"),
+            (8, "length"),
+            (10, "failed"),
+            (11, "stop"),
+        ] {
+            run(
+                conn,
+                "UPDATE messages SET ended = ? WHERE id = ?",
+                &[Text(ended), Int(id)],
+            )
+            .await;
+        }
+        for (chat, text) in [(PASTE, "And what about line 413?"), (NEW_CHAT, "")] {
+            run(
+                conn,
+                "INSERT INTO drafts (conversation_id, text, updated_at) VALUES (?, ?, ?)",
+                &[Int(chat), Text(text), Int(T0 + (300 + chat) * MINUTE)],
+            )
+            .await;
+        }
+        run(
+            conn,
+            "INSERT INTO draft_files (conversation_id, position, name, kind, mime, bytes) \
+             VALUES (?, 0, 'panic.log', 'text', 'text/plain; charset=utf-8', \
+             CAST('thread main panicked at src/main.rs:412\n' AS BLOB))",
+            &[Int(PASTE)],
+        )
+        .await;
+        run(
+            conn,
+            "INSERT INTO draft_files (conversation_id, position, name, kind, mime, bytes) \
+             VALUES (?, 0, 'shrine.png', 'image', 'image/png', \
+             X'89504e470d0a1a0a0000000d4948445200000001000000010806000000')",
+            &[Int(NEW_CHAT)],
+        )
+        .await;
+    }
+    // 0015 (tools): told by its table, like 0013.
+    let (tools,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tool_servers'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .expect("look for the tools table");
+    if tools > 0 {
+        seed_tools(conn).await;
+    }
+}
+
+/// Schema 15: MCP servers, pinned tools, allowances, chats' servers and calls.
+async fn seed_tools(conn: &mut SqliteConnection) {
+    const APPROVED_HASH: &str = "3b7e0c6a9f1d2e4b5a6c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2";
+    const ECHO_HASH: &str = "0c1d2e3f405162738495a6b7c8d9e0f10c1d2e3f405162738495a6b7c8d9e0f1";
+    const ECHO_NEW_HASH: &str = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    const ADD_HASH: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+    let at = T0 + 300 * MINUTE;
+    run(
+        conn,
+        "INSERT INTO tool_servers (id, name, name_key, transport, command, args, env, cwd, state, \
+         approved_hash, timeout_secs, created_at, updated_at) \
+         VALUES (1, 'Files', 'files', 'stdio', 'npx', ?, '{\"DEBUG\":\"1\"}', '/home/ada', \
+         'approved', ?, 90, ?, ?)",
+        &[
+            Text(r#"["-y","@modelcontextprotocol/server-filesystem","/home/ada/notes"]"#),
+            Text(APPROVED_HASH),
+            Int(at),
+            Int(at),
+        ],
+    )
+    .await;
+    run(
+        conn,
+        "INSERT INTO tool_servers (id, name, name_key, transport, url, headers, state, \
+         created_at, updated_at) VALUES (2, 'weather', 'weather', 'http', \
+         'https://mcp.example.com/weather', '[\"Authorization\"]', 'needs_approval', ?, ?)",
+        &[Int(at + MINUTE), Int(at + MINUTE)],
+    )
+    .await;
+    run(
+        conn,
+        "INSERT INTO tool_definitions (server_id, name, description, input_schema, annotations, \
+         hash, pending_description, pending_input_schema, pending_annotations, pending_hash, \
+         updated_at) VALUES (1, 'echo', 'Repeats the text back.', ?, '{\"readOnlyHint\":true}', \
+         ?, 'Repeats the text back, and reads your files.', ?, '{\"readOnlyHint\":true}', ?, ?)",
+        &[
+            Text(r#"{"type":"object","properties":{"text":{"type":"string"}}}"#),
+            Text(ECHO_HASH),
+            Text(r#"{"type":"object","properties":{"text":{"type":"string"}}}"#),
+            Text(ECHO_NEW_HASH),
+            Int(at + 2 * MINUTE),
+        ],
+    )
+    .await;
+    run(
+        conn,
+        "INSERT INTO tool_definitions (server_id, name, description, input_schema, annotations, \
+         hash, offered, updated_at) VALUES (1, 'add', 'Adds two numbers.', ?, '{}', ?, 0, ?)",
+        &[
+            Text(r#"{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}}}"#),
+            Text(ADD_HASH),
+            Int(at + 2 * MINUTE),
+        ],
+    )
+    .await;
+    for (id, conversation, tool, hash) in [
+        (1, Null, "echo", ECHO_HASH),
+        (2, Int(KYOTO), "add", ADD_HASH),
+    ] {
+        run(
+            conn,
+            "INSERT INTO tool_allowances (id, server_id, tool, conversation_id, tool_hash, \
+             created_at) VALUES (?, 1, ?, ?, ?, ?)",
+            &[
+                Int(id),
+                Text(tool),
+                conversation,
+                Text(hash),
+                Int(at + 3 * MINUTE),
+            ],
+        )
+        .await;
+    }
+    run(
+        conn,
+        "UPDATE conversations SET tool_servers = '[1]' WHERE id = ?",
+        &[Int(KYOTO)],
+    )
+    .await;
+    run(
+        conn,
+        "UPDATE conversations SET tool_servers = '[]' WHERE id = ?",
+        &[Int(PASTE)],
+    )
+    .await;
+    run(
+        conn,
+        "UPDATE projects SET tool_servers = '[1,2]' WHERE id = 1",
+        &[],
+    )
+    .await;
+    // Chat 1's second reply asked for two calls: one allowed and run, one denied with a reason.
+    run(
+        conn,
+        "INSERT INTO tool_calls (id, message_id, position, call_id, function_name, server, tool, \
+         arguments, decision, result, result_bytes, is_error, requested_at, decided_at, \
+         started_at, finished_at) VALUES (1, 4, 0, 'call_0', 'Files__echo', 'Files', 'echo', \
+         '{\"text\":\"Kyoto Station hotels\"}', 'allowed_always', 'Kyoto Station hotels', 20, 0, \
+         ?, ?, ?, ?)",
+        &[
+            Int(at + 4 * MINUTE),
+            Int(at + 4 * MINUTE),
+            Int(at + 4 * MINUTE),
+            Int(at + 4 * MINUTE + 120),
+        ],
+    )
+    .await;
+    run(
+        conn,
+        "INSERT INTO tool_calls (id, message_id, position, call_id, function_name, server, tool, \
+         arguments, decision, reason, is_error, requested_at, decided_at) VALUES (2, 4, 1, \
+         'confab_1', 'Files__write_note', 'Files', 'write_note', '{\"text\":\"book it\"}', \
+         'denied', 'not without asking me first', 0, ?, ?)",
+        &[Int(at + 4 * MINUTE), Int(at + 5 * MINUTE)],
+    )
+    .await;
 }

@@ -5,8 +5,8 @@ mod pages;
 
 use confab_core::error::{Coded, ErrorCode};
 use confab_core::store::{
-    ConversationId, Finish, MessageId, MessageStatus, NewMessage, NewSummary, Role, SearchQuery,
-    Store, StoreError, MAX_CONTENT_BYTES,
+    ConversationId, Ending, Finish, MessageId, MessageStatus, NewMessage, NewSummary, Role,
+    SearchQuery, Store, StoreError, MAX_CONTENT_BYTES,
 };
 use confab_test_support::store::TestStore;
 
@@ -14,7 +14,11 @@ fn finish(status: MessageStatus, content: &str) -> Finish {
     Finish {
         finish_reason: None,
         stats: Default::default(),
-        status,
+        ended: match status {
+            MessageStatus::Complete => Ending::Stop,
+            MessageStatus::Error => Ending::Failed,
+            _ => Ending::Interrupted,
+        },
         content: content.into(),
         error: None,
         prompt_tokens: Some(12),

@@ -4,7 +4,7 @@
 mod service;
 mod store;
 
-use confab_core::store::{Conversation, Finish, Message, MessageStatus, Store};
+use confab_core::store::{Conversation, Ending, Finish, Message, MessageStatus, Store};
 use confab_test_support::fault::{delta, finish, Reply, DONE};
 use confab_test_support::store::TestStore;
 
@@ -27,7 +27,11 @@ async fn reply(
             Finish {
                 finish_reason: None,
                 stats: Default::default(),
-                status,
+                ended: match status {
+                    MessageStatus::Complete => Ending::Stop,
+                    MessageStatus::Error => Ending::Failed,
+                    _ => Ending::Interrupted,
+                },
                 content: content.into(),
                 error: (status != MessageStatus::Complete).then(|| "stopped".into()),
                 prompt_tokens: None,

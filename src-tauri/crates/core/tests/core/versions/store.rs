@@ -2,7 +2,7 @@
 //! reply may be regenerated or switched, resuming a cut reply, editing the last question, and the
 //! upgrade of a database from before versions.
 
-use confab_core::store::{Finish, MessageStatus, Store};
+use confab_core::store::{Ending, Finish, MessageStatus, Store};
 use confab_test_support::store::TestStore;
 
 use super::{reply, visible};
@@ -69,7 +69,7 @@ async fn a_regenerated_reply_keeps_its_earlier_version_out_of_sight() {
             Finish {
                 finish_reason: None,
                 stats: Default::default(),
-                status: MessageStatus::Complete,
+                ended: Ending::Stop,
                 content: "Blue".into(),
                 error: None,
                 prompt_tokens: None,
@@ -139,7 +139,7 @@ async fn a_version_is_switched_only_on_the_last_reply() {
             Finish {
                 finish_reason: None,
                 stats: Default::default(),
-                status: MessageStatus::Complete,
+                ended: Ending::Stop,
                 content: "A2".into(),
                 error: None,
                 prompt_tokens: None,

@@ -87,6 +87,17 @@ CREATE TABLE tool_calls (
     UNIQUE (message_id, position)
 );
 
+-- The images a call's result carried (MCP `image` content, checked to be a PNG, JPEG, WebP or
+-- GIF), sent after the results to a model that takes images; their names stay in the result's
+-- text for one that does not.
+CREATE TABLE tool_result_images (
+    call_id  INTEGER NOT NULL REFERENCES tool_calls (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL CHECK (position >= 0),
+    mime     TEXT    NOT NULL,
+    bytes    BLOB    NOT NULL,
+    PRIMARY KEY (call_id, position)
+);
+
 -- Search finds text in tool results too (shown as tool output), through indexes like the
 -- messages' own: words (unicode61, BM25, prefixes) and trigrams. A call has a result only once it
 -- ran, so only rows with one are indexed.

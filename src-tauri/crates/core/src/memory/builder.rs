@@ -14,6 +14,7 @@ use crate::llm::{ChatMessage, ChatRequest, LlmClient, WireRole, WireToolCall};
 use crate::recall::Recall;
 use crate::settings::{AppSettings, Strategy};
 use crate::store::{Conversation, Message, MessageId, ModelProfile, Store};
+use std::collections::HashMap;
 
 /// How many messages the builder reads in its first step back through the history (each step
 /// after reads twice as many).
@@ -265,6 +266,21 @@ pub async fn build(
         // One system message: several, or one after others, break many chat templates.
         wire.push(ChatMessage::system(system_parts.join("\n\n")));
     }
+    // Images the tools' results carried go to a model that takes images, after the results.
+    let sent: Vec<&Message> = planned
+        .pinned
+        .iter()
+        .map(|src| match *src {
+            plan::Src::Pinned(i) => input.pinned[i].0,
+            plan::Src::Candidate(i) => input.candidates[i].0,
+        })
+        .chain(
+            (0..input.candidates.len())
+                .filter(|&i| planned.in_window(i, &input))
+                .map(|i| input.candidates[i].0),
+        )
+        .collect();
+    let tool_images = tool_images(store, client, model, &tokenizer, &sent).await?;
     for src in &planned.pinned {
         let (m, (tokens, exact)) = match *src {
             plan::Src::Pinned(i) => input.pinned[i],
@@ -278,7 +294,7 @@ pub async fn build(
             bytes: m.content.len() as u64,
             why: "pinned by you, so always sent".into(),
         });
-        push_wire(&mut wire, m);
+        push_wire(&mut wire, m, &tool_images);
     }
     let mut recall_block = None;
     for (i, &(m, (tokens, exact))) in input.candidates.iter().enumerate() {
@@ -344,7 +360,7 @@ pub async fn build(
                 "a recent message that fits".into()
             },
         });
-        push_wire(&mut wire, m);
+        push_wire(&mut wire, m, &tool_images);
     }
 
     // Left out, oldest first: what is behind the floor, then what was read but not sent.
@@ -429,12 +445,23 @@ async fn attach_images(store: &Store, wire: &mut [ChatMessage]) -> Result<(), Me
     if keys.is_empty() {
         return Ok(());
     }
-    let blobs = store.blobs(&keys).await?;
+    let (tool_keys, blob_keys): (Vec<&str>, Vec<&str>) = keys
+        .into_iter()
+        .partition(|key| parse_tool_image_key(key).is_some());
+    let blobs = store.blobs(&blob_keys).await?;
+    let wanted: Vec<(i64, u32)> = tool_keys
+        .iter()
+        .filter_map(|key| parse_tool_image_key(key))
+        .collect();
+    let tool_images = store.tool_result_images(&wanted).await?;
     for message in wire.iter_mut() {
         message.images = message
             .images
             .iter()
-            .filter_map(|key| blobs.get(key))
+            .filter_map(|key| match parse_tool_image_key(key) {
+                Some(at) => tool_images.get(&at),
+                None => blobs.get(key),
+            })
             .map(|(mime, bytes)| crate::attachments::data_url(mime, bytes))
             .collect();
     }
@@ -456,8 +483,10 @@ fn wire_role(m: &Message) -> WireRole {
 
 /// Pushes `m` as it is sent: a reply that called tools is its assistant message with the calls,
 /// then one `tool` message per call with its result (or why it did not run), so the two always
-/// go together — never a result without its call, never a call without its result.
-fn push_wire(wire: &mut Vec<ChatMessage>, m: &Message) {
+/// go together — never a result without its call, never a call without its result. Images the
+/// results carried (`images`: how many, by call) follow in one user message, as the chat format
+/// has no images in a tool's message.
+fn push_wire(wire: &mut Vec<ChatMessage>, m: &Message, images: &HashMap<i64, u32>) {
     let mut message = to_wire(m);
     if m.tool_calls.is_empty() {
         wire.push(message);
@@ -481,6 +510,66 @@ fn push_wire(wire: &mut Vec<ChatMessage>, m: &Message) {
     for call in &m.tool_calls {
         wire.push(ChatMessage::tool(call.call_id.clone(), call.for_model()));
     }
+    let keys: Vec<String> = m
+        .tool_calls
+        .iter()
+        .flat_map(|call| {
+            let count = images.get(&call.id).copied().unwrap_or(0);
+            (0..count).map(move |position| tool_image_key(call.id, position))
+        })
+        .collect();
+    if !keys.is_empty() {
+        let mut shown = ChatMessage::user(TOOL_IMAGES_NOTE.to_owned());
+        shown.images = keys;
+        wire.push(shown);
+    }
+}
+
+/// What the message that carries the tools' images says.
+pub const TOOL_IMAGES_NOTE: &str = "The images the tool results above returned:";
+
+/// The key [`attach_images`] reads an image of a tool's result by, in place of a blob's.
+fn tool_image_key(call: i64, position: u32) -> String {
+    format!("tool:{call}:{position}")
+}
+
+fn parse_tool_image_key(key: &str) -> Option<(i64, u32)> {
+    let (call, position) = key.strip_prefix("tool:")?.split_once(':')?;
+    Some((call.parse().ok()?, position.parse().ok()?))
+}
+
+/// How many images the results of the calls in `sent` carried, by call: none unless the model
+/// takes images (the server's word, else the user's setting), which is asked only when there are
+/// some.
+async fn tool_images(
+    store: &Store,
+    client: Option<&LlmClient>,
+    model: Option<&str>,
+    tokenizer: &str,
+    sent: &[&Message],
+) -> Result<HashMap<i64, u32>, MemoryError> {
+    let calls: Vec<i64> = sent
+        .iter()
+        .flat_map(|m| m.tool_calls.iter())
+        .filter(|c| c.result.is_some())
+        .map(|c| c.id)
+        .collect();
+    if calls.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let counts = store.tool_result_image_counts(&calls).await?;
+    if counts.is_empty() {
+        return Ok(counts);
+    }
+    let takes_images = match client {
+        Some(client) => {
+            crate::attachments::vision::vision(store, client, model)
+                .await?
+                .takes_images
+        }
+        None => store.model_vision(tokenizer).await? == Some(true),
+    };
+    Ok(if takes_images { counts } else { HashMap::new() })
 }
 
 fn to_wire(m: &Message) -> ChatMessage {

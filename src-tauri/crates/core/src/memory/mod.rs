@@ -37,7 +37,7 @@ mod tokens;
 use crate::error::{Coded, ErrorCode};
 use crate::store::StoreError;
 
-pub use builder::{build, default_reply_reserve, summary_message};
+pub use builder::{build, default_reply_reserve, summary_message, TOOL_IMAGES_NOTE};
 pub use learn::{calibrate, learn_overflow};
 pub use plan::sendable;
 pub use report::{

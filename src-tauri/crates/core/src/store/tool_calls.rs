@@ -203,6 +203,30 @@ const SELECT: &str = "SELECT id, message_id, position, call_id, function_name, s
      arguments, decision, reason, result, result_bytes, is_error, requested_at, decided_at, \
      started_at, finished_at FROM tool_calls";
 
+/// The most images kept from one call's result.
+pub const MAX_RESULT_IMAGES: usize = 4;
+
+/// The images of `result` worth keeping: decoded, a PNG, JPEG, WebP or GIF by their own bytes
+/// (whatever type the server named), at most [`crate::attachments::MAX_IMAGE_BYTES`] each, the
+/// first [`MAX_RESULT_IMAGES`]. Others are only named in the result's text.
+fn result_images(result: &ToolResult) -> Vec<(&'static str, Vec<u8>)> {
+    use base64::Engine;
+    result
+        .images
+        .iter()
+        // A base64 text longer than this decodes to more than the cap: not decoded at all.
+        .filter(|image| image.data.len() <= crate::attachments::MAX_IMAGE_BYTES / 3 * 4 + 4)
+        .filter_map(|image| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(image.data.trim())
+                .ok()?;
+            let mime = crate::attachments::image_mime(&bytes)?;
+            (bytes.len() <= crate::attachments::MAX_IMAGE_BYTES).then_some((mime, bytes))
+        })
+        .take(MAX_RESULT_IMAGES)
+        .collect()
+}
+
 /// The arguments kept: as much as a message may hold.
 fn capped(text: &str, max: usize) -> &str {
     if text.len() <= max {
@@ -360,7 +384,9 @@ impl Store {
         })
     }
 
-    /// Saves `call`'s result (text capped at 1 MiB, with its whole size).
+    /// Saves `call`'s result (text capped at 1 MiB, with its whole size), and the images it
+    /// carried that are really images ([`MAX_RESULT_IMAGES`] of them, each at most
+    /// [`crate::attachments::MAX_IMAGE_BYTES`]), in one transaction.
     pub async fn finish_tool_call(
         &self,
         call: &ToolCallRecord,
@@ -368,6 +394,8 @@ impl Store {
     ) -> Result<ToolCallRecord> {
         let now = self.now_ms();
         let text = capped(&result.text, MAX_STORED_RESULT_BYTES);
+        let images = result_images(result);
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE tool_calls SET result = ?, result_bytes = ?, is_error = ?, finished_at = ? \
              WHERE id = ?",
@@ -377,8 +405,20 @@ impl Store {
         .bind(result.is_error)
         .bind(now)
         .bind(call.id)
-        .execute(&self.pool)
+        .execute(&mut tx)
         .await?;
+        for (position, (mime, bytes)) in images.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO tool_result_images (call_id, position, mime, bytes) VALUES (?, ?, ?, ?)",
+            )
+            .bind(call.id)
+            .bind(position as i64)
+            .bind(*mime)
+            .bind(bytes)
+            .execute(&mut tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(ToolCallRecord {
             result: Some(text.to_owned()),
             result_bytes: Some(result.bytes),
@@ -386,6 +426,49 @@ impl Store {
             finished_at: Some(from_ms(now)),
             ..call.clone()
         })
+    }
+
+    /// How many images the results of these calls carried, by call (calls with none left out).
+    pub async fn tool_result_image_counts(&self, calls: &[i64]) -> Result<HashMap<i64, u32>> {
+        if calls.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let list = serde_json::to_string(calls).map_err(|e| StoreError::invalid(e.to_string()))?;
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT call_id, count(*) FROM tool_result_images \
+             WHERE call_id IN (SELECT value FROM json_each(?)) GROUP BY call_id",
+        )
+        .bind(list)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(call, count)| (call, count as u32))
+            .collect())
+    }
+
+    /// The images of calls' results, by (call, position): their type and bytes.
+    pub async fn tool_result_images(
+        &self,
+        wanted: &[(i64, u32)],
+    ) -> Result<HashMap<(i64, u32), (String, Vec<u8>)>> {
+        if wanted.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let calls: Vec<i64> = wanted.iter().map(|(call, _)| *call).collect();
+        let list = serde_json::to_string(&calls).map_err(|e| StoreError::invalid(e.to_string()))?;
+        let rows: Vec<(i64, i64, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT call_id, position, mime, bytes FROM tool_result_images \
+             WHERE call_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(list)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(call, position, mime, bytes)| ((call, position as u32), (mime, bytes)))
+            .filter(|(key, _)| wanted.contains(key))
+            .collect())
     }
 
     /// Call `id`.

@@ -706,3 +706,105 @@ async fn search_finds_text_in_tool_results_as_tool_output() {
         .is_empty());
     s.service.tools().unwrap().shutdown().await;
 }
+
+/// The reference MCP server (`@modelcontextprotocol/server-everything`, installed into
+/// `tests/mcp/` by `scripts/test.sh`), whose `get-tiny-image` returns a PNG.
+fn everything_js() -> String {
+    let js = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../../../tests/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js",
+    );
+    assert!(
+        js.is_file(),
+        "the MCP test servers are not installed: run `npm ci --prefix tests/mcp` (scripts/test.sh does)"
+    );
+    js.display().to_string()
+}
+
+#[tokio::test]
+async fn an_image_a_tool_returns_goes_to_a_model_that_takes_images_and_is_named_to_one_that_does_not(
+) {
+    let t = TestStore::new().await;
+    let server = FaultServer::start().await;
+    let service = service(&t, &server.url());
+    let hub = Arc::new(ToolHub::new(
+        t.store.clone(),
+        Arc::new(HeaderSecrets::new(Box::new(NoKeyring))),
+        t.dir.path().join("tool-logs"),
+    ));
+    let js = everything_js();
+    let def = confab_core::tools::ServerDefinition::stdio("ref", "node", &[js.as_str()]);
+    let added = hub.add(&def, &BTreeMap::new()).await.unwrap();
+    added.started.unwrap();
+    service.set_tools(hub);
+
+    for takes_images in [true, false] {
+        let chat = t.chat("images").await;
+        t.store
+            .set_conversation_tool_servers(chat.id, Some(&[added.server.id]))
+            .await
+            .unwrap();
+        service
+            .set_model_vision(chat.id, Some(takes_images))
+            .await
+            .unwrap();
+        let before = server.chat_requests().len();
+        server.chat([
+            calls(vec![tool_call(
+                Some(0),
+                Some("call_img"),
+                Some("ref__get-tiny-image"),
+                "{}",
+            )]),
+            answer("A tiny image."),
+        ]);
+        let sink = Consenting::new(&service, vec![Some(Consent::AllowOnce)]);
+        let reply = service
+            .send(chat.id, "Show me an image", &sink)
+            .await
+            .unwrap();
+        assert_eq!(reply.content, "A tiny image.", "vision {takes_images}");
+
+        let requests = server.chat_requests();
+        let offered: Vec<&str> = requests[before]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["function"]["name"].as_str().unwrap())
+            .collect();
+        assert!(offered.contains(&"ref__get-tiny-image"), "{offered:?}");
+        let messages = requests[before + 1]["messages"].as_array().unwrap();
+        let tool = messages.iter().position(|m| m["role"] == "tool").unwrap();
+        // The result's text names the image whatever the model.
+        let text = messages[tool]["content"].as_str().unwrap();
+        assert!(text.contains("[image: image/png,"), "{text}");
+        let images: Vec<&str> = messages
+            .iter()
+            .filter_map(|m| m["content"].as_array())
+            .flatten()
+            .filter_map(|part| part["image_url"]["url"].as_str())
+            .collect();
+        if takes_images {
+            // After the tool's message, a user message carries the image itself.
+            let shown = &messages[tool + 1];
+            assert_eq!(shown["role"], "user");
+            assert_eq!(
+                shown["content"][0]["text"],
+                confab_core::memory::TOOL_IMAGES_NOTE
+            );
+            assert_eq!(images.len(), 1, "{messages:?}");
+            assert!(
+                images[0].starts_with("data:image/png;base64,iVBOR"),
+                "{}",
+                images[0]
+            );
+            // Rebuilt from the database for the next turn, the image is still there.
+            let built = service.context(chat.id).await.unwrap();
+            let wire = serde_json::to_value(&built.request.messages).unwrap();
+            assert!(wire.to_string().contains("data:image/png;base64,iVBOR"));
+        } else {
+            assert!(images.is_empty(), "{messages:?}");
+            assert_eq!(tool, messages.len() - 1, "nothing follows the result");
+        }
+    }
+    service.tools().unwrap().shutdown().await;
+}

@@ -14,7 +14,7 @@
 //! table) how each reply ended, and two chats' unsent drafts: one with text and a file, one with
 //! an image alone. 15 (tools, told by its table): an approved stdio server with a changed tool
 //! held, an imported HTTP one waiting, allowances (always, and in chat 1), the servers chat 1 and
-//! project 1 offer, and chat 1's calls.
+//! project 1 offer, and chat 1's calls (one with an image in its result).
 
 use std::path::Path;
 
@@ -612,6 +612,14 @@ async fn seed_tools(conn: &mut SqliteConnection) {
          'confab_1', 'Files__write_note', 'Files', 'write_note', '{\"text\":\"book it\"}', \
          'denied', 'not without asking me first', 0, ?, ?)",
         &[Int(at + 4 * MINUTE), Int(at + 5 * MINUTE)],
+    )
+    .await;
+    // The allowed call's result carried an image (a 1×1 PNG's first bytes).
+    run(
+        conn,
+        "INSERT INTO tool_result_images (call_id, position, mime, bytes) VALUES (1, 0, \
+         'image/png', X'89504e470d0a1a0a0000000d4948445200000001000000010806000000')",
+        &[],
     )
     .await;
 }

@@ -56,6 +56,14 @@ pub fn run() {
                 save_window_state_soon(window.app_handle());
             }
         })
+        // Work the first screen does not need waits until the page has loaded: on a two-core
+        // machine, the recall indexer reading the chats (and asking the server for its model)
+        // while the page loads would slow the window's start.
+        .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                start_background_work(webview.app_handle());
+            }
+        })
         .setup(|app| {
             // The window is already loading its page: open everything beside it, off the main
             // thread. Commands wait for this (see `startup`); a failure is logged and given to
@@ -201,7 +209,11 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
     .await
     .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))??;
     let chat = Arc::new(ChatService::new(store.clone(), client));
-    chat.start_indexing();
+    if started {
+        // Starting again after the recovery screen: the page has long loaded, so the recall
+        // indexer starts at once (the first start waits for the page: `start_background_work`).
+        chat.start_indexing();
+    }
     chat.stop_when_damaged();
     let data_dir = path.parent().map(PathBuf::from).unwrap_or_default();
     let tools = Arc::new(ToolHub::new(
@@ -233,6 +245,18 @@ async fn open_state(app: &tauri::AppHandle) -> Result<(), IpcError> {
         tracing::warn!("closed the damaged database");
     });
     Ok(())
+}
+
+/// Starts the recall indexer once the page has loaded and the state is open, whichever comes
+/// last; only once, whatever reloads the page (the recovery screen does).
+fn start_background_work(app: &tauri::AppHandle) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    startup::when_ready(app, |app| {
+        if !STARTED.swap(true, Ordering::SeqCst) {
+            app.state::<AppState>().chat().start_indexing();
+        }
+    });
 }
 
 /// `CONFAB_DATA_DIR` if set, else the OS app-data dir (`~/.local/share/app.confab.desktop` on Linux).

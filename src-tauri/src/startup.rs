@@ -59,6 +59,30 @@ async fn attempt<R: Runtime>(app: &AppHandle<R>, ready: &Ready<R>) -> Result<(),
     outcome
 }
 
+/// Runs `then` once start-up has succeeded (at once if it has); never if it fails.
+pub fn when_ready<R: Runtime>(
+    app: &AppHandle<R>,
+    then: impl FnOnce(&AppHandle<R>) + Send + 'static,
+) {
+    let Some(ready) = app.try_state::<Ready<R>>() else {
+        return;
+    };
+    let mut outcome = ready.outcome.subscribe();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let started = matches!(
+            outcome
+                .wait_for(|o| matches!(o, Some(Ok(()))))
+                .await
+                .as_deref(),
+            Ok(Some(Ok(())))
+        );
+        if started {
+            then(&app);
+        }
+    });
+}
+
 /// Confab can no longer go on with the database it opened (damage met mid-session): every
 /// command but the recovery screen's is refused with `err` from now on, as after a failed start,
 /// until a start again succeeds ([`retry`]).

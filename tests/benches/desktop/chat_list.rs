@@ -12,7 +12,9 @@ use confab_tests::fantoccini::wd::TimeoutConfiguration;
 use confab_tests::{App, DataDir, Result};
 use serde_json::{json, Value};
 
-use super::{median, percentile, wait_usable, APP_READY};
+use crate::report::{median, ms, percentile};
+use crate::start::wait_usable;
+use crate::APP_READY;
 
 pub const CHATS: usize = 10_000;
 const PROJECTS: usize = 20;
@@ -110,7 +112,7 @@ pub async fn measure(
     for _ in 0..STARTS {
         let app = App::launch_binary(binary, data, env).await?;
         wait_usable(&app, APP_READY).await?;
-        starts.push(super::ms(first_rows(&app).await?));
+        starts.push(ms(first_rows(&app).await?));
         app.quit().await?;
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }

@@ -3,7 +3,8 @@
 //! last block of its reply until it closes, so a renderer that redoes the growing block on every
 //! frame (lexing, highlighting, sanitising and laying it out) slows down line by line.
 
-use super::{median, percentile, stream_reply, Stream, TOKENS_PER_WRITE, WRITE_PAUSE};
+use crate::report::{median, percentile};
+use crate::stream::{stream_reply, Stream, TOKENS_PER_WRITE, WRITE_PAUSE};
 use confab_test_support::fault::FaultServer;
 use confab_tests::{App, Result};
 

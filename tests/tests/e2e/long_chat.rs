@@ -1,17 +1,97 @@
 //! A long chat in the real window: it opens on its newest messages, reads older ones from the
-//! store as the reader scrolls up (keeping what they were looking at in place), and a message can
-//! be pinned so the model always receives it.
+//! store as the reader scrolls up (keeping what they were looking at in place), holds in the page
+//! only the messages near the viewport — every one of them still there, in order, as the reader
+//! scrolls to it — and a message can be pinned so the model always receives it.
 
 use confab_core::paths::DATABASE_FILE;
 use confab_core::store::{MessageStatus, NewConversation, NewMessage, Role, Store};
 use confab_tests::fantoccini::key::Key;
 use confab_tests::fantoccini::Locator;
 use confab_tests::{App, DataDir, Result};
+use serde_json::Value;
 
 const MESSAGES: usize = 250;
+/// Far fewer than a page of messages fit the band the window draws around the viewport.
+const MOST_DRAWN: usize = 60;
 
+/// How many messages are loaded: the last one drawn says where it is among them (`aria-posinset`),
+/// and the list follows the end.
 async fn loaded(app: &App) -> Result<usize> {
+    let value = app
+        .client
+        .execute(
+            "const all = document.querySelectorAll('[data-testid=message]');
+             return all.length ? Number(all[all.length - 1].getAttribute('aria-posinset')) : 0;",
+            vec![],
+        )
+        .await?;
+    Ok(value.as_u64().unwrap_or(0) as usize)
+}
+
+/// How many messages are in the page now.
+async fn drawn(app: &App) -> Result<usize> {
     Ok(app.texts("[data-testid=message]").await?.len())
+}
+
+async fn scroll_to(app: &App, top: &str) -> Result<()> {
+    app.client
+        .execute(
+            &format!("document.querySelector('[data-testid=messages]').scrollTop = {top}"),
+            vec![],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Every loaded message's text, by its place among them, read by scrolling from the top to the
+/// bottom half a screen at a time: each message is drawn when the reader gets to it.
+async fn read_through(app: &App) -> Result<Vec<String>> {
+    scroll_to(app, "0").await?;
+    let mut texts: Vec<Option<String>> = Vec::new();
+    loop {
+        // Two frames for the band to follow the scroll, then what is drawn.
+        let step = app
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 requestAnimationFrame(() => requestAnimationFrame(() => {
+                   const list = document.querySelector('[data-testid=messages]');
+                   const seen = Array.from(document.querySelectorAll('[data-testid=message]'), (m) =>
+                     [Number(m.getAttribute('aria-posinset')),
+                      m.querySelector('[data-testid=message-content]').textContent.trim()]);
+                   const end = list.scrollTop + list.clientHeight >= list.scrollHeight - 1;
+                   list.scrollTop += list.clientHeight / 2;
+                   done({ seen, end });
+                 }));",
+                vec![],
+            )
+            .await?;
+        for pair in step["seen"].as_array().into_iter().flatten() {
+            let at = pair[0].as_u64().unwrap_or(0) as usize;
+            let text = pair[1].as_str().unwrap_or_default().to_owned();
+            if at == 0 {
+                continue;
+            }
+            if texts.len() < at {
+                texts.resize(at, None);
+            }
+            if let Some(seen) = &texts[at - 1] {
+                assert_eq!(
+                    seen, &text,
+                    "message {at} reads the same each time it is drawn"
+                );
+            }
+            texts[at - 1] = Some(text);
+        }
+        if step["end"] == Value::Bool(true) {
+            break;
+        }
+    }
+    Ok(texts
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| t.unwrap_or_else(|| format!("(message {} never drawn)", i + 1)))
+        .collect())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,8 +128,7 @@ async fn older_messages_load_on_scroll_up_and_a_message_can_be_pinned() -> Resul
     let app = App::launch(&data).await?;
     app.resize(1280, 800).await?;
     app.eventually("the newest page", || async {
-        let n = loaded(&app).await?;
-        Ok((n == 100).then_some(()))
+        Ok((loaded(&app).await? == 100).then_some(()))
     })
     .await?;
     let texts = app.texts("[data-testid=message-content]").await?;
@@ -57,22 +136,27 @@ async fn older_messages_load_on_scroll_up_and_a_message_can_be_pinned() -> Resul
         texts.last().unwrap(),
         &format!("Message number {}.", MESSAGES - 1)
     );
-    assert_eq!(
-        texts.first().unwrap(),
-        &format!("Message number {}.", MESSAGES - 100)
+    // Only the messages near the viewport are in the page.
+    let in_page = drawn(&app).await?;
+    assert!(
+        in_page < MOST_DRAWN,
+        "{in_page} of 100 messages in the page"
     );
 
     // Scrolling to the top reads the page before it, and the reader stays where they were.
-    let first_shown = format!("Message number {}.", MESSAGES - 100);
-    app.client
-        .execute(
-            "document.querySelector('[data-testid=messages]').scrollTop = 0",
-            vec![],
-        )
-        .await?;
+    let first_loaded = format!("Message number {}.", MESSAGES - 100);
+    scroll_to(&app, "0").await?;
     app.eventually("the page before", || async {
-        let n = loaded(&app).await?;
-        Ok((n == 200).then_some(()))
+        let place = app
+            .client
+            .execute(
+                "const el = [...document.querySelectorAll('[data-testid=message-content]')]
+                   .find(e => e.textContent.trim() === arguments[0]);
+                 return el ? Number(el.closest('[data-testid=message]').getAttribute('aria-posinset')) : 0;",
+                vec![first_loaded.clone().into()],
+            )
+            .await?;
+        Ok((place.as_u64() == Some(101)).then_some(()))
     })
     .await?;
     let visible = app
@@ -83,49 +167,52 @@ async fn older_messages_load_on_scroll_up_and_a_message_can_be_pinned() -> Resul
                .find(e => e.textContent.trim() === arguments[0]);
              const r = el.closest('[data-testid=message]').getBoundingClientRect();
              return r.bottom > box.top && r.top < box.bottom;",
-            vec![first_shown.clone().into()],
+            vec![first_loaded.clone().into()],
         )
         .await?;
-    assert_eq!(visible, true, "{first_shown} stays in view");
+    assert_eq!(visible, true, "{first_loaded} stays in view");
 
     // The rest through the button at the top; then there is nothing older to show.
-    app.client
-        .execute(
-            "document.querySelector('[data-testid=messages]').scrollTop = 0",
-            vec![],
-        )
-        .await?;
     app.eventually("everything", || async {
-        let n = loaded(&app).await?;
-        if n < MESSAGES {
-            if let Ok(button) = app
-                .client
-                .find(Locator::Css("[data-testid=load-older]"))
-                .await
-            {
-                let _ = button.click().await;
-            }
+        scroll_to(&app, "0").await?;
+        if let Ok(button) = app
+            .client
+            .find(Locator::Css("[data-testid=load-older]"))
+            .await
+        {
+            let _ = button.click().await;
         }
-        Ok((n == MESSAGES).then_some(()))
+        let everything = app
+            .client
+            .execute(
+                "const m = document.querySelector('[data-testid=message]');
+                 return m && m.getAttribute('aria-setsize') === arguments[0];",
+                vec![MESSAGES.to_string().into()],
+            )
+            .await?;
+        Ok((everything == Value::Bool(true)).then_some(()))
     })
     .await?;
     assert!(app.texts("[data-testid=load-older]").await?.is_empty());
-    let texts = app.texts("[data-testid=message-content]").await?;
+    let in_page = drawn(&app).await?;
+    assert!(
+        in_page < MOST_DRAWN,
+        "{in_page} of {MESSAGES} messages in the page"
+    );
     let expected: Vec<String> = (0..MESSAGES)
         .map(|i| format!("Message number {i}."))
         .collect();
-    assert_eq!(texts, expected, "every message once, in order");
+    assert_eq!(
+        read_through(&app).await?,
+        expected,
+        "every message once, in order"
+    );
 
     // Pin the very first message: the model will always receive it.
-    app.client
-        .execute(
-            "document.querySelector('[data-testid=messages]').scrollTop = 0",
-            vec![],
-        )
-        .await?;
+    scroll_to(&app, "0").await?;
     let pin = app
         .wait_for(Locator::Css(
-            "[data-testid=message]:first-of-type [data-testid=pin-message]",
+            "[data-testid=message][aria-posinset='1'] [data-testid=pin-message]",
         ))
         .await?;
     pin.click().await?;

@@ -138,18 +138,40 @@ async fn search_finds_a_message_deep_in_another_chat_and_enter_lands_on_it() -> 
     assert!(!contents.contains(&format!("Message number {}.", LONG - 1)));
     app.screenshot("search-landed").await?;
 
+    // A page either way (scrolling to a button can read one as well): the messages just past the
+    // old edge are drawn where the reader is, the rest wait out of the page until scrolled to.
     app.click("load-older").await?;
-    let earlier = format!("Message number {}.", TARGET - 150);
+    let earlier = format!("Message number {}.", TARGET - 100);
     app.eventually("earlier messages", || async {
         let contents = app.texts("[data-testid=message-content]").await?;
         Ok(contents.contains(&earlier).then_some(()))
     })
     .await?;
+    let place = app
+        .client
+        .execute(
+            "const el = [...document.querySelectorAll('[data-testid=message-content]')]
+               .find(e => e.textContent.trim() === arguments[0]);
+             return Number(el.closest('[data-testid=message]').getAttribute('aria-posinset'));",
+            vec![format!("Message number {}.", TARGET - 99).into()],
+        )
+        .await?
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        place > 1 && (place - 1) % 100 == 0,
+        "whole pages were read: {place}"
+    );
     app.click("load-newer").await?;
-    let later = format!("Message number {}.", TARGET + 150);
     app.eventually("later messages", || async {
         let contents = app.texts("[data-testid=message-content]").await?;
-        Ok(contents.contains(&later).then_some(()))
+        let later = contents.iter().filter_map(|c| {
+            c.strip_prefix("Message number ")?
+                .strip_suffix('.')?
+                .parse::<usize>()
+                .ok()
+        });
+        Ok(later.max().is_some_and(|n| n > TARGET + 100).then_some(()))
     })
     .await?;
     app.quit().await?;

@@ -43,6 +43,9 @@ function show(message: MessageData) {
     onCancelEdit() {},
     onTogglePin() {},
     onOpenLink() {},
+    position: 1,
+    count: 1,
+    measure: () => {},
     onOpenFile() {},
   });
   const target = document.createElement("div");

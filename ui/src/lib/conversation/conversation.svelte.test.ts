@@ -33,7 +33,8 @@ vi.mock("../../ipc", () => ({
 // The Markdown renderer is ready: messages show at once.
 vi.mock("../markdown/renderer.svelte", () => ({ renderer: { pending: false, load: () => {} } }));
 
-const { ConversationController, PAGE_SIZE } = await import("./conversation.svelte");
+const { ConversationController, MAX_LOADED, PAGE_SIZE } = await import("./conversation.svelte");
+const { estimateHeight } = await import("./messageWindow.svelte");
 const { live, replyHandler } = await import("./replies.svelte");
 
 function message(id: number, status: Message["status"] = "complete", content = `message ${id}`): Message {
@@ -69,22 +70,25 @@ async function settle() {
   }
 }
 
-const ROW = 100;
+/** Every message of the test is as high as the window guesses it to be: nothing is measured. */
+const ROW = estimateHeight(message(1));
 const VIEW = 500;
 
 /**
- * A controller with a stand-in for the view: the list holds an article per message, each ROW px
- * high, in a scroller VIEW px high.
+ * A controller with a stand-in for the view: the list holds what the message window draws, an
+ * article ROW px high per message drawn and a spacer for the rest, in a scroller VIEW px high.
  */
 function setUp() {
   const scroller = document.createElement("div");
   let top = 0;
+  const height = () =>
+    [...scroller.children].reduce((sum, e) => sum + (e.tagName === "ARTICLE" ? ROW : Number((e as HTMLElement).dataset.height)), 0);
   Object.defineProperties(scroller, {
-    scrollHeight: { get: () => scroller.children.length * ROW },
+    scrollHeight: { get: height },
     clientHeight: { get: () => VIEW },
     scrollTop: {
       get: () => top,
-      set: (value: number) => (top = Math.max(0, Math.min(value, scroller.children.length * ROW - VIEW))),
+      set: (value: number) => (top = Math.max(0, Math.min(value, height() - VIEW))),
     },
   });
   let chat!: InstanceType<typeof ConversationController>;
@@ -93,10 +97,16 @@ function setUp() {
     chat.scroller = scroller;
     $effect(() => {
       scroller.replaceChildren(
-        ...chat.messages.map((m) => {
+        ...chat.window.slots.map((slot) => {
+          if (slot.kind === "gap") {
+            const gap = document.createElement("div");
+            gap.dataset.height = String(slot.height);
+            return gap;
+          }
           const article = document.createElement("article");
           article.dataset.testid = "message";
-          article.dataset.id = String(m.id);
+          article.dataset.id = String(slot.message.id);
+          article.dataset.messageId = String(slot.message.id);
           return article;
         }),
       );
@@ -120,6 +130,15 @@ beforeEach(() => {
     shown.push(this.dataset.id!);
   };
   vi.stubGlobal("requestAnimationFrame", (callback: () => void) => setTimeout(callback, 0));
+  // jsdom lays nothing out: the stand-in's heights are the window's guesses, never measured.
+  vi.stubGlobal(
+    "ResizeObserver",
+    class {
+      observe() {}
+      unobserve() {}
+      disconnect() {}
+    },
+  );
   listMessages.mockClear();
 });
 afterEach(() => {
@@ -170,11 +189,12 @@ describe("ConversationController", () => {
     expect(chat.hasOlder).toBe(false);
     expect(chat.messages).toHaveLength(300);
 
-    // Down to the end.
+    // Down to the end; past MAX_LOADED the oldest ones are let go, to be read again going up.
     scrollTo("bottom");
     await settle();
     expect(listMessages).toHaveBeenLastCalledWith(CHAT, PAGE_SIZE, null, 300);
-    expect(ids(chat.messages)).toEqual(range(1, TOTAL));
+    expect(ids(chat.messages)).toEqual(range(TOTAL - MAX_LOADED + 1, TOTAL));
+    expect(chat.hasOlder).toBe(true);
     expect(chat.hasNewer).toBe(false);
     expect(chat.last?.id).toBe(TOTAL);
     expect(chat.following).toBe(false);
@@ -227,7 +247,7 @@ describe("ConversationController", () => {
       await settle();
     }
     expect(chat.hasNewer).toBe(false);
-    expect(ids(chat.messages)).toEqual(range(1, TOTAL + 2));
+    expect(ids(chat.messages)).toEqual(range(TOTAL + 2 - MAX_LOADED + 1, TOTAL + 2));
     expect(chat.messages.at(-1)?.content).toBe("The end");
     expect(live[CHAT]).toBeUndefined();
     destroy();

@@ -1,8 +1,9 @@
 // The chat on screen, as a reactive controller: which of its messages are loaded (a window that
-// pages toward older and newer ones, opened at the end or around any message), following the
-// streaming end while the reader is there, and starting the turns that stream into it. The view
-// (ConversationView.svelte) and its parts render what this holds. Create it while a component
-// initialises: its effects belong to that component.
+// pages toward older and newer ones, opened at the end or around any message, and holds at most
+// MAX_LOADED of them), which of those are in the page (messageWindow.svelte.ts: the ones near the
+// viewport), following the streaming end while the reader is there, and starting the turns that
+// stream into it. The view (ConversationView.svelte) and its parts render what this holds. Create
+// it while a component initialises: its effects belong to that component.
 import { tick, untrack } from "svelte";
 import {
   AppError,
@@ -16,16 +17,16 @@ import {
   type Message,
 } from "../../ipc";
 import { renderer } from "../markdown/renderer.svelte";
-import { onlyToolCalls } from "../tools/consents.svelte";
+import { MessageWindow } from "./messageWindow.svelte";
 import { forgetFinished, live, replyHandler, setChatOnScreen, withLive, type LiveReply } from "./replies.svelte";
 
 export const PAGE_SIZE = 100;
+/** The most messages loaded at once: paging on past it lets go of the far end's. */
+export const MAX_LOADED = 3 * PAGE_SIZE;
 /** How close to the top or the bottom (px) starts reading the next page that way. */
 const PAGE_SLACK = 400;
 /** How close to the bottom (px) counts as "following" the reply. */
 const FOLLOW_SLACK = 48;
-/** One message in the list. Messages carry no id in the page, so the list's order finds one. */
-const MESSAGE = '[data-testid="message"]';
 
 /** Starts a turn in a conversation, handing its events to `onEvent`. */
 export type TurnStart = (conversationId: number, onEvent: (event: ChatEvent) => void) => Promise<unknown>;
@@ -43,14 +44,15 @@ export class ConversationController {
   loadingOlder = $state(false);
   loadingNewer = $state(false);
   error = $state<AppError | null>(null);
-  /** The scrolling message list (the view binds it). */
+  /** The scrolling message list, and what it scrolls (the view binds them). */
   scroller = $state<HTMLElement | null>(null);
+  content = $state<HTMLElement | null>(null);
   /** The composer's text field (the composer binds it): the focus goes back there after Stop. */
   composer = $state<HTMLTextAreaElement | null>(null);
   /** The question being edited, by id. */
   editingId = $state<number | null>(null);
-  /** Whether the list sticks to the end as the reply grows: the reader is at the bottom. */
-  following = true;
+  /** Which loaded messages are in the page, and their heights. */
+  readonly window: MessageWindow;
 
   /** The message to bring into view once it is on screen. */
   #target = $state<number | null>(null);
@@ -69,9 +71,32 @@ export class ConversationController {
   /** The question only the last one can be edited and resent. */
   lastUserId = $derived(this.hasNewer ? null : lastUserMessageId(this.messages));
 
+  /** Whether the list sticks to the end as the reply grows: the reader is at the bottom. */
+  get following(): boolean {
+    return this.window.atEnd;
+  }
+  set following(value: boolean) {
+    this.window.atEnd = value;
+  }
+
   constructor() {
+    this.window = new MessageWindow(
+      () => this.messages,
+      () => this.editingId,
+      () => this.scroller,
+    );
+
     $effect(() => {
       if (this.messages.length > 0) renderer.load();
+    });
+
+    // The band of messages in the page follows the scroller's size.
+    $effect(() => {
+      const scroller = this.scroller;
+      if (!scroller) return;
+      const observer = new ResizeObserver(() => this.window.sync(scroller));
+      observer.observe(scroller);
+      return () => observer.disconnect();
     });
 
     // A finished turn becomes part of the saved list (the next turn's live entry replaces it). Away
@@ -82,36 +107,35 @@ export class ConversationController {
       untrack(() => this.#settle(finished));
     });
 
-    // Follow the reply as it grows, unless the reader scrolled up. The renderer arriving counts too:
-    // the messages replace "Loading messages…", so a chat opened before it loaded still shows its end.
+    // Follow the end, unless the reader scrolled up: whenever the list's content changes size (a
+    // reply growing, a message drawn or measured, a code block's header), once it is laid out and
+    // before it is painted, so following costs no layout of its own.
+    $effect(() => {
+      const scroller = this.scroller;
+      const content = this.content;
+      if (!scroller || !content) return;
+      const observer = new ResizeObserver(() => this.#stick());
+      observer.observe(content);
+      return () => observer.disconnect();
+    });
+    // And when the reader starts following, or the list changes in ways that need not change its
+    // size (the renderer arriving: the messages replace "Loading messages…").
     $effect(() => {
       void this.messages.length;
-      void this.last?.content;
       void renderer.pending;
-      const scroller = this.scroller;
-      if (this.following && scroller) {
-        const stick = () => {
-          if (this.following) scroller.scrollTop = scroller.scrollHeight;
-        };
-        // Again after the next paints: code-block headers and off-screen messages (laid out only
-        // when near the view) can still change the height.
-        void tick().then(() => {
-          stick();
-          requestAnimationFrame(() => requestAnimationFrame(stick));
-        });
-      }
+      if (this.following) void tick().then(() => this.#stick());
     });
 
-    // A chat opened at a message shows that message once it is rendered.
+    // A chat opened at a message shows that message once it is rendered: scrolled to where it
+    // is, it is drawn, then brought to the middle again as the messages around it are measured.
     $effect(() => {
       const target = this.#target;
       const scroller = this.scroller;
       if (target === null || !scroller || this.loading || renderer.pending) return;
-      // A reply that only called tools has no message element (its cards show it).
-      const at = this.messages.filter((m) => !onlyToolCalls(m)).findIndex((m) => m.id === target);
       this.#target = null;
-      if (at < 0) return;
-      const bring = () => scroller.querySelectorAll<HTMLElement>(MESSAGE)[at]?.scrollIntoView({ block: "center" });
+      if (!this.messages.some((m) => m.id === target)) return;
+      const bring = () => this.window.reveal(target);
+      bring();
       void tick().then(() => {
         bring();
         requestAnimationFrame(() => requestAnimationFrame(bring));
@@ -131,6 +155,7 @@ export class ConversationController {
     this.hasNewer = false;
     this.following = at === null;
     this.editingId = null;
+    this.window.reset();
     this.#openedAt = at;
     const generation = ++this.#generation;
     return id === null ? Promise.resolve() : this.#open(id, at, generation);
@@ -184,12 +209,22 @@ export class ConversationController {
     try {
       const page = await listMessages(id, PAGE_SIZE, oldest.id);
       if (generation !== this.#generation) return;
-      const height = this.scroller?.scrollHeight ?? 0;
       const known = new Set(this.saved.map((m) => m.id));
-      this.saved = [...page.filter((m) => !known.has(m.id)), ...this.saved];
+      const added = page.filter((m) => !known.has(m.id));
+      const saved = [...added, ...this.saved];
       this.hasOlder = page.length === PAGE_SIZE;
+      // The newest ones go past the bound: they are read again on the way back down.
+      if (saved.length > MAX_LOADED) {
+        saved.length = MAX_LOADED;
+        this.hasNewer = true;
+        this.following = false;
+      }
+      // What the reader sees moves down by the new messages' height (a guess until they are
+      // drawn, measured then): the scroll position moves with it, in the same frame.
+      const hold = this.window.hold(added.reduce((sum, m) => sum + this.window.heightOf(m), 0));
+      this.saved = saved;
       await tick();
-      if (this.scroller) this.scroller.scrollTop += this.scroller.scrollHeight - height;
+      hold();
     } catch (e) {
       this.error = AppError.from(e);
     } finally {
@@ -208,13 +243,30 @@ export class ConversationController {
       const page = await listMessages(id, PAGE_SIZE, null, newest.id);
       if (generation !== this.#generation) return;
       const known = new Set(this.saved.map((m) => m.id));
-      this.saved = [...this.saved, ...page.filter((m) => !known.has(m.id))];
+      const saved = [...this.saved, ...page.filter((m) => !known.has(m.id))];
       this.hasNewer = page.length === PAGE_SIZE;
+      // The oldest ones go past the bound: the reader's place stays where it is without them.
+      const over = saved.length - MAX_LOADED;
+      if (over > 0) {
+        const hold = this.window.hold(-(this.window.offsets[over] ?? 0));
+        this.saved = saved.slice(over);
+        this.hasOlder = true;
+        await tick();
+        hold();
+      } else {
+        this.saved = saved;
+      }
     } catch (e) {
       this.error = AppError.from(e);
     } finally {
       this.loadingNewer = false;
     }
+  }
+
+  /** Scrolls to the end, if the reader follows it. */
+  #stick(): void {
+    const scroller = this.scroller;
+    if (scroller && this.following) scroller.scrollTop = scroller.scrollHeight;
   }
 
   /** The list scrolled: follow the end when the reader is at it, read on near either edge. */
@@ -223,6 +275,7 @@ export class ConversationController {
     if (!scroller) return;
     const below = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
     this.following = !this.hasNewer && below < FOLLOW_SLACK;
+    this.window.sync(scroller);
     if (scroller.scrollTop < PAGE_SLACK) void this.loadOlder();
     if (below < PAGE_SLACK) void this.loadNewer();
   }

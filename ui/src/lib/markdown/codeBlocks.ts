@@ -7,6 +7,7 @@
 // hover carry on across renders.
 import type { Attachment } from "svelte/attachments";
 import { COPY_FEEDBACK_MS, copyText } from "../shared/clipboard";
+import { touches } from "./mutations";
 import "./code-blocks.css";
 
 /** The fence's language as rendered (`language-rust` → `rust`), or "text". */
@@ -74,9 +75,11 @@ export const codeBlockControls: Attachment<HTMLElement> = (container) => {
     heads.length = Math.min(heads.length, blocks.length);
   };
   decorate();
-  // Our own insertions wake the observer once more; by then every block is decorated, so that
-  // pass changes nothing and the loop ends.
-  const observer = new MutationObserver(decorate);
+  // Only when blocks came or went: our own insertions (headers) are neither, and a streaming
+  // block's new lines go inside a block already decorated.
+  const observer = new MutationObserver((records) => {
+    if (touches(records, "pre")) decorate();
+  });
   observer.observe(container, { childList: true, subtree: true });
   return () => observer.disconnect();
 };

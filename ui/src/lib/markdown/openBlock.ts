@@ -12,7 +12,7 @@
 // block changed kind, a list turned loose, math that may span items) returns null, and the caller
 // lexes the text anew.
 import type { Token, Tokens } from "marked";
-import { highlights, pieceEnd, pieceHtml } from "./highlight";
+import { highlights, isHighlightHtml, pieceEnd, pieceHtml } from "./highlight";
 import { marked, purify, renderTokens } from "./markdown";
 import type { Container } from "./pieces";
 
@@ -134,9 +134,12 @@ class Fence implements Follower {
     };
   }
 
-  /** One piece's sanitised HTML, inside the block's `<pre><code>`. */
+  /** One piece's safe HTML, inside the block's `<pre><code>`: the highlighter's spans as they
+   * are when they have its shape (highlight.ts), else sanitised. */
   private pieceOf(code: string, finished: boolean): string | null {
-    return inner(purify(this.head + pieceHtml(code, this.lang, this.highlighted, finished) + this.foot), this.head, this.foot);
+    const html = pieceHtml(code, this.lang, this.highlighted, finished);
+    if (isHighlightHtml(html)) return html;
+    return inner(purify(this.head + html + this.foot), this.head, this.foot);
   }
 }
 

@@ -7,6 +7,7 @@
 import type { Attachment } from "svelte/attachments";
 import { AppError, loadImage } from "../../ipc";
 import { notify } from "../shared/notices.svelte";
+import { touches } from "./mutations";
 import "./remote-images.css";
 
 /** Images loaded this session, by URL (the newest few: they can be megabytes each). */
@@ -115,7 +116,10 @@ export const remoteImages: Attachment<HTMLElement> = (container) => {
     }
   };
   decorate();
-  const observer = new MutationObserver(decorate);
+  // Only when image links came or went (a button is neither).
+  const observer = new MutationObserver((records) => {
+    if (touches(records, "a.image-link")) decorate();
+  });
   observer.observe(container, { childList: true, subtree: true });
   return () => observer.disconnect();
 };

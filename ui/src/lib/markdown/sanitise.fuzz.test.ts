@@ -7,7 +7,8 @@
 // sets) runs N.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { pieceHtml, renderMarkdown, StreamingMarkdown } from "./markdown";
+import { highlights, isHighlightHtml, pieceHtml as codePieceHtml } from "./highlight";
+import { pieceHtml, purify, renderMarkdown, StreamingMarkdown } from "./markdown";
 import { SAFE_LINK } from "./links";
 import { loadMath } from "./math";
 
@@ -249,3 +250,55 @@ describe("renderMarkdown on fuzzed input", () => {
     );
   }, TIMEOUT);
 });
+
+/** HTML as the page would hold it. */
+function normal(html: string): string {
+  const div = document.createElement("div");
+  div.innerHTML = html;
+  return div.innerHTML;
+}
+
+/** What the highlighter writes, and near misses of it. */
+const SHAPES = [
+  '<span class="hljs-keyword">', '<span class="hljs-title class_">', '<span class="code-piece">', "</span>",
+  "&amp;", "&lt;", "&gt;", "&quot;", "&#x27;", "&#39;",
+  '<span class="a" onclick="alert(1)">', "<span class=a>", '<span  class="a">', "<span>", '<span class="a"/>',
+  '<span class="a>', '<span class="a" >', "<SPAN class=\"a\">", "</span >", "</ span>", "&", "&lt", "&#106;",
+  "&nbsp;", "&#x3C;", '<span class="a&quot;>">', '<span class="\u0000">', "<a href=x>",
+];
+
+describe("the highlighter's shape (highlight.ts)", () => {
+  it("holds only what the sanitiser would keep as it is", () => {
+    const html = fc
+      .array(fc.oneof(fc.constantFrom(...SHAPES), fc.constantFrom(...GLUE), fc.constantFrom(...HOSTILE), fc.string({ maxLength: 6 })), { maxLength: 24 })
+      .map((parts) => parts.join(""));
+    let passed = 0;
+    fc.assert(
+      fc.property(html, (text) => {
+        if (!isHighlightHtml(text)) return;
+        passed++;
+        expectSafe(text);
+        expect(normal(purify(text)), text).toBe(normal(text));
+        const root = document.createElement("div");
+        root.innerHTML = text;
+        for (const el of Array.from(root.querySelectorAll("*"))) {
+          expect(el.tagName, text).toBe("SPAN");
+          expect(Array.from(el.attributes, (a) => a.name), text).toEqual(["class"]);
+        }
+      }),
+      { numRuns: RUNS * 5 },
+    );
+    expect(passed).toBeGreaterThan(0);
+  }, TIMEOUT);
+
+  it("is the shape of any code highlighted in any language, so its pieces skip DOMPurify", () => {
+    const languages = ["rust", "python", "javascript", "html", "xml", "bash", "markdown", "sql", "css", "php", "console"];
+    fc.assert(
+      fc.property(fc.oneof(anyText, combined, mutated), fc.constantFrom(...languages), (code, language) => {
+        expect(isHighlightHtml(codePieceHtml(code, language, highlights(language, code.length), false)), code).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
+  }, TIMEOUT);
+});
+

@@ -21,7 +21,8 @@ function lineStart(text: string, at: number): number {
  * A block counts as finished only once the lexer has started another one after it; so is
  * everything from a line that opens block math (`$$`) not closed yet, which Marked reads as text
  * until it closes. The joined pieces are the HTML that {@link renderMarkdown} makes of the text,
- * less a `$` at its very end (see `settledText`).
+ * less a `$` at its very end (see `settledText`) until the text is said to be complete: a
+ * finished reply keeps the pieces it streamed as rather than being rendered whole again.
  */
 export class StreamingMarkdown {
   /** The text of the finished blocks: a prefix of every text this has been given. */
@@ -36,9 +37,10 @@ export class StreamingMarkdown {
   /** The growing last block, followed line by line; null when it is rendered whole. */
   private open: OpenBlock | null = null;
 
-  /** The safe HTML of `text`: the finished blocks' (kept from earlier calls) and the last one's. */
-  update(growing: string): Streamed {
-    const text = settledText(growing);
+  /** The safe HTML of `text`: the finished blocks' (kept from earlier calls) and the last one's.
+   * With `complete`, the text is the whole reply (nothing held back as maybe still growing). */
+  update(growing: string, complete = false): Streamed {
+    const text = complete ? growing : settledText(growing);
     if (!text.startsWith(this.done) || this.math !== mathGeneration()) this.reset();
     if (this.whole) return { blocks: [], tail: renderMarkdown(text) };
     // Only what is new since the last update is looked at again (both checks are per line).

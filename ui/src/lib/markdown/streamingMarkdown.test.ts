@@ -165,4 +165,13 @@ describe("StreamingMarkdown", { timeout: 120_000 }, () => {
     expect(normal(joined(blocks, tail))).toBe(normal(renderMarkdown("A different reply.\n\n- a list")));
     expect(blocks.join("")).not.toContain("First reply");
   });
+
+  it("holds back a $ at the end while the text grows, and not once it is complete", () => {
+    const md = new StreamingMarkdown();
+    const text = "It costs $5 and the tip is 2$";
+    const growing = md.update(text);
+    expect(normal(joined(growing.blocks, growing.tail))).toBe(normal(renderMarkdown(text.slice(0, -1))));
+    const complete = md.update(text, true);
+    expect(normal(joined(complete.blocks, complete.tail))).toBe(normal(renderMarkdown(text)));
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Conversation, Project } from "../../ipc";
-import { buildItems, offsetsOf, windowOf, HEIGHT } from "./items";
+import { windowOf } from "../shared/listWindow";
+import { buildItems, offsetsOf, HEIGHT } from "./items";
 import { chatsOf, indexChats } from "./projects.svelte";
 
 const now = new Date(2026, 10, 27, 15, 0, 0);

@@ -3,6 +3,7 @@
 // Every item has a fixed height, so the list can draw only the ones in view (10,000 chats stay
 // smooth) and still know where each one is.
 import type { Conversation, Project } from "../../ipc";
+import { offsetsFrom } from "../shared/listWindow";
 import { groupByDate } from "./grouping";
 import { chatsOf, indexChats } from "./projects.svelte";
 
@@ -46,25 +47,6 @@ export function heightOf(item: Item, confirmingId: number | null): number {
   return item.kind === "none" ? HEIGHT.row : HEIGHT.heading;
 }
 
-/** The first and last index (exclusive) of the items within `[top, bottom)`, and their offsets. */
-export function windowOf(offsets: readonly number[], top: number, bottom: number, overscan = 8): [number, number] {
-  // offsets[i] is where item i starts; offsets[n] is the total height.
-  const n = offsets.length - 1;
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (offsets[mid + 1]! <= top) lo = mid + 1;
-    else hi = mid;
-  }
-  let end = lo;
-  while (end < n && offsets[end]! < bottom) end++;
-  return [Math.max(0, lo - overscan), Math.min(n, end + overscan)];
-}
-
 export function offsetsOf(items: readonly Item[], confirmingId: number | null): number[] {
-  const offsets = new Array<number>(items.length + 1);
-  offsets[0] = 0;
-  for (let i = 0; i < items.length; i++) offsets[i + 1] = offsets[i]! + heightOf(items[i]!, confirmingId);
-  return offsets;
+  return offsetsFrom(items.map((item) => heightOf(item, confirmingId)));
 }

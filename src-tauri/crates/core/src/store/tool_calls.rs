@@ -395,8 +395,7 @@ impl Store {
         let now = self.now_ms();
         let text = capped(&result.text, MAX_STORED_RESULT_BYTES);
         let images = result_images(result);
-        let mut tx = self.write_tx().await?;
-        sqlx::query(
+        let update = sqlx::query(
             "UPDATE tool_calls SET result = ?, result_bytes = ?, is_error = ?, finished_at = ? \
              WHERE id = ?",
         )
@@ -404,21 +403,27 @@ impl Store {
         .bind(result.bytes as i64)
         .bind(result.is_error)
         .bind(now)
-        .bind(call.id)
-        .execute(&mut tx)
-        .await?;
-        for (position, (mime, bytes)) in images.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO tool_result_images (call_id, position, mime, bytes) VALUES (?, ?, ?, ?)",
-            )
-            .bind(call.id)
-            .bind(position as i64)
-            .bind(*mime)
-            .bind(bytes)
-            .execute(&mut tx)
-            .await?;
+        .bind(call.id);
+        if images.is_empty() {
+            // One statement: no transaction to open (a round's every write counts).
+            update.execute(&self.pool).await?;
+        } else {
+            let mut tx = self.write_tx().await?;
+            update.execute(&mut tx).await?;
+            for (position, (mime, bytes)) in images.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO tool_result_images (call_id, position, mime, bytes) \
+                     VALUES (?, ?, ?, ?)",
+                )
+                .bind(call.id)
+                .bind(position as i64)
+                .bind(*mime)
+                .bind(bytes)
+                .execute(&mut tx)
+                .await?;
+            }
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(ToolCallRecord {
             result: Some(text.to_owned()),
             result_bytes: Some(result.bytes),

@@ -280,6 +280,12 @@ async fn screenshots_of_code_blocks_in_light_and_dark() -> Result<()> {
                     vec![],
                 )
                 .await?;
+            // Only the conversation scrolls: the window itself never does, so its header stays.
+            let scrolled = app
+                .client
+                .execute("return document.scrollingElement.scrollTop", vec![])
+                .await?;
+            assert_eq!(scrolled, 0, "{theme} {width}x{height}: the window scrolled");
             let shot = app
                 .screenshot(&format!("code-blocks-{theme}-{width}x{height}"))
                 .await?;

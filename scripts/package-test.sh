@@ -64,8 +64,10 @@ bash_offers="$(bash -c '
   printf "%s\n" "${COMPREPLY[@]}"')"
 grep -qx export <<<"$bash_offers" || fail "bash completes 'confab-cli ex' to: $bash_offers"
 fish -c 'complete -C "confab-cli ex"' | grep -q '^export' || fail "fish does not complete confab-cli's commands"
-zsh -fc 'autoload -Uz compinit && compinit -u -d /dev/null && [[ $_comps[confab-cli] == _confab-cli ]]' ||
+# -D: no dump file. (`-d /dev/null` had zsh replace /dev/null with a regular file holding its dump.)
+zsh -fc 'autoload -Uz compinit && compinit -u -D && [[ $_comps[confab-cli] == _confab-cli ]]' ||
   fail "zsh's compinit does not find confab-cli's completion"
+[ -c /dev/null ] || fail "the completion checks left /dev/null a regular file"
 
 step "Package: the installed app, end to end"
 CONFAB_APP=/usr/bin/confab CONFAB_CLI=/usr/bin/confab-cli xvfb-run -a --server-args="-screen 0 1920x1080x24" \

@@ -27,7 +27,8 @@
 //! without it, or with a value this Confab does not know, imports with the ending told from the
 //! status and the finish reason. Version 4 added a reply's `tool_calls` (each with `call_id`,
 //! `function_name`, `server`, `tool`, `arguments`, `decision`, `reason`, `result`,
-//! `result_bytes`, `is_error` and its times). Server definitions are never exported.
+//! `result_bytes`, `is_error`, its times, and the `images` its result carried, each a `mime` and
+//! base64 `data`). Server definitions are never exported.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -37,8 +38,8 @@ use serde::Deserialize;
 
 use super::{ImportError, ImportPlan, ImportSource, MessageBatches};
 use crate::store::{
-    Conversation, Ending, ImportConversation, ImportMessage, ImportSummary, MessageStatus,
-    ReplyStats, Role, Summary,
+    Conversation, Ending, ImportCall, ImportConversation, ImportMessage, ImportSummary,
+    MessageStatus, ReplyStats, Role, Summary,
 };
 
 pub const CONVERSATION_FORMAT: &str = "confab.conversation";
@@ -93,11 +94,11 @@ pub(super) async fn write_body(
                 out.write_all(b",")?;
             }
             out.write_all(b"\n")?;
-            if m.attachments.is_empty() {
-                serde_json::to_writer(&mut *out, m).map_err(std::io::Error::from)?;
-            } else {
-                let doc = with_file_data(messages.store, m).await?;
-                serde_json::to_writer(&mut *out, &doc).map_err(std::io::Error::from)?;
+            match with_data(messages.store, m).await? {
+                None => serde_json::to_writer(&mut *out, m).map_err(std::io::Error::from)?,
+                Some(doc) => {
+                    serde_json::to_writer(&mut *out, &doc).map_err(std::io::Error::from)?
+                }
             }
             count += 1;
         }
@@ -121,19 +122,46 @@ pub(super) async fn write_body(
     Ok(count)
 }
 
-/// The message as written, each attachment with its bytes in base64 (`data`), so that an import
-/// gives the files back.
-async fn with_file_data(
+/// The message as written when it carries bytes (`None` when it does not): each attachment with
+/// its bytes in base64 (`data`), and each tool call with the images its result carried
+/// (`images`: `mime` and base64 `data`), so that an import gives them back.
+async fn with_data(
     store: &crate::store::Store,
     m: &crate::store::Message,
-) -> Result<serde_json::Value, super::ExportError> {
+) -> Result<Option<serde_json::Value>, super::ExportError> {
     use base64::Engine as _;
+    let calls: Vec<i64> = m
+        .tool_calls
+        .iter()
+        .filter(|c| c.result.is_some())
+        .map(|c| c.id)
+        .collect();
+    let images = store.tool_result_images_of(&calls).await?;
+    if m.attachments.is_empty() && images.is_empty() {
+        return Ok(None);
+    }
     let keys: Vec<&str> = m.attachments.iter().map(|a| a.sha256.as_str()).collect();
     let blobs = store.blobs(&keys).await?;
     let mut doc = serde_json::to_value(m).map_err(std::io::Error::from)?;
+    for (i, call) in m.tool_calls.iter().enumerate() {
+        if let Some(found) = images.get(&call.id) {
+            doc["tool_calls"][i]["images"] = found
+                .iter()
+                .map(|(mime, bytes)| {
+                    serde_json::json!({
+                        "mime": mime,
+                        "data": base64::engine::general_purpose::STANDARD.encode(bytes),
+                    })
+                })
+                .collect();
+        }
+    }
     // The content says it all: what the user wrote is told from it again on reading.
     if let Some(fields) = doc.as_object_mut() {
         fields.remove("written");
+    }
+    if m.attachments.is_empty() {
+        return Ok(Some(doc));
     }
     doc["attachments"] = m
         .attachments
@@ -148,7 +176,7 @@ async fn with_file_data(
             entry
         })
         .collect();
-    Ok(doc)
+    Ok(Some(doc))
 }
 
 /// A file of a message in the lossless JSON.
@@ -239,7 +267,22 @@ struct MessageDoc {
     #[serde(default)]
     attachments: Vec<AttachmentDoc>,
     #[serde(default)]
-    tool_calls: Vec<crate::store::ToolCallRecord>,
+    tool_calls: Vec<CallDoc>,
+}
+
+/// A tool call of a message in the lossless JSON, with the images its result carried.
+#[derive(Deserialize)]
+struct CallDoc {
+    #[serde(flatten)]
+    record: crate::store::ToolCallRecord,
+    #[serde(default)]
+    images: Vec<ImageDoc>,
+}
+
+#[derive(Deserialize)]
+struct ImageDoc {
+    /// The bytes, base64.
+    data: String,
 }
 
 #[derive(Deserialize)]
@@ -352,6 +395,11 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
         .iter()
         .map(|m| files_of(m, &body.conversation.title))
         .collect::<Result<Vec<_>, _>>()?;
+    let images = body
+        .messages
+        .iter()
+        .map(|m| call_images_of(m, &body.conversation.title))
+        .collect::<Result<Vec<_>, _>>()?;
     let c = body.conversation;
     Ok(ImportConversation {
         title: c.title,
@@ -367,8 +415,17 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
             .into_iter()
             .zip(version_of)
             .zip(files)
-            .map(|((m, version_of), attachments)| ImportMessage {
-                tool_calls: m.tool_calls,
+            .zip(images)
+            .map(|(((m, version_of), attachments), images)| ImportMessage {
+                tool_calls: m
+                    .tool_calls
+                    .into_iter()
+                    .zip(images)
+                    .map(|(call, images)| ImportCall {
+                        record: call.record,
+                        images,
+                    })
+                    .collect(),
                 role: m.role,
                 content: m.content,
                 status: m.status,
@@ -393,6 +450,39 @@ fn to_import(body: BodyDoc) -> Result<ImportConversation, ImportError> {
 }
 
 /// A message's files, decoded and checked as when they were attached.
+/// The images of each tool call of `m`, decoded and checked: each must be a PNG, JPEG, WebP or
+/// GIF of at most [`crate::attachments::MAX_IMAGE_BYTES`], as when a tool returned it.
+#[allow(clippy::type_complexity)]
+fn call_images_of(
+    m: &MessageDoc,
+    title: &str,
+) -> Result<Vec<Vec<(&'static str, Vec<u8>)>>, ImportError> {
+    use base64::Engine as _;
+    m.tool_calls
+        .iter()
+        .map(|call| {
+            call.images
+                .iter()
+                .map(|image| {
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(&image.data)
+                        .ok()
+                        .filter(|b| b.len() <= crate::attachments::MAX_IMAGE_BYTES);
+                    bytes
+                        .and_then(|b| Some((crate::attachments::image_mime(&b)?, b)))
+                        .ok_or_else(|| {
+                            ImportError::Invalid(format!(
+                                "an image of tool call {:?} in message {} of {title:?} is not a \
+                                 PNG, JPEG, WebP or GIF of at most 10 MB in base64",
+                                call.record.call_id, m.id
+                            ))
+                        })
+                })
+                .collect()
+        })
+        .collect()
+}
+
 fn files_of(m: &MessageDoc, title: &str) -> Result<Vec<crate::attachments::Prepared>, ImportError> {
     use base64::Engine as _;
     m.attachments

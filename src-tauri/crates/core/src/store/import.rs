@@ -54,7 +54,15 @@ pub struct ImportMessage {
     /// The message's files, checked ([`crate::attachments::prepare`]).
     pub attachments: Vec<crate::attachments::Prepared>,
     /// A reply's tool calls, with their decisions and results (their ids are the file's).
-    pub tool_calls: Vec<super::ToolCallRecord>,
+    pub tool_calls: Vec<ImportCall>,
+}
+
+/// A tool call of an imported reply, and the images its result carried.
+#[derive(Debug, Clone)]
+pub struct ImportCall {
+    pub record: super::ToolCallRecord,
+    /// Each image's type and bytes, checked to be a PNG, JPEG, WebP or GIF.
+    pub images: Vec<(&'static str, Vec<u8>)>,
 }
 
 #[derive(Debug, Clone)]

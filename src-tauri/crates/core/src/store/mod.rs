@@ -54,7 +54,7 @@ pub use conversations::{
     NewConversation, Page, TitleSource, DEFAULT_TITLE,
 };
 pub use drafts::Draft;
-pub use import::{ImportConversation, ImportMessage, ImportProgress, ImportSummary};
+pub use import::{ImportCall, ImportConversation, ImportMessage, ImportProgress, ImportSummary};
 pub use messages::{
     Ending, Finish, Message, MessageStatus, NewMessage, ReplyStats, Role, StatFigure,
     RANGE_COUNT_LIMIT,

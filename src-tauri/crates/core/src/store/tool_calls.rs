@@ -243,14 +243,15 @@ fn capped(text: &str, max: usize) -> &str {
 pub(super) async fn import_calls(
     tx: &mut super::damage::Tx,
     message_id: i64,
-    calls: &[ToolCallRecord],
+    calls: &[super::ImportCall],
 ) -> Result<()> {
-    for (position, c) in calls.iter().enumerate() {
-        sqlx::query(
+    for (position, call) in calls.iter().enumerate() {
+        let c = &call.record;
+        let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO tool_calls (message_id, position, call_id, function_name, server, tool, \
              arguments, decision, reason, result, result_bytes, is_error, requested_at, \
              decided_at, started_at, finished_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(message_id)
         .bind(position as i64)
@@ -276,8 +277,19 @@ pub(super) async fn import_calls(
         .bind(c.decided_at.map(|t| t.timestamp_millis()))
         .bind(c.started_at.map(|t| t.timestamp_millis()))
         .bind(c.finished_at.map(|t| t.timestamp_millis()))
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+        for (position, (mime, bytes)) in call.images.iter().take(MAX_RESULT_IMAGES).enumerate() {
+            sqlx::query(
+                "INSERT INTO tool_result_images (call_id, position, mime, bytes) VALUES (?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(position as i64)
+            .bind(*mime)
+            .bind(bytes)
+            .execute(&mut *tx)
+            .await?;
+        }
     }
     Ok(())
 }
@@ -450,6 +462,29 @@ impl Store {
             .into_iter()
             .map(|(call, count)| (call, count as u32))
             .collect())
+    }
+
+    /// Every image of these calls' results, by call, in order: their type and bytes.
+    pub async fn tool_result_images_of(
+        &self,
+        calls: &[i64],
+    ) -> Result<HashMap<i64, Vec<(String, Vec<u8>)>>> {
+        let mut out: HashMap<i64, Vec<(String, Vec<u8>)>> = HashMap::new();
+        if calls.is_empty() {
+            return Ok(out);
+        }
+        let list = serde_json::to_string(calls).map_err(|e| StoreError::invalid(e.to_string()))?;
+        let rows: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT call_id, mime, bytes FROM tool_result_images \
+             WHERE call_id IN (SELECT value FROM json_each(?)) ORDER BY call_id, position",
+        )
+        .bind(list)
+        .fetch_all(&self.pool)
+        .await?;
+        for (call, mime, bytes) in rows {
+            out.entry(call).or_default().push((mime, bytes));
+        }
+        Ok(out)
     }
 
     /// The images of calls' results, by (call, position): their type and bytes.

@@ -801,6 +801,43 @@ async fn an_image_a_tool_returns_goes_to_a_model_that_takes_images_and_is_named_
             let built = service.context(chat.id).await.unwrap();
             let wire = serde_json::to_value(&built.request.messages).unwrap();
             assert!(wire.to_string().contains("data:image/png;base64,iVBOR"));
+
+            // The JSON export carries the image with its call, and an import gives it back.
+            let mut out = Vec::new();
+            confab_core::export::export_conversation(
+                &t.store,
+                chat.id,
+                confab_core::export::Format::Json,
+                &confab_core::export::ExportOptions {
+                    redact: false,
+                    endpoint: None,
+                },
+                &mut out,
+            )
+            .await
+            .unwrap();
+            let doc: Value = serde_json::from_slice(&out).unwrap();
+            let exported = &doc["messages"][1]["tool_calls"][0]["images"];
+            assert_eq!(exported[0]["mime"], "image/png", "{exported}");
+            assert!(exported[0]["data"].as_str().unwrap().starts_with("iVBOR"));
+            let plan = confab_core::export::parse_import(&out).unwrap();
+            let ids = confab_core::export::import(&t.store, &plan).await.unwrap();
+            t.store
+                .set_conversation_tool_servers(ids[0], Some(&[added.server.id]))
+                .await
+                .unwrap();
+            let built = service.context(ids[0]).await.unwrap();
+            let wire = serde_json::to_value(&built.request.messages).unwrap();
+            assert!(wire.to_string().contains("data:image/png;base64,iVBOR"));
+
+            // A file whose "image" is not one is refused whole, naming the call.
+            let mut hostile = doc.clone();
+            hostile["messages"][1]["tool_calls"][0]["images"][0]["data"] =
+                "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==".into();
+            let err = confab_core::export::parse_import(hostile.to_string().as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("call_img") && err.contains("PNG"), "{err}");
         } else {
             assert!(images.is_empty(), "{messages:?}");
             assert_eq!(tool, messages.len() - 1, "nothing follows the result");

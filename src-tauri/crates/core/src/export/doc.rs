@@ -133,7 +133,7 @@ async fn with_data(
     let calls: Vec<i64> = m
         .tool_calls
         .iter()
-        .filter(|c| c.result.is_some())
+        .filter(|c| c.images > 0)
         .map(|c| c.id)
         .collect();
     let images = store.tool_result_images_of(&calls).await?;

@@ -548,16 +548,12 @@ async fn tool_images(
     tokenizer: &str,
     sent: &[&Message],
 ) -> Result<HashMap<i64, u32>, MemoryError> {
-    let calls: Vec<i64> = sent
+    let counts: HashMap<i64, u32> = sent
         .iter()
         .flat_map(|m| m.tool_calls.iter())
-        .filter(|c| c.result.is_some())
-        .map(|c| c.id)
+        .filter(|c| c.images > 0)
+        .map(|c| (c.id, c.images))
         .collect();
-    if calls.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let counts = store.tool_result_image_counts(&calls).await?;
     if counts.is_empty() {
         return Ok(counts);
     }

@@ -95,6 +95,10 @@ pub struct ToolCallRecord {
     pub decided_at: Option<DateTime<Utc>>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// How many images its result carried (their bytes are read only to be sent or exported).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub images: u32,
 }
 
 impl ToolCallRecord {
@@ -173,6 +177,7 @@ struct CallRow {
     decided_at: Option<i64>,
     started_at: Option<i64>,
     finished_at: Option<i64>,
+    images: i64,
 }
 
 impl From<CallRow> for ToolCallRecord {
@@ -195,13 +200,16 @@ impl From<CallRow> for ToolCallRecord {
             decided_at: r.decided_at.map(from_ms),
             started_at: r.started_at.map(from_ms),
             finished_at: r.finished_at.map(from_ms),
+            images: r.images.max(0) as u32,
         }
     }
 }
 
 const SELECT: &str = "SELECT id, message_id, position, call_id, function_name, server, tool, \
      arguments, decision, reason, result, result_bytes, is_error, requested_at, decided_at, \
-     started_at, finished_at FROM tool_calls";
+     started_at, finished_at, \
+     (SELECT count(*) FROM tool_result_images i WHERE i.call_id = tool_calls.id) AS images \
+     FROM tool_calls";
 
 /// The most images kept from one call's result.
 pub const MAX_RESULT_IMAGES: usize = 4;
@@ -338,6 +346,7 @@ pub(super) async fn insert_calls(
             decided_at: None,
             started_at: None,
             finished_at: None,
+            images: 0,
         });
     }
     Ok(records)
@@ -441,27 +450,9 @@ impl Store {
             result_bytes: Some(result.bytes),
             is_error: result.is_error,
             finished_at: Some(from_ms(now)),
+            images: images.len() as u32,
             ..call.clone()
         })
-    }
-
-    /// How many images the results of these calls carried, by call (calls with none left out).
-    pub async fn tool_result_image_counts(&self, calls: &[i64]) -> Result<HashMap<i64, u32>> {
-        if calls.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let list = serde_json::to_string(calls).map_err(|e| StoreError::invalid(e.to_string()))?;
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT call_id, count(*) FROM tool_result_images \
-             WHERE call_id IN (SELECT value FROM json_each(?)) GROUP BY call_id",
-        )
-        .bind(list)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(call, count)| (call, count as u32))
-            .collect())
     }
 
     /// Every image of these calls' results, by call, in order: their type and bytes.

@@ -21,6 +21,7 @@ mod llama_versions;
 mod long_chat;
 mod math;
 mod memory_panel;
+mod native;
 mod projects;
 mod reasoning;
 mod recall;

@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,52 +20,7 @@ use confab_tests::fantoccini::Locator;
 use confab_tests::{App, DataDir, Result};
 use serde_json::Value;
 
-fn xdotool(args: &[&str]) -> Result<()> {
-    let out = Command::new("xdotool")
-        .args(args)
-        .output()
-        .map_err(|e| format!("xdotool is needed for this test (apt install xdotool): {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "xdotool {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
-    }
-    Ok(())
-}
-
-/// Waits for the native confirmation whose title contains `title`, and presses `key` in it.
-async fn answer_native(title: &str, key: &str) -> Result<()> {
-    let title = title.to_owned();
-    let key = key.to_owned();
-    tokio::task::spawn_blocking(move || -> Result<()> {
-        let search = Command::new("timeout")
-            .args([
-                "20",
-                "xdotool",
-                "search",
-                "--sync",
-                "--onlyvisible",
-                "--name",
-            ])
-            .arg(&title)
-            .output()?;
-        let window = String::from_utf8_lossy(&search.stdout)
-            .lines()
-            .last()
-            .map(str::to_owned)
-            .ok_or_else(|| format!("no native dialog titled {title:?} appeared"))?;
-        // Let GTK finish mapping the dialog.
-        std::thread::sleep(Duration::from_millis(700));
-        // Without a window manager nothing else gives the dialog the keyboard.
-        xdotool(&["windowfocus", "--sync", &window])?;
-        xdotool(&["key", "--clearmodifiers", &key])?;
-        Ok(())
-    })
-    .await??;
-    Ok(())
-}
+use crate::native::answer_native;
 
 fn calls(name: &str, arguments: &str) -> Reply {
     Reply::sse([

@@ -1,7 +1,6 @@
 //! Export and import through the real window and its native file dialogs (driven with xdotool,
 //! as a person would type a path into them): the files written are the conversation.
 
-use std::process::Command;
 use std::time::Duration;
 
 use confab_core::paths::DATABASE_FILE;
@@ -9,42 +8,14 @@ use confab_core::store::{MessageStatus, NewConversation, NewMessage, Role, Store
 use confab_tests::fantoccini::Locator;
 use confab_tests::{App, DataDir, Result};
 
-fn xdotool(args: &[&str]) -> Result<()> {
-    let out = Command::new("xdotool")
-        .args(args)
-        .output()
-        .map_err(|e| format!("xdotool is needed for this test (apt install xdotool): {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "xdotool {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
-    }
-    Ok(())
-}
+use crate::native::{find_dialog, xdotool};
 
 /// Waits for the native dialog titled `title`, focuses it and types `path` into it.
 async fn answer_dialog(title: &str, path: &str, open_location: bool) -> Result<()> {
     let title = title.to_owned();
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || -> Result<()> {
-        let search = Command::new("timeout")
-            .args([
-                "20",
-                "xdotool",
-                "search",
-                "--sync",
-                "--onlyvisible",
-                "--name",
-                &title,
-            ])
-            .output()?;
-        let window = String::from_utf8_lossy(&search.stdout)
-            .lines()
-            .last()
-            .map(str::to_owned)
-            .ok_or_else(|| format!("no dialog titled {title:?} appeared"))?;
+        let window = find_dialog(&title)?;
         // Let GTK finish mapping the dialog and focusing its entry.
         std::thread::sleep(Duration::from_millis(700));
         // Without a window manager nothing else gives the dialog the keyboard.

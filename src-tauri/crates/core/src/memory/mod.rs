@@ -33,11 +33,12 @@ mod report;
 mod servers;
 pub mod summarize;
 mod tokens;
+mod wire;
 
 use crate::error::{Coded, ErrorCode};
 use crate::store::StoreError;
 
-pub use builder::{build, default_reply_reserve, summary_message, TOOL_IMAGES_NOTE};
+pub use builder::{build, default_reply_reserve, summary_message};
 pub use learn::{calibrate, learn_overflow};
 pub use plan::sendable;
 pub use report::{
@@ -46,6 +47,7 @@ pub use report::{
 };
 pub use servers::{tokenizer_key, ServerReports};
 pub use tokens::estimate_tokens;
+pub use wire::TOOL_IMAGES_NOTE;
 
 /// The context length assumed when neither the server nor the user says.
 pub const DEFAULT_CONTEXT_LENGTH: u64 = 4096;

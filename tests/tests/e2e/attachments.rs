@@ -383,8 +383,26 @@ async fn each_chat_keeps_its_own_draft_and_files_across_a_restart() -> Result<()
             vec!["notes.md".to_owned()]
         )
     );
-    // The text is kept once typing pauses.
-    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    // The text is kept once typing pauses: both chats' drafts are in the database before Confab
+    // quits.
+    let store = Store::open(&data.path().join(DATABASE_FILE)).await?;
+    let wanted = [
+        (first.parse::<i64>()?, "Summarise my trip notes"),
+        (second.parse::<i64>()?, "Something else entirely"),
+    ];
+    app.eventually("both chats' drafts saved", || async {
+        let saved = store.drafts().await?;
+        Ok(wanted
+            .iter()
+            .all(|(id, text)| {
+                saved
+                    .iter()
+                    .any(|d| d.conversation_id.0 == *id && d.text == *text)
+            })
+            .then_some(()))
+    })
+    .await?;
+    store.close().await;
     app.quit().await?;
 
     // After a restart both drafts are back, the file ready to send.
@@ -437,9 +455,8 @@ async fn each_chat_keeps_its_own_draft_and_files_across_a_restart() -> Result<()
     // Sent is gone for good; the other draft stays.
     let app = App::launch_with_env(&data, &env).await?;
     wait_rows(&app, 2).await?;
-    open_chat(&app, &first).await?;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(composer_state(&app).await?, (String::new(), vec![]));
+    // The drafts come back together at start: once the second chat's is there, the first
+    // chat's absence is what was restored, not a load still on its way.
     open_chat(&app, &second).await?;
     app.eventually("the second chat's draft", || async {
         Ok(
@@ -448,6 +465,8 @@ async fn each_chat_keeps_its_own_draft_and_files_across_a_restart() -> Result<()
         )
     })
     .await?;
+    open_chat(&app, &first).await?;
+    assert_eq!(composer_state(&app).await?, (String::new(), vec![]));
     app.quit().await?;
     Ok(())
 }

@@ -96,6 +96,18 @@ fn methods(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// What the server recorded, once it has recorded a `method` message (waiting up to 5 s).
+async fn recorded_once(path: &Path, method: &str) -> Vec<serde_json::Value> {
+    let start = Instant::now();
+    loop {
+        let all = recorded(path);
+        if all.iter().any(|m| m["method"] == method) || start.elapsed() > Duration::from_secs(5) {
+            return all;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Whether a process is running (a zombie awaiting its parent counts as gone).
 fn running(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -362,7 +374,7 @@ async fn a_call_that_hangs_times_out_and_is_cancelled_at_the_server() {
         "{:?}",
         started.elapsed()
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    recorded_once(&record, "notifications/cancelled").await;
     assert!(
         methods(&record).contains(&"notifications/cancelled".to_owned()),
         "{:?}",
@@ -403,8 +415,8 @@ async fn stop_cancels_a_running_call_at_once() {
         "{:?}",
         started.elapsed()
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let cancelled: Vec<_> = recorded(&record)
+    let cancelled: Vec<_> = recorded_once(&record, "notifications/cancelled")
+        .await
         .into_iter()
         .filter(|m| m["method"] == "notifications/cancelled")
         .collect();
